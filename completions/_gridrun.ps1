@@ -1,0 +1,257 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'gridrun'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'gridrun' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Expand the matrix and print its jobs, with the cells this host cannot run and why')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the jobs in parallel within CPU, memory and time limits, and record them')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Recent runs, one line each')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Recent runs, one line each')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print a job''s log')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write a run as an HTML page, Markdown, JUnit XML or JSON')
+            [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
+            [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gridrun;plan' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)')
+            [CompletionResult]::new('--cell', '--cell', [CompletionResultType]::ParameterName, 'Keep only the cell with this slug')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;run' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)')
+            [CompletionResult]::new('--cell', '--cell', [CompletionResultType]::ParameterName, 'Keep only the cell with this slug')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU slots to share out (default: this host''s CPUs)')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory to share out, e.g. `16GiB` (default: the host''s available memory)')
+            [CompletionResult]::new('--max-failures', '--max-failures', [CompletionResultType]::ParameterName, 'Stop after N failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit per job, overriding `limits.timeout`, e.g. `10m`')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once')
+            [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns: two keys of the matrix (default: compiler,cxx_standard)')
+            [CompletionResult]::new('--rerun-failed', '--rerun-failed', [CompletionResultType]::ParameterName, 'Run only the cells that failed in RUN (default: the latest run)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here when the run ends')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first failure: queued jobs are cancelled, running ones terminated')
+            [CompletionResult]::new('--keep-workspaces', '--keep-workspaces', [CompletionResultType]::ParameterName, 'Keep every job''s workspace (by default only failed jobs keep theirs)')
+            [CompletionResult]::new('--skip-passed', '--skip-passed', [CompletionResultType]::ParameterName, 'Do not run a cell whose config already passed at this commit; record it as `reused`')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;status' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many runs to list')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs to list')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;history' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many runs to list')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs to list')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;show' {
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns (default: compiler,cxx_standard)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;log' {
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Only this step (default: every step, in order)')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;report' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The format')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write it (default: stdout)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write it (default: stdout)')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'A run to compare against: newly failing and fixed cells are marked')
+            [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns (default: compiler,cxx_standard)')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;compare' {
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;stats' {
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Over the last N days')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Only this project')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;gc' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Drop what is older than this (e.g. `14d`), whatever the file''s retention says')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go, remove nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;toolchains' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;init' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing gridrun.toml')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;completions' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;__reap' {
+            [CompletionResult]::new('--grace-ms', '--grace-ms', [CompletionResultType]::ParameterName, 'Time between SIGTERM and SIGKILL, in milliseconds')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;help' {
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Expand the matrix and print its jobs, with the cells this host cannot run and why')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the jobs in parallel within CPU, memory and time limits, and record them')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Recent runs, one line each')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print a job''s log')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write a run as an HTML page, Markdown, JUnit XML or JSON')
+            [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
+            [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gridrun;help;plan' {
+            break
+        }
+        'gridrun;help;run' {
+            break
+        }
+        'gridrun;help;status' {
+            break
+        }
+        'gridrun;help;show' {
+            break
+        }
+        'gridrun;help;log' {
+            break
+        }
+        'gridrun;help;report' {
+            break
+        }
+        'gridrun;help;compare' {
+            break
+        }
+        'gridrun;help;stats' {
+            break
+        }
+        'gridrun;help;gc' {
+            break
+        }
+        'gridrun;help;toolchains' {
+            break
+        }
+        'gridrun;help;init' {
+            break
+        }
+        'gridrun;help;completions' {
+            break
+        }
+        'gridrun;help;__reap' {
+            break
+        }
+        'gridrun;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,222 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[gridrun] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'gridrun'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'gridrun'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand plan 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+            cand run 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+            cand status 'Recent runs, one line each'
+            cand history 'Recent runs, one line each'
+            cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+            cand log 'Print a job''s log'
+            cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand compare 'What newly fails, what was fixed, what got slower between two runs'
+            cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
+            cand gc 'Drop logs, workspaces and artifacts past their retention'
+            cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
+            cand init 'Write a starter gridrun.toml from the compilers found on this host'
+            cand completions 'Print a shell completion script'
+            cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gridrun;plan'= {
+            cand -f 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)'
+            cand --filter 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)'
+            cand --cell 'Keep only the cell with this slug'
+            cand --format 'Output format'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;run'= {
+            cand -f 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)'
+            cand --filter 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)'
+            cand --cell 'Keep only the cell with this slug'
+            cand -j 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)'
+            cand --jobs 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)'
+            cand --cpus 'CPU slots to share out (default: this host''s CPUs)'
+            cand --memory 'Memory to share out, e.g. `16GiB` (default: the host''s available memory)'
+            cand --max-failures 'Stop after N failures'
+            cand --timeout 'Time limit per job, overriding `limits.timeout`, e.g. `10m`'
+            cand --shard 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once'
+            cand --pivot 'The grid''s rows and columns: two keys of the matrix (default: compiler,cxx_standard)'
+            cand --rerun-failed 'Run only the cells that failed in RUN (default: the latest run)'
+            cand --junit 'Write JUnit XML here when the run ends'
+            cand --report 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --fail-fast 'Stop at the first failure: queued jobs are cancelled, running ones terminated'
+            cand --keep-workspaces 'Keep every job''s workspace (by default only failed jobs keep theirs)'
+            cand --skip-passed 'Do not run a cell whose config already passed at this commit; record it as `reused`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;status'= {
+            cand -n 'How many runs to list'
+            cand --limit 'How many runs to list'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;history'= {
+            cand -n 'How many runs to list'
+            cand --limit 'How many runs to list'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;show'= {
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --pivot 'The grid''s rows and columns (default: compiler,cxx_standard)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;log'= {
+            cand --step 'Only this step (default: every step, in order)'
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;report'= {
+            cand --format 'The format'
+            cand -o 'Where to write it (default: stdout)'
+            cand --output 'Where to write it (default: stdout)'
+            cand --baseline 'A run to compare against: newly failing and fixed cells are marked'
+            cand --pivot 'The grid''s rows and columns (default: compiler,cxx_standard)'
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;compare'= {
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;stats'= {
+            cand --days 'Over the last N days'
+            cand --project 'Only this project'
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;gc'= {
+            cand --older-than 'Drop what is older than this (e.g. `14d`), whatever the file''s retention says'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would go, remove nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;toolchains'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;init'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --force 'Replace an existing gridrun.toml'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;completions'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;__reap'= {
+            cand --grace-ms 'Time between SIGTERM and SIGKILL, in milliseconds'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;help'= {
+            cand plan 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+            cand run 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+            cand status 'Recent runs, one line each'
+            cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+            cand log 'Print a job''s log'
+            cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand compare 'What newly fails, what was fixed, what got slower between two runs'
+            cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
+            cand gc 'Drop logs, workspaces and artifacts past their retention'
+            cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
+            cand init 'Write a starter gridrun.toml from the compilers found on this host'
+            cand completions 'Print a shell completion script'
+            cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gridrun;help;plan'= {
+        }
+        &'gridrun;help;run'= {
+        }
+        &'gridrun;help;status'= {
+        }
+        &'gridrun;help;show'= {
+        }
+        &'gridrun;help;log'= {
+        }
+        &'gridrun;help;report'= {
+        }
+        &'gridrun;help;compare'= {
+        }
+        &'gridrun;help;stats'= {
+        }
+        &'gridrun;help;gc'= {
+        }
+        &'gridrun;help;toolchains'= {
+        }
+        &'gridrun;help;init'= {
+        }
+        &'gridrun;help;completions'= {
+        }
+        &'gridrun;help;__reap'= {
+        }
+        &'gridrun;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

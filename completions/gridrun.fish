@@ -1,0 +1,179 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_gridrun_global_optspecs
+    string join \n state-dir= color= h/help V/version
+end
+
+function __fish_gridrun_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_gridrun_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_gridrun_using_subcommand
+    set -l cmd (__fish_gridrun_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c gridrun -n "__fish_gridrun_needs_command" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_needs_command" -s V -l version -d 'Print version'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "status" -d 'Recent runs, one line each'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "history" -d 'Recent runs, one line each'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "log" -d 'Print a job\'s log'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s f -l filter -d 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l cell -d 'Keep only the cell with this slug' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'`{"schema":1, "project", "jobs":[…]}`'
+github\t'`{"include":[…]}` of the runnable cells, for a GitHub Actions matrix\'s `fromJSON`'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s f -l filter -d 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l cell -d 'Keep only the cell with this slug' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s j -l jobs -d 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l cpus -d 'CPU slots to share out (default: this host\'s CPUs)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l memory -d 'Memory to share out, e.g. `16GiB` (default: the host\'s available memory)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l max-failures -d 'Stop after N failures' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l timeout -d 'Time limit per job, overriding `limits.timeout`, e.g. `10m`' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l shard -d 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l pivot -d 'The grid\'s rows and columns: two keys of the matrix (default: compiler,cxx_standard)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l rerun-failed -d 'Run only the cells that failed in RUN (default: the latest run)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l junit -d 'Write JUnit XML here when the run ends' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l report -d 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l fail-fast -d 'Stop at the first failure: queued jobs are cancelled, running ones terminated'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l keep-workspaces -d 'Keep every job\'s workspace (by default only failed jobs keep theirs)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l skip-passed -d 'Do not run a cell whose config already passed at this commit; record it as `reused`'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -s n -l limit -d 'How many runs to list' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -s n -l limit -d 'How many runs to list' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l pivot -d 'The grid\'s rows and columns (default: compiler,cxx_standard)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l step -d 'Only this step (default: every step, in order)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l format -d 'The format' -r -f -a "html\t'One self-contained HTML page'
+md\t'GitHub-flavoured Markdown'
+junit\t'JUnit XML: a testsuite per cell'
+json\t'DESIGN\'s `show --json` shape'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s o -l output -d 'Where to write it (default: stdout)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l baseline -d 'A run to compare against: newly failing and fixed cells are marked' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l pivot -d 'The grid\'s rows and columns (default: compiler,cxx_standard)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l days -d 'Over the last N days' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l project -d 'Only this project' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l older-than -d 'Drop what is older than this (e.g. `14d`), whatever the file\'s retention says' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l dry-run -d 'Show what would go, remove nothing'
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l force -d 'Replace an existing gridrun.toml'
+complete -c gridrun -n "__fish_gridrun_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l grace-ms -d 'Time between SIGTERM and SIGKILL, in milliseconds' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "status" -d 'Recent runs, one line each'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "log" -d 'Print a job\'s log'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "completions" -d 'Print a shell completion script'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc toolchains init completions __reap help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

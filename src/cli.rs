@@ -1,0 +1,350 @@
+//! The command line: clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Run a C/C++ build matrix (platform × compiler × standard × anything) in parallel on this
+/// machine, record every run, and report on it.
+#[derive(Debug, Parser)]
+#[command(name = "gridrun", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The state folder (default: `.gridrun` beside the matrix file).
+    #[arg(long, global = true, env = "GRIDRUN_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// gridrun's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Expand the matrix and print its jobs, with the cells this host cannot run and why.
+    Plan(PlanArgs),
+    /// Run the jobs in parallel within CPU, memory and time limits, and record them.
+    Run(RunArgs),
+    /// Recent runs, one line each.
+    #[command(visible_alias = "history")]
+    Status(StatusArgs),
+    /// A run (its grid and jobs) or a job (steps, durations, memory, log paths).
+    Show(ShowArgs),
+    /// Print a job's log.
+    Log(LogArgs),
+    /// Write a run as an HTML page, Markdown, JUnit XML or JSON.
+    Report(ReportArgs),
+    /// What newly fails, what was fixed, what got slower between two runs.
+    Compare(CompareArgs),
+    /// Success rates, durations, failure kinds and flaky cells over recent days.
+    Stats(StatsArgs),
+    /// Drop logs, workspaces and artifacts past their retention.
+    Gc(GcArgs),
+    /// List the compilers, LLVMs and C++ standards found on this host.
+    Toolchains(ToolchainsArgs),
+    /// Write a starter gridrun.toml from the compilers found on this host.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Kills what a run left behind once its gridrun is gone (started by `run` itself).
+    #[command(name = "__reap", hide = true)]
+    Reap(ReapArgs),
+}
+
+/// `gridrun run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The matrix and cells.
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<u32>,
+
+    /// CPU slots to share out (default: this host's CPUs).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u32>,
+
+    /// Memory to share out, e.g. `16GiB` (default: the host's available memory).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// Stop at the first failure: queued jobs are cancelled, running ones terminated.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Stop after N failures.
+    #[arg(long, value_name = "N", conflicts_with = "fail_fast")]
+    pub max_failures: Option<u32>,
+
+    /// Time limit per job, overriding `limits.timeout`, e.g. `10m`.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Keep every job's workspace (by default only failed jobs keep theirs).
+    #[arg(long)]
+    pub keep_workspaces: bool,
+
+    /// Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// The grid's rows and columns: two keys of the matrix (default: compiler,cxx_standard).
+    #[arg(long, value_name = "ROW,COL")]
+    pub pivot: Option<String>,
+
+    /// Run only the cells that failed in RUN (default: the latest run).
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
+    pub rerun_failed: Option<String>,
+
+    /// Do not run a cell whose config already passed at this commit; record it as `reused`.
+    #[arg(long)]
+    pub skip_passed: bool,
+
+    /// Write JUnit XML here when the run ends.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `gridrun report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The run (default: the latest).
+    #[arg(value_name = "RUN", default_value = "latest")]
+    pub run: String,
+
+    /// The format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+
+    /// Where to write it (default: stdout).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// A run to compare against: newly failing and fixed cells are marked.
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<String>,
+
+    /// The grid's rows and columns (default: compiler,cxx_standard).
+    #[arg(long, value_name = "ROW,COL")]
+    pub pivot: Option<String>,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// GitHub-flavoured Markdown.
+    Md,
+    /// JUnit XML: a testsuite per cell.
+    Junit,
+    /// DESIGN's `show --json` shape.
+    Json,
+}
+
+/// `gridrun compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The earlier run.
+    #[arg(value_name = "A")]
+    pub a: String,
+
+    /// The later run (default: the latest).
+    #[arg(value_name = "B", default_value = "latest")]
+    pub b: String,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gridrun stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Over the last N days.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+
+    /// Only this project.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gridrun gc`.
+#[derive(Debug, clap::Args)]
+pub struct GcArgs {
+    /// Drop what is older than this (e.g. `14d`), whatever the file's retention says.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+
+    /// Show what would go, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// A matrix file or folder: its state folder, and its `artifacts.retention_days`.
+    #[arg(value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// `gridrun status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// How many runs to list.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub limit: u32,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gridrun show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// `RUN` or `RUN/JOB`; `latest` (the default) is the newest run.
+    #[arg(value_name = "RUN[/JOB]", default_value = "latest")]
+    pub target: String,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// The grid's rows and columns (default: compiler,cxx_standard).
+    #[arg(long, value_name = "ROW,COL")]
+    pub pivot: Option<String>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gridrun log`.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// `RUN/JOB`, or `JOB` for the latest run.
+    #[arg(value_name = "RUN/JOB")]
+    pub target: String,
+
+    /// Only this step (default: every step, in order).
+    #[arg(long, value_name = "STEP")]
+    pub step: Option<String>,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// `gridrun __reap`.
+#[derive(Debug, clap::Args)]
+pub struct ReapArgs {
+    /// The run's token, in the environment of each of its processes.
+    pub token: String,
+
+    /// Time between SIGTERM and SIGKILL, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub grace_ms: u64,
+}
+
+/// Which matrix and which of its cells.
+#[derive(Debug, clap::Args)]
+pub struct Selection {
+    /// A matrix file or a folder of them (default: `gridrun.toml` here or above, else `matrices/`).
+    #[arg(value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// Keep cells whose KEY matches one of the globs; repeat for more keys (all must match).
+    #[arg(short = 'f', long = "filter", value_name = "KEY=GLOB[,GLOB…]")]
+    pub filters: Vec<String>,
+
+    /// Keep only the cell with this slug.
+    #[arg(long, value_name = "SLUG")]
+    pub cell: Option<String>,
+}
+
+/// `gridrun plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The matrix and cells.
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+}
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A table for people.
+    Table,
+    /// `{"schema":1, "project", "jobs":[…]}`.
+    Json,
+    /// `{"include":[…]}` of the runnable cells, for a GitHub Actions matrix's `fromJSON`.
+    Github,
+}
+
+/// `gridrun toolchains`.
+#[derive(Debug, clap::Args)]
+pub struct ToolchainsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gridrun init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Replace an existing gridrun.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `gridrun completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}

@@ -1,0 +1,93 @@
+//! The commands: each takes its parsed arguments, calls the library and prints. `main` maps what
+//! they return to an exit code.
+
+mod compare;
+mod completions;
+mod gc;
+mod init;
+mod log;
+mod plan;
+mod recorded;
+mod report;
+mod run;
+mod show;
+mod stats;
+mod status;
+mod toolchains;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, MatrixFile};
+use crate::error::{Error, Result};
+use crate::term::Style;
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let style = Style::detect(cli.color);
+    let ctx = Context { state_dir: cli.state_dir, style };
+    match cli.command {
+        Command::Plan(args) => plan::run(&ctx, &args),
+        Command::Toolchains(args) => toolchains::run(&ctx, &args),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Status(args) => status::run(&ctx, &args),
+        Command::Show(args) => show::run(&ctx, &args),
+        Command::Log(args) => log::run(&ctx, &args),
+        Command::Stats(args) => stats::run(&ctx, &args),
+        Command::Gc(args) => gc::run(&ctx, &args),
+        Command::Report(args) => report::run(&ctx, &args),
+        Command::Compare(args) => compare::run(&ctx, &args),
+        Command::Reap(args) => {
+            crate::exec::reaper::watch(&args.token, std::time::Duration::from_millis(args.grace_ms));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What every command shares.
+pub(crate) struct Context {
+    state_dir: Option<PathBuf>,
+    style: Style,
+}
+
+impl Context {
+    /// The matrix files named on the command line, or found by the default lookup.
+    fn load(&self, matrix: Option<&Path>) -> Result<(PathBuf, Vec<MatrixFile>)> {
+        let path = Self::find_matrix(matrix)?;
+        let files = config::load_path(&path)?;
+        Ok((path, files))
+    }
+
+    /// The matrix file or folder named on the command line, or found by the default lookup.
+    fn find_matrix(matrix: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = matrix {
+            if !p.exists() {
+                return Err(Error::Usage(format!("{}: no such matrix file or folder", p.display())));
+            }
+            return Ok(p.to_path_buf());
+        }
+        let cwd = std::env::current_dir().map_err(Error::io("cannot read the current directory"))?;
+        let found = config::discover(&cwd).ok_or_else(|| {
+            Error::Usage(format!(
+                "no {} here or in a parent folder, and no {}/ folder here; name a matrix file",
+                config::DEFAULT_FILE,
+                config::DEFAULT_FOLDER
+            ))
+        })?;
+        Ok(found.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(found))
+    }
+
+    /// The state folder: `--state-dir`, else `.gridrun` beside the matrix file (beside the folder,
+    /// for a folder of files).
+    fn state_dir(&self, matrix_path: &Path) -> Result<PathBuf> {
+        if let Some(dir) = &self.state_dir {
+            return std::path::absolute(dir).map_err(Error::io("cannot resolve --state-dir"));
+        }
+        let absolute = std::path::absolute(matrix_path).map_err(Error::io("cannot resolve the matrix path"))?;
+        let parent = absolute.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+        Ok(parent.join(".gridrun"))
+    }
+}

@@ -1,0 +1,150 @@
+//! `gridrun log RUN/JOB [--step S]`: a job's step logs in order, streamed from disk whatever their
+//! size. Where there is more than one, a `==> step (attempt N) <==` line heads each, as `tail`
+//! does for several files. A job still running shows its current step's log as far as it has got.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::recorded::{self, split_target};
+use super::Context;
+use crate::cli::LogArgs;
+use crate::config::did_you_mean;
+use crate::error::{Error, Result};
+use crate::store::{JobRow, RunRow, StepRow};
+
+/// One log file of a job.
+struct Entry {
+    name: String,
+    attempt: i64,
+    path: PathBuf,
+    /// Its step has not finished yet.
+    running: bool,
+}
+
+pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
+    let recorded = ctx.recorded(args.matrix.as_deref())?;
+    let (run_part, slug) = match split_target(&args.target)? {
+        (slug, None) if !args.target.contains('/') => ("latest", slug),
+        (run, Some(slug)) => (run, slug),
+        (run, None) => return Err(Error::Usage(format!("`{}`: name a job too, e.g. {run}/SLUG", args.target))),
+    };
+    let run = recorded.run(run_part)?;
+    let job = recorded.job(&run, slug)?;
+    if let Some(when) = recorded.store.logs_removed_at(run.id)? {
+        return Err(Error::Usage(format!(
+            "logs of run {} were removed by gc on {}",
+            run.id,
+            recorded::local_time(&when)
+        )));
+    }
+    let mut entries: Vec<Entry> = recorded.store.steps(job.id)?.iter().map(Entry::finished).collect();
+    if job.status == "running" {
+        let dir = recorded.state_dir.join("runs").join(run.id.to_string()).join(&job.slug);
+        entries.extend(in_progress(&dir, &entries));
+    }
+    let entries = select(entries, args.step.as_deref(), &run, &job)?;
+    let mut files = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let file =
+            File::open(&entry.path).map_err(Error::io(format!("cannot open the log {}", entry.path.display())))?;
+        files.push((entry, file));
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    recorded::written(copy_all(files, &mut out), "the log")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Entry {
+    fn finished(step: &StepRow) -> Self {
+        Self { name: step.name.clone(), attempt: step.attempt, path: PathBuf::from(&step.log_path), running: false }
+    }
+}
+
+/// The logs in the job's folder that no finished step claims: the step running now. A log is
+/// `<step>.log`, or `<step>.<attempt>.log` for a retry.
+fn in_progress(dir: &Path, finished: &[Entry]) -> Vec<Entry> {
+    let claimed: Vec<&std::ffi::OsStr> = finished.iter().filter_map(|e| e.path.file_name()).collect();
+    let Ok(found) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut running: Vec<(std::time::SystemTime, Entry)> = found
+        .flatten()
+        .filter(|f| !claimed.contains(&f.file_name().as_os_str()))
+        .filter_map(|f| {
+            let file_name = f.file_name();
+            let stem = file_name.to_str()?.strip_suffix(".log")?;
+            let (name, attempt) = match stem.rsplit_once('.') {
+                Some((name, n)) if n.parse::<i64>().is_ok_and(|n| n >= 2) => (name, n.parse().ok()?),
+                _ => (stem, 1),
+            };
+            let modified = f.metadata().and_then(|m| m.modified()).ok()?;
+            Some((modified, Entry { name: name.to_string(), attempt, path: f.path(), running: true }))
+        })
+        .collect();
+    running.sort_by_key(|(modified, _)| *modified);
+    running.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Every log, or only those of `--step` (all its attempts), with a useful error where there is none.
+fn select(entries: Vec<Entry>, step: Option<&str>, run: &RunRow, job: &JobRow) -> Result<Vec<Entry>> {
+    let whose = format!("job `{}` of run {}", job.slug, run.id);
+    let Some(step) = step else {
+        return if entries.is_empty() {
+            Err(Error::Usage(format!("{whose} {}", why_no_log(job))))
+        } else {
+            Ok(entries)
+        };
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in &entries {
+        if !names.contains(&entry.name) {
+            names.push(entry.name.clone());
+        }
+    }
+    let chosen: Vec<Entry> = entries.into_iter().filter(|e| e.name == step).collect();
+    if !chosen.is_empty() {
+        return Ok(chosen);
+    }
+    let hint = match did_you_mean(step, names.iter().map(String::as_str)) {
+        Some(close) => format!("; did you mean `{close}`?"),
+        None if names.is_empty() => format!(": it {}", why_no_log(job)),
+        None => format!(" (its steps: {})", names.join(", ")),
+    };
+    Err(Error::Usage(format!("{whose} has no step `{step}`{hint}")))
+}
+
+fn why_no_log(job: &JobRow) -> String {
+    match (job.status.as_str(), &job.reason) {
+        ("queued", _) => "has not started yet".into(),
+        ("running", _) => "has no log yet".into(),
+        (status, Some(reason)) => format!("did not run: {status}: {reason}"),
+        (status, None) => format!("ran no steps ({status})"),
+    }
+}
+
+/// Streams each file to `out`, headed when there are several.
+fn copy_all(files: Vec<(Entry, File)>, out: &mut impl Write) -> io::Result<()> {
+    let headed = files.len() > 1;
+    for (i, (entry, mut file)) in files.into_iter().enumerate() {
+        if headed {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            let still = if entry.running { ", still running" } else { "" };
+            writeln!(out, "==> {} (attempt {}{still}) <==", entry.name, entry.attempt)?;
+        }
+        let copied = io::copy(&mut file, out)?;
+        if headed && copied > 0 && !ends_with_newline(&file, copied)? {
+            writeln!(out)?;
+        }
+    }
+    out.flush()
+}
+
+/// Whether the `len` bytes copied from `file` ended a line, so the next header starts on its own.
+fn ends_with_newline(file: &File, len: u64) -> io::Result<bool> {
+    let mut last = [0u8];
+    file.read_at(&mut last, len - 1)?;
+    Ok(last[0] == b'\n')
+}

@@ -1,0 +1,167 @@
+//! Looking back at recorded runs, for `status`, `show` and `log`: the store to read (runs whose
+//! gridrun died are marked abandoned first, and what they left running is ended), a run or job
+//! named on the command line, and the few formats those commands share.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Context;
+use crate::config::did_you_mean;
+use crate::error::{Error, Result};
+use crate::exec::reaper;
+use crate::store::{JobRow, RunRow, Store, StoreError};
+
+/// How long a sweep of a dead run's processes waits between SIGTERM and SIGKILL.
+const SWEEP_GRACE: Duration = Duration::from_secs(2);
+
+/// The store of earlier runs and the state folder it lives in.
+pub(super) struct Recorded {
+    /// The open store.
+    pub(super) store: Store,
+    /// Its state folder.
+    pub(super) state_dir: PathBuf,
+}
+
+impl Context {
+    /// Opens the store earlier runs wrote: in `--state-dir`, else beside `matrix`, else beside the
+    /// matrix the default lookup finds. Before anything is read, runs whose gridrun has died are
+    /// marked abandoned and their leftover processes ended (DESIGN §5).
+    pub(super) fn recorded(&self, matrix: Option<&Path>) -> Result<Recorded> {
+        // With --state-dir the matrix does not matter, and need not exist any more.
+        let matrix = if self.state_dir.is_some() { PathBuf::new() } else { Self::find_matrix(matrix)? };
+        let state_dir = self.state_dir(&matrix)?;
+        let none_yet = || Error::Usage(format!("no runs recorded yet in {}", state_dir.display()));
+        let mut store = Store::open_existing(&state_dir)?.ok_or_else(none_yet)?;
+        for token in store.mark_abandoned()? {
+            reaper::sweep(&token, SWEEP_GRACE);
+        }
+        if store.recent_runs(1)?.is_empty() {
+            return Err(none_yet());
+        }
+        Ok(Recorded { store, state_dir })
+    }
+}
+
+impl Recorded {
+    /// The run `which` names: an id (`42`, or `#42` as `status` prints it) or `latest`.
+    pub(super) fn run(&self, which: &str) -> Result<RunRow> {
+        let which = which.strip_prefix('#').unwrap_or(which);
+        match self.store.run(which) {
+            Err(StoreError::NotFound(message)) => {
+                let newest = self.store.recent_runs(1)?.first().map(|r| r.id);
+                Err(Error::Usage(match newest {
+                    Some(id) if which.parse::<i64>().is_ok() => format!("{message} (the newest is run {id})"),
+                    _ => message,
+                }))
+            }
+            found => Ok(found?),
+        }
+    }
+
+    /// The job `slug` of `run`, with a "did you mean" for a near miss.
+    pub(super) fn job(&self, run: &RunRow, slug: &str) -> Result<JobRow> {
+        let jobs = self.store.jobs(run.id)?;
+        if let Some(job) = jobs.iter().find(|j| j.slug == slug) {
+            return Ok(job.clone());
+        }
+        let hint = match did_you_mean(slug, jobs.iter().map(|j| j.slug.as_str())) {
+            Some(close) => format!("; did you mean `{close}`?"),
+            None => format!("; `gridrun show {}` lists its jobs", run.id),
+        };
+        Err(Error::Usage(format!("run {} has no job `{slug}`{hint}", run.id)))
+    }
+}
+
+/// Splits `RUN/JOB` into its parts; `RUN` alone has no job.
+pub(super) fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
+    match target.split_once('/') {
+        None => Ok((target, None)),
+        Some(("", _)) => Err(Error::Usage(format!("`{target}`: write RUN/JOB, e.g. latest/{}", &target[1..]))),
+        Some((run, "")) => Ok((run, None)),
+        Some((run, job)) => Ok((run, Some(job))),
+    }
+}
+
+/// A duration for people: `0.4s`, `12.3s`, `3m 07s`, `1h 02m`.
+pub(super) fn duration(ms: i64) -> String {
+    crate::report::format::human_duration(ms)
+}
+
+/// How long a run or job took, or has taken so far while it still runs.
+pub(super) fn elapsed(duration_ms: Option<i64>, started_at: Option<&str>) -> String {
+    match (duration_ms, started_at.and_then(parse_time)) {
+        (Some(ms), _) => duration(ms),
+        (None, Some(started)) => format!("{}…", duration((chrono::Utc::now() - started).num_milliseconds())),
+        (None, None) => "-".into(),
+    }
+}
+
+/// A stored time (RFC 3339, UTC) in the local time zone, to the second.
+pub(super) fn local_time(stored: &str) -> String {
+    parse_time(stored)
+        .map_or_else(|| stored.to_string(), |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn parse_time(stored: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(stored).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// Memory in MiB with one decimal; `-` where unknown (a process smaller than gridrun itself
+/// records 0: its peak could not be told apart).
+pub(super) fn mib(kb: Option<i64>) -> String {
+    match kb {
+        Some(kb) if kb > 0 => {
+            let tenths = (kb * 10 + 512) / 1024;
+            format!("{}.{}", tenths / 10, tenths % 10)
+        }
+        _ => "-".into(),
+    }
+}
+
+/// A commit as lines show it: its first 12 characters, ` dirty` with local changes.
+pub(super) fn short_commit(commit: &str, dirty: bool) -> String {
+    let short: String = commit.chars().take(12).collect();
+    match (short.is_empty(), dirty) {
+        (true, _) => String::new(),
+        (false, true) => format!("{short} dirty"),
+        (false, false) => short,
+    }
+}
+
+/// Output that ends early because the reader went away (`| head`) is not an error.
+pub(super) fn written(result: io::Result<()>, what: &str) -> Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Error::io(format!("cannot write {what}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(0), "0.0s");
+        assert_eq!(duration(12_345), "12.3s");
+        assert_eq!(duration(187_000), "3m 07s");
+        assert_eq!(duration(3_720_000), "1h 02m");
+        assert_eq!(duration(-5), "0.0s");
+    }
+
+    #[test]
+    fn memory_in_mib_and_unknown_as_dash() {
+        assert_eq!(mib(Some(10_788)), "10.5");
+        assert_eq!(mib(Some(0)), "-");
+        assert_eq!(mib(None), "-");
+    }
+
+    #[test]
+    fn targets_split_at_the_first_slash() {
+        assert_eq!(split_target("3").unwrap(), ("3", None));
+        assert_eq!(split_target("latest/gcc-12-17").unwrap(), ("latest", Some("gcc-12-17")));
+        assert_eq!(split_target("3/").unwrap(), ("3", None));
+        assert!(split_target("/gcc-12-17").is_err());
+    }
+}

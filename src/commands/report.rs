@@ -1,0 +1,57 @@
+//! `gridrun report [RUN]`: a recorded run as an HTML page, Markdown, JUnit XML or JSON, against
+//! a `--baseline` run where the format can say what changed; to stdout, or atomically to `-o`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::recorded::{self, Recorded};
+use super::show::parse_pivot;
+use super::Context;
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::error::{Error, Result};
+use crate::report::format::{write_report, Export, Json, ReportError};
+use crate::report::html::Html;
+use crate::report::json::RunDoc;
+use crate::report::junit::Junit;
+use crate::report::markdown::Markdown;
+
+pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
+    let pivot = args.pivot.as_deref().map(parse_pivot).transpose()?;
+    let recorded = ctx.recorded(args.matrix.as_deref())?;
+    let doc = load(&recorded, &args.run)?;
+    let baseline = args.baseline.as_deref().map(|b| load(&recorded, b)).transpose()?;
+    let bytes = exporter(args.format, pivot).serialize(&doc, baseline.as_ref()).map_err(report_error)?;
+    match &args.output {
+        Some(path) => write_report(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            recorded::written(out.write_all(&bytes).and_then(|()| out.flush()), "the report")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The run `which` names, read whole.
+fn load(recorded: &Recorded, which: &str) -> Result<RunDoc> {
+    let run = recorded.run(which)?;
+    Ok(RunDoc::load(&recorded.store, &run)?)
+}
+
+fn exporter(format: ReportFormat, pivot: Option<(String, String)>) -> Box<dyn Export> {
+    match format {
+        // A report written once is a snapshot: only `run --report` rewrites its file as it goes.
+        ReportFormat::Html => Box::new(Html { live: false, pivot }),
+        ReportFormat::Md => Box::new(Markdown { pivot }),
+        ReportFormat::Junit => Box::new(Junit),
+        ReportFormat::Json => Box::new(Json),
+    }
+}
+
+/// A pivot the matrix does not have is bad usage; the rest cannot happen with a sound store but
+/// still get one line and exit 2.
+fn report_error(err: ReportError) -> Error {
+    match err {
+        ReportError::Xml(source) => Error::Io { context: "cannot write the JUnit report".into(), source },
+        other => Error::Usage(other.to_string()),
+    }
+}

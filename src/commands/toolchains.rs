@@ -1,0 +1,72 @@
+//! `gridrun toolchains`: what this host can build with.
+
+use std::process::ExitCode;
+
+use comfy_table::Cell;
+
+use super::Context;
+use crate::cli::ToolchainsArgs;
+use crate::config;
+use crate::error::Result;
+use crate::toolchain::{Host, Standard};
+
+pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
+    let cache = match &ctx.state_dir {
+        Some(dir) => Some(std::path::absolute(dir).unwrap_or_else(|_| dir.clone())),
+        None => {
+            std::env::current_dir().ok().and_then(|cwd| config::discover(&cwd)).and_then(|m| ctx.state_dir(&m).ok())
+        }
+    }
+    .map(|dir| dir.join("cache").join("toolchains.json"));
+    let mut host = Host::detect(cache);
+    host.learn_all();
+
+    if args.json {
+        let json = serde_json::json!({
+            "schema": 1,
+            "platform": host.platform,
+            "arch": host.arch,
+            "compilers": host.compilers,
+            "llvms": host.llvms,
+        });
+        println!("{}", serde_json::to_string_pretty(&json).expect("serializable"));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    println!("platform: {} ({})", host.platform, host.arch);
+    let mut table = ctx.style.table();
+    table.set_header(["compiler", "version", "C++ standards accepted", "C", "C++"]);
+    for c in &host.compilers {
+        let accepted: Vec<&str> = Standard::KNOWN
+            .iter()
+            .copied()
+            .filter(|s| Standard::parse(s).is_some_and(|std| c.standards.get(std.flag()) == Some(&true)))
+            .collect();
+        table.add_row([
+            Cell::new(&c.name),
+            Cell::new(&c.version),
+            Cell::new(accepted.join(" ")),
+            Cell::new(c.cc.display()),
+            Cell::new(c.cxx.display()),
+        ]);
+    }
+    if host.compilers.is_empty() {
+        println!("no gcc or clang found on PATH");
+    } else {
+        println!("{table}");
+    }
+    if !host.llvms.is_empty() {
+        let mut table = ctx.style.table();
+        table.set_header(["llvm", "version", "llvm-config", "cmake dir (LLVM_DIR)"]);
+        for l in &host.llvms {
+            table.add_row([
+                Cell::new(&l.major),
+                Cell::new(&l.version),
+                Cell::new(l.config.display()),
+                Cell::new(l.cmake_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default()),
+            ]);
+        }
+        println!("{table}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

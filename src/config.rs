@@ -1,0 +1,21 @@
+//! The matrix file as the user wrote it: TOML parsed into typed values that keep their source
+//! spans, validated, with errors that point at the offending text.
+//!
+//! This is the low level of the two-stage configuration (see `plan` for the resolved level):
+//! nothing here knows about hosts, compilers or runs.
+
+mod duration;
+mod error;
+mod load;
+mod preset;
+mod scalar;
+mod schema;
+mod size;
+
+pub use duration::DurationValue;
+pub use error::{did_you_mean, ConfigError, SourceFile, Span};
+pub use load::{discover, load_file, load_path, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
+pub use preset::Preset;
+pub use scalar::Scalar;
+pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};
+pub use size::SizeValue;

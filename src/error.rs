@@ -1,0 +1,52 @@
+//! gridrun's errors and the exit code each maps to.
+
+use crate::config::ConfigError;
+use crate::plan::PlanError;
+
+/// Everything that can stop a command. Each variant maps to a documented exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A matrix file is wrong. Exit 2.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A plan could not be made. Exit 2.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The store cannot be read or written. Exit 2.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The command line asks for something that cannot be done. Exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// A file or folder could not be read or written. Exit 2.
+    #[error("{context}: {source}")]
+    Io {
+        /// What gridrun was doing.
+        context: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code: 2 for bad input and anything else gridrun could not do.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+
+    /// The source line with a caret, where the error points into a matrix file.
+    pub fn snippet(&self) -> Option<String> {
+        let (Self::Config(config) | Self::Plan(PlanError::Config(config))) = self else { return None };
+        let snippet = config.snippet();
+        (!snippet.is_empty()).then_some(snippet)
+    }
+
+    /// Wraps an I/O error with what gridrun was doing.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Io { context, source }
+    }
+}
+
+/// A command's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,364 @@
+//! The dispatcher: one loop that starts jobs when their CPU slots and memory fit, hears every
+//! job's events, passes them to the observer (store, display) in order, and decides on
+//! cancellation (fail-fast, max-failures, SIGINT/SIGTERM, a second signal). Each job runs as its
+//! own task ([`run_job`]) and talks to the dispatcher only through the event channel.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, watch};
+
+use super::events::{CancelReason, Event, Finding, JobRecord, Status, StepRecord};
+use super::reaper::TOKEN_VAR;
+use super::resources::{Capacity, Claim, Pool};
+use super::supervisor::{self, log_path, StepSpec};
+use super::suspend::Suspension;
+use super::workspace::{self, PreparedSource};
+use crate::diagnose;
+use crate::plan::RenderedJob;
+
+/// What every job of a run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    /// The run's token, set in every job's environment.
+    pub token: String,
+    /// `<state>/runs/<run>`: each job logs into a folder of its own here.
+    pub logs_dir: PathBuf,
+    /// The prepared source.
+    pub source: PreparedSource,
+    /// Keep workspaces of passing jobs too.
+    pub keep_workspaces: bool,
+    /// `--timeout`, overriding the file's.
+    pub timeout: Option<Duration>,
+    /// `<state>/artifacts/<commit>`: each job's artifacts go in a folder of its own here.
+    pub artifacts_dir: PathBuf,
+}
+
+/// How the dispatcher may use the host.
+#[derive(Clone, Debug)]
+pub struct SchedulerOptions {
+    /// Concurrent jobs at most.
+    pub max_jobs: usize,
+    /// Slots and memory to share out.
+    pub capacity: Capacity,
+    /// Stop after this many failures (1 for `--fail-fast`).
+    pub max_failures: Option<u32>,
+}
+
+/// Who hears about the run: the store writer and the display.
+pub trait Observer {
+    /// An event, in the order the dispatcher saw it.
+    fn event(&mut self, event: &Event);
+    /// A periodic chance to redraw.
+    fn tick(&mut self) {}
+    /// Whether `tick` does anything (it is not called otherwise).
+    fn wants_ticks(&self) -> bool {
+        false
+    }
+}
+
+/// What a run came to.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every job's record, in the order they ended.
+    pub records: Vec<JobRecord>,
+    /// The most severe cancellation, if any.
+    pub cancelled: Option<CancelReason>,
+}
+
+/// Runs `jobs` (in order, as capacity allows) to the end or until cancelled.
+pub async fn run(
+    jobs: Vec<RenderedJob>,
+    ctx: Arc<RunContext>,
+    options: &SchedulerOptions,
+    observer: &mut dyn Observer,
+) -> Outcome {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let (cancel_tx, cancel_rx) = watch::channel::<Option<CancelReason>>(None);
+    let mut pool = Pool::new(options.capacity);
+    let mut queue: VecDeque<(RenderedJob, Claim)> = jobs
+        .into_iter()
+        .map(|job| {
+            let claim = pool.claim_for(job.limits.cpus, job.limits.memory);
+            (job, claim)
+        })
+        .collect();
+    let mut held: HashMap<String, Claim> = HashMap::new();
+    let mut records = Vec::with_capacity(queue.len());
+    let mut failures = 0u32;
+    let mut cancelled: Option<CancelReason> = None;
+    let mut sigint = signal(SignalKind::interrupt()).ok();
+    let mut sigterm = signal(SignalKind::terminate()).ok();
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP)).ok();
+    let suspension = Arc::new(Suspension::default());
+    let mut ticker = tokio::time::interval(Duration::from_millis(150));
+    let ticks = observer.wants_ticks();
+
+    loop {
+        if cancelled.is_none() {
+            // Jobs start in plan order; the first that does not fit waits, and so does the rest,
+            // so a big job is not overtaken for ever.
+            while held.len() < options.max_jobs {
+                let Some((_, claim)) = queue.front() else { break };
+                if !pool.try_take(*claim) {
+                    break;
+                }
+                let (job, claim) = queue.pop_front().expect("front exists");
+                held.insert(job.job.slug.clone(), claim);
+                tokio::spawn(run_job(job, ctx.clone(), cancel_rx.clone(), tx.clone(), suspension.clone()));
+            }
+        }
+        if held.is_empty() && (queue.is_empty() || cancelled.is_some()) {
+            break;
+        }
+        let escalate = tokio::select! {
+            Some(event) = rx.recv() => {
+                observer.event(&event);
+                if let Event::JobFinished { record } = event {
+                    if let Some(claim) = held.remove(&record.slug) {
+                        pool.give_back(claim);
+                    }
+                    if record.status.is_failure() {
+                        failures += 1;
+                    }
+                    let too_many = options.max_failures.is_some_and(|max| failures >= max);
+                    records.push(record);
+                    too_many.then_some(CancelReason::Failures)
+                } else {
+                    None
+                }
+            }
+            Some(()) = recv(&mut sigint) => Some(if cancelled >= Some(CancelReason::Interrupt) { CancelReason::Kill } else { CancelReason::Interrupt }),
+            Some(()) = recv(&mut sigterm) => Some(if cancelled >= Some(CancelReason::Interrupt) { CancelReason::Kill } else { CancelReason::Interrupt }),
+            Some(()) = recv(&mut sigtstp) => {
+                suspension.suspend();
+                None
+            }
+            _ = ticker.tick(), if ticks => {
+                observer.tick();
+                None
+            }
+        };
+        if let Some(reason) = escalate {
+            if cancelled.is_none_or(|current| reason > current) {
+                cancelled = Some(reason);
+                observer.event(&Event::Cancelling { reason });
+                let _ = cancel_tx.send(Some(reason));
+            }
+        }
+    }
+    for (job, _) in queue {
+        let record =
+            JobRecord { status: Status::Cancelled, failure_kind: Some("cancelled".into()), ..empty_record(&job) };
+        let event = Event::JobFinished { record };
+        observer.event(&event);
+        if let Event::JobFinished { record } = event {
+            records.push(record);
+        }
+    }
+    Outcome { records, cancelled }
+}
+
+async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn empty_record(job: &RenderedJob) -> JobRecord {
+    JobRecord {
+        slug: job.job.slug.clone(),
+        status: Status::Passed,
+        failure_kind: None,
+        exit_code: None,
+        signal: None,
+        duration: Duration::ZERO,
+        cpu: Duration::ZERO,
+        peak_rss_kb: 0,
+        flaky: false,
+        steps: Vec::new(),
+        log_tail: Vec::new(),
+        work_dir: None,
+        diagnostics: Vec::new(),
+        tests: Vec::new(),
+        artifacts: Vec::new(),
+    }
+}
+
+/// One job: its steps in order, each retried as the file allows, under the job's time limit.
+async fn run_job(
+    job: RenderedJob,
+    ctx: Arc<RunContext>,
+    cancel: watch::Receiver<Option<CancelReason>>,
+    tx: mpsc::UnboundedSender<Event>,
+    suspension: Arc<Suspension>,
+) {
+    let started = Instant::now();
+    let slug = job.job.slug.clone();
+    let _ = tx.send(Event::JobStarted { slug: slug.clone() });
+    let mut record = empty_record(&job);
+    let log_dir = ctx.logs_dir.join(&slug);
+    let mut dirs: Vec<&std::path::Path> = job.make_dirs.iter().map(PathBuf::as_path).collect();
+    dirs.push(&log_dir);
+    let prepared = workspace::prepare_job(&ctx.source, &job.source, &dirs);
+
+    if let Err(err) = prepared {
+        record.status = Status::Failed;
+        record.failure_kind = Some("infra".into());
+        record.log_tail = vec![format!("gridrun: cannot prepare the workspace: {err}")];
+    } else {
+        let deadline = ctx.timeout.or(job.limits.timeout).map(|t| started + t);
+        let paused_at_start = suspension.total();
+        let mut job_env = job.env.clone();
+        job_env.push((TOKEN_VAR.into(), ctx.token.clone()));
+        let mut retried = false;
+        'steps: for (index, step) in job.steps.iter().enumerate() {
+            let mut attempt = 1;
+            loop {
+                if cancel.borrow().is_some() {
+                    record.status = Status::Cancelled;
+                    record.failure_kind = Some("cancelled".into());
+                    break 'steps;
+                }
+                let log = log_path(&log_dir, &step.name, attempt);
+                let _ = tx.send(Event::StepStarted {
+                    slug: slug.clone(),
+                    step: step.name.clone(),
+                    attempt,
+                    log: log.clone(),
+                });
+                let mut env = job_env.clone();
+                env.extend(step.env.iter().cloned());
+                // Time suspended with Ctrl-Z before this step pushes the job's deadline back.
+                let deadline = deadline.map(|d| d + suspension.total().saturating_sub(paused_at_start));
+                let step_deadline = match (deadline, step.timeout.map(|t| Instant::now() + t)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let spec = StepSpec {
+                    command: &step.command,
+                    cwd: &job.source,
+                    env: &env,
+                    log: &log,
+                    deadline: step_deadline,
+                    kill_grace: job.limits.kill_grace,
+                    memory_limit: job.limits.memory,
+                    cancel: cancel.clone(),
+                    suspension: &suspension,
+                };
+                let outcome = match supervisor::run_step(spec).await {
+                    Ok(outcome) => outcome,
+                    Err(err) => {
+                        record.status = Status::Failed;
+                        record.failure_kind = Some("infra".into());
+                        record.log_tail = vec![format!("gridrun: cannot run step {}: {err}", step.name)];
+                        break 'steps;
+                    }
+                };
+                let step_record = StepRecord {
+                    name: step.name.clone(),
+                    index,
+                    attempt,
+                    status: outcome.status,
+                    exit_code: outcome.exit_code,
+                    signal: outcome.signal,
+                    duration: outcome.duration,
+                    cpu: outcome.cpu,
+                    peak_rss_kb: outcome.peak_rss_kb,
+                    log: log.clone(),
+                    log_bytes: outcome.log_bytes,
+                    command: step.command.clone(),
+                };
+                record.cpu += outcome.cpu;
+                record.peak_rss_kb = record.peak_rss_kb.max(outcome.peak_rss_kb);
+                let _ = tx.send(Event::StepFinished { slug: slug.clone(), record: step_record.clone() });
+                record.steps.push(step_record);
+                if let Some(junit) = &step.junit {
+                    // Each attempt rewrites the file; the last attempt's results stand.
+                    record.tests.retain(|(name, _)| *name != step.name);
+                    match crate::testresults::read_junit(junit) {
+                        Ok(cases) => record.tests.extend(cases.into_iter().map(|c| (step.name.clone(), c))),
+                        Err(e) if junit.exists() => {
+                            record.log_tail.push(format!("gridrun: cannot read test results: {e}"));
+                        }
+                        Err(_) => {}
+                    }
+                }
+                match outcome.status {
+                    Status::Passed => {
+                        retried |= attempt > 1;
+                        record.exit_code = outcome.exit_code;
+                        break;
+                    }
+                    Status::Failed if attempt <= step.retries && cancel.borrow().is_none() => attempt += 1,
+                    status => {
+                        record.status = status;
+                        record.exit_code = outcome.exit_code;
+                        record.signal = outcome.signal;
+                        let (findings, kind) = diagnose_step(&step.name, status, &log, &outcome.tail).await;
+                        record.diagnostics = findings;
+                        record.failure_kind = Some(kind);
+                        record.log_tail.splice(0..0, outcome.tail);
+                        break 'steps;
+                    }
+                }
+            }
+        }
+        // Flaky: it passed, but only because a step was retried.
+        record.flaky = retried && record.status == Status::Passed;
+        if !job.artifacts.is_empty() && record.status != Status::Cancelled {
+            let patterns = job.artifacts.clone();
+            let roots = [job.work_dir.clone(), job.source.clone()];
+            let dest = ctx.artifacts_dir.join(&slug);
+            let collected = tokio::task::spawn_blocking(move || {
+                crate::artifacts::collect(&patterns, &roots.iter().map(PathBuf::as_path).collect::<Vec<_>>(), &dest)
+            })
+            .await;
+            match collected {
+                Ok(Ok(collected)) => {
+                    record.artifacts = collected.artifacts;
+                    record.log_tail.extend(collected.refused.into_iter().map(|r| format!("gridrun: artifact {r}")));
+                }
+                Ok(Err(e)) => record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}")),
+                Err(e) => record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}")),
+            }
+        }
+    }
+    record.duration = started.elapsed();
+    if record.status == Status::Passed && !ctx.keep_workspaces {
+        workspace::remove(&job.work_dir);
+    } else if job.work_dir.exists() {
+        record.work_dir = Some(job.work_dir.clone());
+    }
+    let _ = tx.send(Event::JobFinished { record });
+}
+
+/// The diagnostics in a failed step's log and what kind of failure they make it. The log is
+/// streamed off the dispatcher's thread: it may be large.
+async fn diagnose_step(step: &str, status: Status, log: &std::path::Path, tail: &[String]) -> (Vec<Finding>, String) {
+    let path = log.to_path_buf();
+    let found = tokio::task::spawn_blocking(move || diagnose::parse_file(&path)).await;
+    let diagnostics = match found {
+        Ok(Ok(diagnostics)) => diagnostics,
+        _ => Vec::new(),
+    };
+    let kind = diagnose::classify(status.as_str(), step, &diagnostics, tail);
+    let findings = diagnostics
+        .into_iter()
+        .map(|d| Finding {
+            step: step.to_string(),
+            severity: d.severity.as_str().to_string(),
+            kind: d.kind.as_str().to_string(),
+            file: d.file,
+            line: d.line,
+            col: d.col,
+            message: d.message,
+            context: d.context.join("\n"),
+        })
+        .collect();
+    (findings, kind.as_str().to_string())
+}

@@ -1,0 +1,312 @@
+//! One step: its shell command spawned in a process group of its own with stdout and stderr
+//! both writing straight into the step's log file (no pipe, so no copy through gridrun, no
+//! deadlock on a full pipe, and flat memory whatever the output's size), its time limit and
+//! memory cap enforced on the whole group (SIGTERM, then SIGKILL after the grace), and its exit
+//! status, CPU time and peak memory taken from `wait4`. The failure excerpt is read back from the
+//! end of the log.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::Pid;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{oneshot, watch};
+
+use super::events::{CancelReason, Status};
+use super::resources::tree_rss_kb;
+use super::suspend::Suspension;
+
+/// How many lines of a log the failure excerpt shows.
+pub const TAIL_LINES: usize = 20;
+/// How many bytes of the end of a log are read back for the excerpt.
+const TAIL_BYTES: u64 = 16 * 1024;
+/// How often a step's processes have their memory measured (for the peak, and the cap).
+const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
+
+/// One step to run.
+pub struct StepSpec<'a> {
+    /// The shell command (run with `/bin/sh -c`).
+    pub command: &'a str,
+    /// Its working folder.
+    pub cwd: &'a Path,
+    /// Environment on top of gridrun's own.
+    pub env: &'a [(String, String)],
+    /// Where its output goes.
+    pub log: &'a Path,
+    /// When it must have finished.
+    pub deadline: Option<Instant>,
+    /// Time between SIGTERM and SIGKILL.
+    pub kill_grace: Duration,
+    /// Memory cap for the step's whole process group, in bytes.
+    pub memory_limit: Option<u64>,
+    /// The run's cancellation: the most severe reason so far.
+    pub cancel: watch::Receiver<Option<CancelReason>>,
+    /// Ctrl-Z: where the step's group is registered, and how long the run was suspended.
+    pub suspension: &'a Suspension,
+}
+
+/// How a step ended.
+#[derive(Debug)]
+pub struct StepOutcome {
+    /// Passed, failed, timed out, over its memory cap, or cancelled.
+    pub status: Status,
+    /// The exit code, where it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it.
+    pub signal: Option<i32>,
+    /// Wall time.
+    pub duration: Duration,
+    /// User + system CPU of the step and the descendants it waited for.
+    pub cpu: Duration,
+    /// Peak resident memory: the larger of the biggest process's and the sampled group total.
+    pub peak_rss_kb: u64,
+    /// Bytes of output.
+    pub log_bytes: u64,
+    /// The last lines of output.
+    pub tail: Vec<String>,
+}
+
+/// Runs one step to its end.
+pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
+    let started = Instant::now();
+    let log = File::options().create(true).truncate(true).read(true).write(true).open(spec.log)?;
+    // Both streams share one open file description, so they interleave as written; gridrun keeps
+    // a third handle to measure the log and read its end afterwards.
+    let log_for_stderr = log.try_clone()?;
+    let log_after = log.try_clone()?;
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(spec.command)
+        .current_dir(spec.cwd)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_for_stderr))
+        // Its own process group, so a signal reaches the step's whole tree and a Ctrl-C at the
+        // terminal reaches gridrun alone, which decides what the jobs get.
+        .process_group(0);
+    // A forked child's ru_maxrss starts at gridrun's own peak; below that it says nothing.
+    let own_peak_kb = own_peak_rss_kb();
+    let child = command.spawn()?;
+    // The Command holds the parent's copies of the log descriptors; close them now.
+    drop(command);
+    let pid = i32::try_from(child.id()).expect("pids fit in i32");
+    let group = Pid::from_raw(pid);
+    spec.suspension.register(pid);
+    let mut paused = spec.suspension.watch();
+    let mut paused_seen = *paused.borrow();
+    let exit = wait_for_exit(pid);
+    tokio::pin!(exit);
+
+    let mut verdict: Option<Status> = None;
+    let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut sampled_peak_kb = 0u64;
+    let mut sampler = tokio::time::interval_at(tokio::time::Instant::now() + MEMORY_SAMPLE, MEMORY_SAMPLE);
+    sampler.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut deadline = spec.deadline.map(tokio::time::Instant::from_std);
+    let mut cancel_seen = spec.cancel.borrow().is_some();
+
+    let exited = loop {
+        // A cancellation that came before this step started applies at once.
+        if cancel_seen {
+            cancel_seen = false;
+            let reason = *spec.cancel.borrow();
+            match reason {
+                Some(CancelReason::Kill) => {
+                    verdict.get_or_insert(Status::Cancelled);
+                    signal_group(group, Signal::SIGKILL);
+                }
+                Some(_) if kill_at.is_none() => {
+                    verdict.get_or_insert(Status::Cancelled);
+                    signal_group(group, Signal::SIGTERM);
+                    kill_at = Some(tokio::time::Instant::now() + spec.kill_grace);
+                }
+                _ => {}
+            }
+        }
+        tokio::select! {
+            // First: after a Ctrl-Z, deadlines move before any timer that passed meanwhile fires.
+            biased;
+            Ok(()) = paused.changed() => {
+                let total = *paused.borrow();
+                let stopped = total.saturating_sub(paused_seen);
+                paused_seen = total;
+                deadline = deadline.map(|d| d + stopped);
+                kill_at = kill_at.map(|k| k + stopped);
+            }
+            exited = &mut exit => break exited,
+            () = sleep_until(deadline), if verdict.is_none() => {
+                verdict = Some(Status::TimedOut);
+                signal_group(group, Signal::SIGTERM);
+                kill_at = Some(tokio::time::Instant::now() + spec.kill_grace);
+            }
+            () = sleep_until(kill_at), if kill_at.is_some() => {
+                signal_group(group, Signal::SIGKILL);
+                kill_at = None;
+            }
+            changed = spec.cancel.changed() => {
+                if changed.is_ok() {
+                    cancel_seen = true;
+                } else {
+                    // The run is gone; nobody will cancel any more.
+                    std::future::pending::<()>().await;
+                }
+            }
+            _ = sampler.tick() => {
+                let rss_kb = tree_rss_kb(pid, group.as_raw());
+                sampled_peak_kb = sampled_peak_kb.max(rss_kb);
+                if spec.memory_limit.is_some_and(|limit| rss_kb.saturating_mul(1024) > limit) && verdict.is_none() {
+                    verdict = Some(Status::MemoryExceeded);
+                    signal_group(group, Signal::SIGKILL);
+                }
+            }
+        }
+    };
+    // Whatever the step left running in its group goes with it.
+    signal_group(group, Signal::SIGKILL);
+    spec.suspension.unregister(pid);
+    let (raw_status, usage) = exited?;
+
+    let (exit_code, signal) = match WaitStatus::from_raw(group, raw_status) {
+        Ok(WaitStatus::Exited(_, code)) => (Some(code), None),
+        Ok(WaitStatus::Signaled(_, sig, _)) => (None, Some(sig as i32)),
+        _ => (None, None),
+    };
+    let status = verdict.unwrap_or(if exit_code == Some(0) { Status::Passed } else { Status::Failed });
+    let log_bytes = log_after.metadata()?.len();
+    // Only a failure's excerpt is ever shown.
+    let tail = if status == Status::Passed { Vec::new() } else { tail_lines(&log_after, log_bytes)? };
+    Ok(StepOutcome {
+        status,
+        exit_code,
+        signal,
+        duration: started.elapsed(),
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        peak_rss_kb: {
+            let maxrss = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+            sampled_peak_kb.max(if maxrss > own_peak_kb { maxrss } else { 0 })
+        },
+        log_bytes,
+        tail,
+    })
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// gridrun's own peak resident memory, KiB.
+fn own_peak_rss_kb() -> u64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map_or(0, |u| u64::try_from(u.max_rss()).unwrap_or(0))
+}
+
+/// Sends `signal` to a process group; a group that is already gone is fine.
+pub fn signal_group(group: Pid, signal: Signal) {
+    let _ = killpg(group, signal);
+}
+
+/// The last [`TAIL_LINES`] lines of the log, from its last [`TAIL_BYTES`].
+fn tail_lines(log: &File, len: u64) -> io::Result<Vec<String>> {
+    use std::os::unix::fs::FileExt;
+    let start = len.saturating_sub(TAIL_BYTES);
+    let mut buf = vec![0u8; usize::try_from(len - start).unwrap_or(0)];
+    let n = log.read_at(&mut buf, start)?;
+    buf.truncate(n);
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // The first line of a cut tail is likely partial; a tail of whole lines keeps it.
+    if start > 0 && lines.len() > 1 {
+        lines.remove(0);
+    }
+    let first = lines.len().saturating_sub(TAIL_LINES);
+    Ok(lines.split_off(first))
+}
+
+/// The last non-empty line of a chunk of output.
+pub fn last_line(chunk: &[u8]) -> Option<&[u8]> {
+    chunk.split(|&b| b == b'\n' || b == b'\r').rev().map(<[u8]>::trim_ascii).find(|l| !l.is_empty())
+}
+
+fn timeval(tv: libc::timeval) -> Duration {
+    Duration::from_secs(u64::try_from(tv.tv_sec).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(tv.tv_usec).unwrap_or(0))
+}
+
+/// Waits for `pid` to exit without a thread: its pidfd becomes readable when it does, then
+/// `wait4` reaps it. Where pidfds are missing (Linux before 5.3), a thread waits instead.
+async fn wait_for_exit(pid: i32) -> io::Result<(i32, libc::rusage)> {
+    let pidfd = rustix::process::Pid::from_raw(pid)
+        .ok_or_else(|| io::Error::other("bad pid"))
+        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::NONBLOCK).map_err(io::Error::from))
+        .and_then(register);
+    match pidfd {
+        Ok(pidfd) => loop {
+            let mut ready = pidfd.readable().await?;
+            if let Some(exited) = wait4(pid, libc::WNOHANG)? {
+                return Ok(exited);
+            }
+            ready.clear_ready();
+        },
+        Err(_) => {
+            let (tx, rx) = oneshot::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(wait4(pid, 0).and_then(|r| r.ok_or_else(|| io::Error::other("wait4 returned early"))));
+            });
+            rx.await.unwrap_or_else(|_| Err(io::Error::other("the wait thread died")))
+        }
+    }
+}
+
+/// Registers a pidfd with the runtime.
+#[allow(unsafe_code)]
+fn register(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: the AsyncFd owns the descriptor, so it stays open (and is not reused) for as long as
+    // it is registered, and it is closed only after deregistration when the AsyncFd drops.
+    unsafe { AsyncFd::register(pidfd) }.map_err(|e| e.into_parts().1)
+}
+
+/// Waits for `pid` and returns its raw status and resource usage. std's `Child::wait` does not
+/// give the rusage (CPU time, peak RSS) that `wait4` does.
+/// `None` where `options` has `WNOHANG` and the child has not exited yet.
+#[allow(unsafe_code)]
+fn wait4(pid: i32, options: i32) -> io::Result<Option<(i32, libc::rusage)>> {
+    let mut status = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    loop {
+        // SAFETY: `status` and `usage` are valid, writable and outlive the call; `pid` is our own
+        // child, which nothing else waits for.
+        let r = unsafe { libc::wait4(pid, &raw mut status, options, usage.as_mut_ptr()) };
+        if r == pid {
+            // SAFETY: wait4 succeeded, so it filled `usage` (and it was zeroed before).
+            return Ok(Some((status, unsafe { usage.assume_init() })));
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// The log path of a step attempt: `<dir>/<step>.log`, or `<step>.<attempt>.log` for retries.
+pub fn log_path(dir: &Path, step: &str, attempt: u32) -> PathBuf {
+    if attempt <= 1 {
+        dir.join(format!("{step}.log"))
+    } else {
+        dir.join(format!("{step}.{attempt}.log"))
+    }
+}

@@ -1,0 +1,22 @@
+//! gridrun: a build matrix runner for C and C++ projects.
+//!
+//! Data flows one way: [`cli`] → [`config`] (the file as written) → [`matrix`] (cells) →
+//! [`plan`] (jobs on this host, with [`toolchain`]) → exec → store → report. [`commands`] is the
+//! glue the binary calls.
+
+pub mod artifacts;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diagnose;
+pub mod error;
+pub mod exec;
+pub mod matrix;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod store;
+pub mod term;
+pub mod testresults;
+pub mod toolchain;
+pub mod vcs;

@@ -1,0 +1,363 @@
+//! The resolved level of configuration: each cell of a matrix file as a job on this host, with its
+//! slug, whether it can run here and why not, its toolchain, its config hash, and (for a run) its
+//! steps and environment rendered.
+
+mod hash;
+mod template;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{ConfigError, Limits, MatrixFile, Source};
+use crate::matrix::{assign_slugs, expand, Cell, CellFilter, FilterError};
+use crate::toolchain::{keys, resolve_cell, Availability, Host, ResolvedToolchain, Standard};
+pub use hash::ConfigHash;
+pub use template::{JobContext, TemplateSite, Templates, BUILTINS};
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The file is wrong (a template names an undefined variable, say).
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// A `-f` or `--cell` is wrong.
+    #[error("{0}")]
+    Filter(#[from] FilterError),
+}
+
+/// One cell as a job on this host.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The cell's slug, unique within the matrix.
+    pub slug: String,
+    /// The values the file gave the cell.
+    pub cell: Cell,
+    /// Whether this host can run it.
+    pub availability: Availability,
+    /// The toolchain it resolved to (shared by every job with the same toolchain).
+    pub tools: Arc<ResolvedToolchain>,
+    /// A hash over everything that decides the job's result.
+    pub config_hash: ConfigHash,
+}
+
+/// A matrix file planned on this host.
+#[derive(Debug)]
+pub struct Plan {
+    /// The file.
+    pub matrix: MatrixFile,
+    /// The state folder.
+    pub state_dir: PathBuf,
+    /// The source's commit (empty where the source is not a git checkout).
+    pub commit: String,
+    /// How many cells the matrix has before filters.
+    pub total_cells: usize,
+    /// The jobs that pass the filters, in matrix order.
+    pub jobs: Vec<Job>,
+    templates: Templates,
+}
+
+/// A step rendered for one job.
+#[derive(Clone, Debug)]
+pub struct RenderedStep {
+    /// The step's name.
+    pub name: String,
+    /// The shell command.
+    pub command: String,
+    /// The JUnit file it writes, if any.
+    pub junit: Option<PathBuf>,
+    /// How many times it is retried on failure.
+    pub retries: u32,
+    /// Its own time limit.
+    pub timeout: Option<Duration>,
+    /// Its own environment, on top of the job's.
+    pub env: Vec<(String, String)>,
+}
+
+/// The folders one job works in.
+#[derive(Clone, Debug)]
+pub struct JobPaths {
+    /// The checkout it builds.
+    pub source: PathBuf,
+    /// Its workspace, holding the build and results folders.
+    pub work_dir: PathBuf,
+    /// Its build folder.
+    pub build_dir: PathBuf,
+    /// Its results folder.
+    pub results_dir: PathBuf,
+}
+
+/// A job with everything rendered, ready for the executor.
+#[derive(Clone, Debug)]
+pub struct RenderedJob {
+    /// The job.
+    pub job: Job,
+    /// The checkout it builds.
+    pub source: PathBuf,
+    /// Its workspace: build and results folders live here.
+    pub work_dir: PathBuf,
+    /// Its build folder.
+    pub build_dir: PathBuf,
+    /// Its results folder.
+    pub results_dir: PathBuf,
+    /// The environment every step gets: the file's `[env]`, CPU settings, `CC`/`CXX`.
+    pub env: Vec<(String, String)>,
+    /// The steps, in order.
+    pub steps: Vec<RenderedStep>,
+    /// Artifact patterns, relative to the workspace.
+    pub artifacts: Vec<String>,
+    /// The folders to create before the first step: those the templates name.
+    pub make_dirs: Vec<PathBuf>,
+    /// The file's limits.
+    pub limits: Limits,
+}
+
+impl Plan {
+    /// Expands `matrix`, resolves every cell on `host`, keeps the cells `filter` passes, and
+    /// renders every template of every kept job so a mistake shows now rather than mid-run.
+    pub fn build(
+        matrix: MatrixFile,
+        host: &mut Host,
+        filter: &CellFilter,
+        state_dir: &Path,
+    ) -> Result<Self, PlanError> {
+        check_reserved_names(&matrix)?;
+        let cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
+        let slugs = assign_slugs(&cells);
+        filter.check(&cells, &slugs)?;
+        let total_cells = cells.len();
+        let picked: Vec<(Cell, String)> = cells.into_iter().zip(slugs).filter(|(c, s)| filter.matches(c, s)).collect();
+        learn_what_cells_need(host, picked.iter().map(|(c, _)| c));
+
+        let commit = match &matrix.project.source {
+            Source::Path(dir) => crate::vcs::head(dir).unwrap_or_default(),
+            Source::Git { rev, .. } => rev.clone().unwrap_or_else(|| "HEAD".into()),
+        };
+        let templates = Templates::compile(&matrix, template_sites(&matrix))?;
+        let hasher = hash::ConfigHasher::new(&matrix, &commit);
+        // Cells that share platform, compiler, standard and LLVM share a resolution.
+        let mut resolved: HashMap<[Option<String>; 4], (Arc<ResolvedToolchain>, Availability)> = HashMap::new();
+        let jobs = picked
+            .into_iter()
+            .map(|(cell, slug)| {
+                let key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM]
+                    .map(|k| cell.text(k).map(str::to_string));
+                let (tools, availability) = resolved
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let (tools, availability) = resolve_cell(&cell, host);
+                        (Arc::new(tools), availability)
+                    })
+                    .clone();
+                let config_hash = hasher.hash(&cell, &tools);
+                Job { slug, cell, availability, tools, config_hash }
+            })
+            .collect();
+        let plan = Self { matrix, state_dir: state_dir.to_path_buf(), commit, total_cells, jobs, templates };
+        plan.validate_templates()?;
+        Ok(plan)
+    }
+
+    /// The folders a job of run `run` works in.
+    pub fn paths(&self, job: &Job, run: u64) -> JobPaths {
+        let work_dir = self.state_dir.join("work").join(run.to_string()).join(&job.slug);
+        let source = match &self.matrix.project.source {
+            Source::Path(dir) => dir.clone(),
+            Source::Git { .. } => work_dir.join("src"),
+        };
+        JobPaths { source, build_dir: work_dir.join("build"), results_dir: work_dir.join("results"), work_dir }
+    }
+
+    fn context(&self, job: &Job, run: u64, commit: &str) -> minijinja::Value {
+        let paths = self.paths(job, run);
+        JobContext {
+            cell: job.cell.clone(),
+            tools: job.tools.clone(),
+            source: paths.source.display().to_string(),
+            build_dir: paths.build_dir.display().to_string(),
+            results_dir: paths.results_dir.display().to_string(),
+            cache_dir: self.state_dir.join("cache").display().to_string(),
+            cpus: self.matrix.limits.cpus,
+            job: job.slug.clone(),
+            run,
+            commit: commit.to_string(),
+        }
+        .into_value()
+    }
+
+    /// Renders one job's steps, environment and artifact patterns for run `run` building
+    /// `commit` (for a git source, the revision the run resolved).
+    pub fn render(&self, job: &Job, run: u64, commit: &str) -> Result<RenderedJob, ConfigError> {
+        let JobPaths { source, work_dir, build_dir, results_dir } = self.paths(job, run);
+        let cpus = self.matrix.limits.cpus;
+        let context = self.context(job, run, commit);
+        let mut rendered = (0..self.templates.sites().len())
+            .map(|i| self.templates.render(i, &context, &self.matrix, &job.slug))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let mut next = || rendered.next().expect("one rendering per site");
+
+        let mut steps = Vec::with_capacity(self.matrix.steps.len());
+        for step in &self.matrix.steps {
+            let command = next();
+            let junit = step.junit.as_ref().map(|_| PathBuf::from(next()));
+            let env = step.env.iter().map(|(k, _)| (k.clone(), next())).collect();
+            steps.push(RenderedStep {
+                name: step.name.value.clone(),
+                command,
+                junit,
+                retries: step.retries,
+                timeout: step.timeout,
+                env,
+            });
+        }
+        let mut env: Vec<(String, String)> = vec![
+            ("GRIDRUN_CPUS".into(), cpus.to_string()),
+            ("CMAKE_BUILD_PARALLEL_LEVEL".into(), cpus.to_string()),
+            ("MAKEFLAGS".into(), format!("-j{cpus}")),
+            ("CTEST_PARALLEL_LEVEL".into(), cpus.to_string()),
+            ("CC".into(), job.tools.cc.clone()),
+            ("CXX".into(), job.tools.cxx.clone()),
+            ("GRIDRUN_JOB".into(), job.slug.clone()),
+            ("GRIDRUN_RUN".into(), run.to_string()),
+        ];
+        if let Some(dir) = &job.tools.llvm_dir {
+            env.push(("LLVM_DIR".into(), dir.clone()));
+        }
+        for (key, _) in &self.matrix.env {
+            env.push((key.clone(), next()));
+        }
+        let artifacts = self.matrix.artifacts.patterns.iter().map(|_| next()).collect();
+        // Only the folders some template names are made: a job that never mentions build_dir
+        // costs no mkdir (metadata operations dominate tiny jobs on slow disks).
+        let names =
+            |var: &str| (0..self.templates.sites().len()).any(|i| self.templates.variables(i).iter().any(|v| v == var));
+        let make_dirs = [("build_dir", &build_dir), ("results_dir", &results_dir)]
+            .into_iter()
+            .filter(|(var, _)| names(var))
+            .map(|(_, dir)| dir.clone())
+            .collect();
+        Ok(RenderedJob {
+            job: job.clone(),
+            source,
+            work_dir,
+            build_dir,
+            results_dir,
+            env,
+            steps,
+            artifacts,
+            make_dirs,
+            limits: self.matrix.limits.clone(),
+        })
+    }
+
+    /// The jobs this host can run.
+    pub fn ready_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter().filter(|j| j.availability == Availability::Ready)
+    }
+
+    /// Renders every template for every job, once per distinct combination of the values a
+    /// template reads: a template's rendering (and so whether it names an undefined variable)
+    /// depends only on those, and the per-job paths (`build_dir`, `job`…) are always defined.
+    fn validate_templates(&self) -> Result<(), ConfigError> {
+        let per_job = ["source", "build_dir", "results_dir", "cache_dir", "cpus", "job", "run", "commit"];
+        let reads: Vec<Vec<String>> = (0..self.templates.sites().len())
+            .map(|i| self.templates.variables(i).into_iter().filter(|v| !per_job.contains(&v.as_str())).collect())
+            .collect();
+        let mut seen: HashSet<(usize, Vec<Option<String>>)> = HashSet::new();
+        for job in &self.jobs {
+            let mut context = None;
+            for (i, names) in reads.iter().enumerate() {
+                let key = names
+                    .iter()
+                    .map(|name| match name.as_str() {
+                        "cell" => Some(job.cell.describe()),
+                        "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" => {
+                            Some(format!("{:?}", job.tools))
+                        }
+                        _ => job.cell.text(name).map(str::to_string),
+                    })
+                    .collect();
+                if seen.insert((i, key)) {
+                    let context = context.get_or_insert_with(|| self.context(job, 0, &self.commit));
+                    self.templates.render(i, context, &self.matrix, &job.slug)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The templates of a file, in the order [`Plan::render`] consumes them.
+fn template_sites(matrix: &MatrixFile) -> Vec<TemplateSite> {
+    let mut sites = Vec::new();
+    for step in &matrix.steps {
+        let name = &step.name.value;
+        sites.push(TemplateSite { what: format!("steps.{name}.run"), text: step.run.clone() });
+        if let Some(junit) = &step.junit {
+            sites.push(TemplateSite { what: format!("steps.{name}.junit"), text: junit.clone() });
+        }
+        for (key, value) in &step.env {
+            sites.push(TemplateSite { what: format!("steps.{name}.env.{key}"), text: value.clone() });
+        }
+    }
+    for (key, value) in &matrix.env {
+        sites.push(TemplateSite { what: format!("env.{key}"), text: value.clone() });
+    }
+    for pattern in &matrix.artifacts.patterns {
+        sites.push(TemplateSite { what: "artifacts.patterns".into(), text: pattern.clone() });
+    }
+    sites
+}
+
+/// Axis and include keys share the templates' namespace with the built-in variables.
+fn check_reserved_names(matrix: &MatrixFile) -> Result<(), ConfigError> {
+    for axis in &matrix.axes {
+        if BUILTINS.contains(&&*axis.name) {
+            return Err(matrix.file.error(
+                axis.span.clone(),
+                format!("axis `{}` has the name of a built-in template variable; rename it", axis.name),
+            ));
+        }
+    }
+    for entry in &matrix.include {
+        if let Some(((key, _), span)) =
+            entry.pairs.iter().zip(&entry.key_spans).find(|((k, _), _)| BUILTINS.contains(&&**k))
+        {
+            return Err(matrix.file.error(
+                span.clone(),
+                format!("include key `{key}` has the name of a built-in template variable; rename it"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Has the host learn (from its cache, or by probing) exactly the compilers, standards and LLVMs
+/// these cells name.
+fn learn_what_cells_need<'a>(host: &mut Host, cells: impl Iterator<Item = &'a Cell>) {
+    let mut compilers: Vec<&str> = Vec::new();
+    let mut standards: Vec<Standard> = Vec::new();
+    let mut llvms: Vec<&str> = Vec::new();
+    for cell in cells {
+        if let Some(c) = cell.text(keys::COMPILER) {
+            if !compilers.contains(&c) {
+                compilers.push(c);
+            }
+        }
+        if let Some(s) = cell.text(keys::CXX_STANDARD).and_then(Standard::parse) {
+            for s in s.draft().into_iter().chain([s]) {
+                if !standards.contains(&s) {
+                    standards.push(s);
+                }
+            }
+        }
+        if let Some(l) = cell.text(keys::LLVM) {
+            if !llvms.contains(&l) {
+                llvms.push(l);
+            }
+        }
+    }
+    host.learn(&compilers, &standards, &llvms);
+}

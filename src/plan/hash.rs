@@ -1,0 +1,82 @@
+//! The config hash: a digest over everything that decides a job's result (the cell, the steps and
+//! environment as written, the toolchain's real versions, the source revision), so
+//! `--skip-passed` can tell that a job would only repeat a pass.
+
+use sha2::{Digest, Sha256};
+
+use crate::config::MatrixFile;
+use crate::matrix::Cell;
+use crate::toolchain::ResolvedToolchain;
+
+pub(super) struct ConfigHasher {
+    /// The digest of everything the jobs of one file share, computed once.
+    shared: Sha256,
+}
+
+impl ConfigHasher {
+    pub(super) fn new(matrix: &MatrixFile, commit: &str) -> Self {
+        let mut shared = Sha256::new();
+        let mut field = |label: &str, value: &str| {
+            shared.update(label.as_bytes());
+            shared.update([0]);
+            shared.update(value.as_bytes());
+            shared.update([0]);
+        };
+        field("project", &matrix.project.name);
+        field("source", &format!("{:?}", matrix.project.source));
+        field("commit", commit);
+        for step in &matrix.steps {
+            field("step", &step.name.value);
+            field("run", &step.run.value);
+            field("junit", step.junit.as_ref().map_or("", |j| j.value.as_str()));
+            field("retries", &step.retries.to_string());
+            field("timeout", &format!("{:?}", step.timeout));
+            for (k, v) in &step.env {
+                field(k, &v.value);
+            }
+        }
+        for (k, v) in &matrix.env {
+            field(k, &v.value);
+        }
+        field("cpus", &matrix.limits.cpus.to_string());
+        Self { shared }
+    }
+
+    pub(super) fn hash(&self, cell: &Cell, tools: &ResolvedToolchain) -> ConfigHash {
+        let mut digest = self.shared.clone();
+        for (k, v) in cell.iter() {
+            digest.update(k.as_bytes());
+            digest.update([0]);
+            digest.update(v.as_str().as_bytes());
+            digest.update([0]);
+        }
+        for part in [
+            &tools.cc,
+            &tools.cxx,
+            &tools.compiler_version,
+            tools.llvm_config.as_deref().unwrap_or(""),
+            tools.llvm_version.as_deref().unwrap_or(""),
+        ] {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        let bytes = digest.finalize();
+        ConfigHash(u64::from_be_bytes(bytes[..8].try_into().expect("a SHA-256 digest has 32 bytes")))
+    }
+}
+
+/// The first 64 bits of the SHA-256 config digest; shown as 16 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigHash(pub u64);
+
+impl std::fmt::Display for ConfigHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl serde::Serialize for ConfigHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}

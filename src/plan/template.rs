@@ -1,0 +1,209 @@
+//! The file's templates (step commands, JUnit paths, env values, artifact patterns), compiled
+//! once, rendered per job with strict undefined variables.
+
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectRepr};
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use crate::config::{did_you_mean, ConfigError, MatrixFile, Text};
+use crate::matrix::Cell;
+use crate::toolchain::ResolvedToolchain;
+
+/// Variables every job has, beside its cell's keys.
+pub const BUILTINS: [&str; 14] = [
+    "cell",
+    "cc",
+    "cxx",
+    "compiler_family",
+    "compiler_version",
+    "llvm_config",
+    "source",
+    "build_dir",
+    "results_dir",
+    "cache_dir",
+    "cpus",
+    "job",
+    "run",
+    "commit",
+];
+
+/// Where a template stands in the file, for errors.
+#[derive(Clone, Debug)]
+pub struct TemplateSite {
+    /// `steps.build.run`, `env.CCACHE_DIR`, `artifacts.patterns`.
+    pub what: String,
+    /// The text as written.
+    pub text: Text,
+}
+
+/// Every template of one matrix file, compiled.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+    sites: Vec<TemplateSite>,
+}
+
+impl Templates {
+    /// Compiles the templates in `sites` (their syntax was checked when the file was loaded).
+    pub fn compile(matrix: &MatrixFile, sites: Vec<TemplateSite>) -> Result<Self, ConfigError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(false);
+        for (i, site) in sites.iter().enumerate() {
+            env.add_template_owned(i.to_string(), site.text.value.clone()).map_err(|e| {
+                matrix.file.error(
+                    site.text.span.clone(),
+                    format!("{}: template error: {}", site.what, e.detail().unwrap_or("syntax error")),
+                )
+            })?;
+        }
+        Ok(Self { env, sites })
+    }
+
+    /// The sites, in the order they were compiled; `render` takes an index into them.
+    pub fn sites(&self) -> &[TemplateSite] {
+        &self.sites
+    }
+
+    /// The top-level variables template `index` reads.
+    pub fn variables(&self, index: usize) -> Vec<String> {
+        let template = self.env.get_template(&index.to_string()).expect("compiled above");
+        let mut names: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+        names.sort();
+        names
+    }
+
+    /// Renders template `index` for a job, or says which variable the file got wrong.
+    pub fn render(
+        &self,
+        index: usize,
+        context: &Value,
+        matrix: &MatrixFile,
+        slug: &str,
+    ) -> Result<String, ConfigError> {
+        let site = &self.sites[index];
+        let template = self.env.get_template(&index.to_string()).expect("compiled above");
+        template.render(context).map_err(|err| render_error(matrix, site, &err, context, slug))
+    }
+}
+
+fn render_error(
+    matrix: &MatrixFile,
+    site: &TemplateSite,
+    err: &minijinja::Error,
+    context: &Value,
+    slug: &str,
+) -> ConfigError {
+    let span = crate::config::template_span(&matrix.file, &site.text, err.range());
+    if err.kind() == minijinja::ErrorKind::UndefinedError {
+        let name = err
+            .range()
+            .and_then(|r| site.text.value.get(r))
+            .map(|expr| {
+                expr.trim().split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("").to_string()
+            })
+            .unwrap_or_default();
+        let known: Vec<String> = context
+            .try_iter()
+            .map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let mut message = format!("{}: undefined variable `{name}` for cell {slug}", site.what);
+        if let Some(close) = did_you_mean(&name, known.iter().map(String::as_str)).filter(|c| *c != name) {
+            message.push_str(&format!("; did you mean `{close}`?"));
+        } else if !name.is_empty() && known.iter().all(|k| *k != name) {
+            message.push_str(&format!(
+                "; guard keys only some cells have with {{% if {name} is defined %}} or cell.{name} | default(\"\")"
+            ));
+        }
+        return matrix.file.error(span, message);
+    }
+    matrix.file.error(span, format!("{}: {}", site.what, err.detail().unwrap_or(&err.to_string())))
+}
+
+/// The variables one job's templates see.
+#[derive(Debug)]
+pub struct JobContext {
+    /// The cell's keys and values.
+    pub cell: Cell,
+    /// The toolchain the cell resolved to.
+    pub tools: Arc<ResolvedToolchain>,
+    /// The checkout the job builds.
+    pub source: String,
+    /// The job's build folder.
+    pub build_dir: String,
+    /// The job's results folder.
+    pub results_dir: String,
+    /// The cache shared across runs.
+    pub cache_dir: String,
+    /// CPU slots the job holds.
+    pub cpus: u32,
+    /// The job's slug.
+    pub job: String,
+    /// The run id.
+    pub run: u64,
+    /// The source's commit.
+    pub commit: String,
+}
+
+impl JobContext {
+    /// The context as a template value.
+    pub fn into_value(self) -> Value {
+        Value::from_object(self)
+    }
+}
+
+impl Object for JobContext {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        let text = |s: &str| Some(Value::from(s));
+        match key {
+            "cell" => Some(Value::from_object(CellValues(self.clone()))),
+            "cc" => text(&self.tools.cc),
+            "cxx" => text(&self.tools.cxx),
+            "compiler_family" => text(&self.tools.compiler_family),
+            "compiler_version" => text(&self.tools.compiler_version),
+            "llvm_config" => self.tools.llvm_config.as_deref().map(Value::from),
+            "source" => text(&self.source),
+            "build_dir" => text(&self.build_dir),
+            "results_dir" => text(&self.results_dir),
+            "cache_dir" => text(&self.cache_dir),
+            "cpus" => Some(Value::from(self.cpus)),
+            "job" => text(&self.job),
+            "run" => Some(Value::from(self.run)),
+            "commit" => text(&self.commit),
+            _ => self.cell.get(key).map(crate::config::Scalar::to_template_value),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = BUILTINS.iter().map(|k| Value::from(*k)).collect();
+        if self.tools.llvm_config.is_none() {
+            keys.retain(|k| k.as_str() != Some("llvm_config"));
+        }
+        keys.extend(self.cell.iter().map(|(k, _)| Value::from(k)));
+        Enumerator::Values(keys)
+    }
+}
+
+/// `cell`: the cell's values by key, for names that are not identifiers.
+#[derive(Debug)]
+struct CellValues(Arc<JobContext>);
+
+impl Object for CellValues {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.cell.get(key.as_str()?).map(crate::config::Scalar::to_template_value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.cell.iter().map(|(k, _)| Value::from(k)).collect())
+    }
+}

@@ -1,0 +1,13 @@
+//! Reports: what a run came to, read from the store. One module per format, each implementing
+//! [`format::Export`]; HTML and Markdown share what they say through [`markup`].
+
+pub mod compare;
+pub mod format;
+pub mod grid;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+mod markup;
+#[cfg(test)]
+mod testdata;

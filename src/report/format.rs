@@ -1,0 +1,200 @@
+//! What every report format shares: the [`Export`] trait each format implements (after
+//! hyperfine's exporters), the error they return, the JSON format itself, writing a report file
+//! atomically, and making recorded text safe to put in a document.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::json::RunDoc;
+
+/// Turns a recorded run into the bytes of one report format.
+pub trait Export {
+    /// The report on `run`; against `baseline` (an earlier run) where the format can say what
+    /// changed. Formats with nothing to say about a baseline ignore it.
+    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError>;
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// `--pivot` names a key the matrix does not have.
+    #[error("{0}")]
+    Pivot(String),
+    /// The HTML template failed to render.
+    #[error("cannot render the HTML report: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The XML writer failed.
+    #[error("cannot write XML: {0}")]
+    Xml(#[from] io::Error),
+    /// The run could not be serialized.
+    #[error("cannot serialize the run as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// DESIGN §4's `show --json` document, pretty-printed. A baseline adds nothing: `compare --json`
+/// is the machine-readable difference.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Json;
+
+impl Export for Json {
+    fn serialize(&self, run: &RunDoc, _baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+        let mut bytes = serde_json::to_vec_pretty(run)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a temp file in the same folder, then renamed over
+/// `path`. A browser reloading a live report, or a CI step reading it, never sees half a file.
+pub fn write_report(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = temp_beside(path)?;
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        // Nothing else will ever remove it; the rename's error is the one to report.
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// `.NAME.PID.N.tmp` in `path`'s folder: the same file system, so the rename is atomic, and
+/// unique per process and call, so two writers never share a temp file.
+fn temp_beside(path: &Path) -> io::Result<PathBuf> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the report path names no file"))?;
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
+    Ok(path.with_file_name(temp))
+}
+
+/// Recorded text made fit for a document: terminal colour and cursor sequences dropped, carriage
+/// returns dropped, and other control characters (which XML 1.0 forbids outright) shown as `�`.
+/// Escaping for the format is left to the format.
+pub(crate) fn plain(text: &str) -> Cow<'_, str> {
+    let clean = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if text.chars().all(clean) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\r' => {}
+            c if clean(c) => out.push(c),
+            _ => out.push('\u{fffd}'),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Skips the rest of an escape sequence: `ESC [ … final` (CSI), `ESC ] … BEL|ESC \` (OSC), or
+/// `ESC x` for any other single character.
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.next() {
+        Some('[') => {
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        }
+        Some(']') => {
+            while let Some(c) = chars.next() {
+                if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A duration in seconds with three decimals, as JUnit wants it.
+pub(crate) fn seconds(ms: i64) -> String {
+    let ms = ms.max(0);
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// A duration for people: `0.4s`, `12.3s`, `3m 07s`, `1h 02m`.
+pub(crate) fn human_duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    let secs = ms / 1000;
+    match secs {
+        0..60 => format!("{}.{}s", secs, (ms % 1000) / 100),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+/// Memory in MiB with one decimal; `None` where nothing could be measured.
+pub(crate) fn mib(kb: Option<i64>) -> Option<String> {
+    match kb {
+        Some(kb) if kb > 0 => {
+            let tenths = (kb * 10 + 512) / 1024;
+            Some(format!("{}.{} MiB", tenths / 10, tenths % 10))
+        }
+        _ => None,
+    }
+}
+
+/// The last `lines` lines of `text`, and no more than `bytes` of its end (cut at a character).
+pub(crate) fn tail(text: &str, lines: usize, bytes: usize) -> &str {
+    let mut start = text.len().saturating_sub(bytes);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let text = &text[start..];
+    // A final newline ends the last line rather than starting an empty one.
+    let end = text.strip_suffix('\n').map_or(text.len(), str::len);
+    match text[..end].rmatch_indices('\n').nth(lines.saturating_sub(1)) {
+        Some((i, _)) => &text[i + 1..],
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_drops_terminal_sequences_and_marks_control_characters() {
+        assert_eq!(plain("ok\tfine\n"), "ok\tfine\n");
+        assert_eq!(plain("\u{1b}[1;31merror\u{1b}[0m: x\r\n"), "error: x\n");
+        assert_eq!(plain("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\"), "link");
+        assert_eq!(plain("nul\0bell\u{7}"), "nul\u{fffd}bell\u{fffd}");
+    }
+
+    #[test]
+    fn seconds_have_three_decimals() {
+        assert_eq!(seconds(0), "0.000");
+        assert_eq!(seconds(1234), "1.234");
+        assert_eq!(seconds(-3), "0.000");
+    }
+
+    #[test]
+    fn tails_keep_the_last_lines_within_the_byte_limit() {
+        assert_eq!(tail("a\nb\nc", 2, 100), "b\nc");
+        assert_eq!(tail("a\nb\nc\n", 1, 100), "c\n");
+        assert_eq!(tail("abc", 5, 2), "bc");
+        assert_eq!(tail("aé", 5, 1), "");
+    }
+
+    #[test]
+    fn a_report_is_written_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.html");
+        write_report(&path, b"one").unwrap();
+        write_report(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temp file is left behind");
+        assert!(write_report(&dir.path().join("missing/r.html"), b"x").is_err());
+    }
+}

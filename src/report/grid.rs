@@ -1,0 +1,155 @@
+//! The grid: a run's jobs pivoted by two keys of the matrix (compiler × C++ standard by default),
+//! a mark per cell, for the terminal.
+
+use std::collections::HashMap;
+
+use comfy_table::{Cell, Color};
+use indexmap::IndexSet;
+
+use crate::term::Style;
+
+/// One job as the grid needs it.
+#[derive(Clone, Debug)]
+pub struct GridJob {
+    /// The cell's keys and values (canonical text), in order.
+    pub values: Vec<(String, String)>,
+    /// The job's status.
+    pub status: String,
+    /// Passed only on a retry.
+    pub flaky: bool,
+}
+
+impl GridJob {
+    /// From a cell as the store keeps it (a JSON object).
+    pub fn from_json(cell: &serde_json::Value, status: &str, flaky: bool) -> Self {
+        let values = cell
+            .as_object()
+            .map(|o| {
+                o.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
+            })
+            .unwrap_or_default();
+        Self { values, status: status.to_string(), flaky }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The keys to pivot by: `requested` where both exist, else compiler × cxx_standard, else the
+/// first two keys of the matrix.
+pub fn pivot_keys(jobs: &[GridJob], requested: Option<(&str, &str)>) -> Result<(String, Option<String>), String> {
+    let mut keys: Vec<&str> = Vec::new();
+    for job in jobs {
+        for (k, _) in &job.values {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+    }
+    if let Some((row, col)) = requested {
+        for key in [row, col] {
+            if !keys.contains(&key) {
+                return Err(format!("--pivot: `{key}` is not a key of the matrix (keys: {})", keys.join(", ")));
+            }
+        }
+        return Ok((row.to_string(), Some(col.to_string())));
+    }
+    if keys.contains(&"compiler") && keys.contains(&"cxx_standard") {
+        return Ok(("compiler".into(), Some("cxx_standard".into())));
+    }
+    match keys.as_slice() {
+        [] => Ok((String::new(), None)),
+        [only] => Ok(((*only).to_string(), None)),
+        [first, second, ..] => Ok(((*first).to_string(), Some((*second).to_string()))),
+    }
+}
+
+/// Job statuses in the order counts list them, with the words people read.
+pub const STATUS_WORDS: [(&str, &str); 11] = [
+    ("passed", "passed"),
+    ("failed", "failed"),
+    ("timed_out", "timed out"),
+    ("memory_exceeded", "over memory"),
+    ("cancelled", "cancelled"),
+    ("skipped", "skipped"),
+    ("unsupported", "unsupported"),
+    ("unavailable", "unavailable"),
+    ("reused", "reused"),
+    ("running", "running"),
+    ("queued", "queued"),
+];
+
+/// A short mark for a status.
+pub fn mark(status: &str, flaky: bool) -> &'static str {
+    match status {
+        "passed" if flaky => "flaky",
+        "passed" => "pass",
+        "failed" => "FAIL",
+        "timed_out" => "timeout",
+        "memory_exceeded" => "memory",
+        "cancelled" => "cancel",
+        "skipped" => "skip",
+        "unsupported" => "unsup",
+        "unavailable" => "n/a",
+        "reused" => "reused",
+        "running" => "run",
+        "queued" => "queued",
+        _ => "?",
+    }
+}
+
+/// The colour a status shows in: green for a pass, yellow for a flaky one, red for a failure.
+pub fn color(status: &str, flaky: bool) -> Color {
+    match status {
+        "passed" if flaky => Color::Yellow,
+        "passed" | "reused" => Color::Green,
+        "failed" | "timed_out" | "memory_exceeded" => Color::Red,
+        _ => Color::DarkGrey,
+    }
+}
+
+/// The grid as a table. Where several jobs share a row and column (other axes differ), the cell
+/// counts them by mark: `pass×3 FAIL×1`.
+pub fn table(style: Style, jobs: &[GridJob], row_key: &str, col_key: Option<&str>) -> comfy_table::Table {
+    // One pass groups the jobs by row and column, in order of first appearance.
+    let mut rows: IndexSet<&str> = IndexSet::new();
+    let mut cols: IndexSet<&str> = IndexSet::new();
+    let mut cells: HashMap<(&str, &str), Vec<&GridJob>> = HashMap::new();
+    for job in jobs {
+        let r = if row_key.is_empty() { "default" } else { job.get(row_key).unwrap_or("-") };
+        let c = col_key.map_or("", |k| job.get(k).unwrap_or("-"));
+        rows.insert(r);
+        cols.insert(c);
+        cells.entry((r, c)).or_default().push(job);
+    }
+    let mut table = style.table();
+    // A matrix without keys has one job; call it what its slug does.
+    let mut header = vec![Cell::new(if row_key.is_empty() { "job" } else { row_key })];
+    header.extend(cols.iter().map(|c| Cell::new(if col_key.is_some() { *c } else { "status" })));
+    table.set_header(header);
+    for r in &rows {
+        let mut line = vec![Cell::new(r)];
+        for c in &cols {
+            line.push(match cells.get(&(*r, *c)).map(Vec::as_slice).unwrap_or_default() {
+                [] => Cell::new(""),
+                [one] => Cell::new(mark(&one.status, one.flaky)).fg(color(&one.status, one.flaky)),
+                many => {
+                    let mut counts: Vec<(&str, usize, Color)> = Vec::new();
+                    for j in many {
+                        let m = mark(&j.status, j.flaky);
+                        match counts.iter_mut().find(|(k, _, _)| *k == m) {
+                            Some(entry) => entry.1 += 1,
+                            None => counts.push((m, 1, color(&j.status, j.flaky))),
+                        }
+                    }
+                    let worst = counts.iter().map(|c| c.2).find(|c| *c == Color::Red).unwrap_or(counts[0].2);
+                    let text = counts.iter().map(|(m, n, _)| format!("{m}×{n}")).collect::<Vec<_>>().join(" ");
+                    Cell::new(text).fg(worst)
+                }
+            });
+        }
+        table.add_row(line);
+    }
+    table
+}

@@ -1,0 +1,648 @@
+//! The HTML report: one self-contained page (inline CSS, JS and SVG; nothing fetched, and a
+//! Content-Security-Policy that allows nothing else) rendered from `templates/report.html` with
+//! minijinja, HTML autoescape on, so every recorded text — logs, diagnostics, test messages,
+//! slugs — reaches the page escaped.
+//!
+//! The grid comes first; then what changed against a baseline, failure kinds, durations,
+//! diagnostics (each said once, with the cells it appears in), and the jobs. A run of 10,000
+//! jobs must stay usable, so only jobs that did not pass get a detail block (collapsed, and
+//! compact), and passed jobs get one line each in a collapsed list.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::compare::{Change, Comparison};
+use super::format::{self, human_duration, mib, plain, Export, ReportError};
+use super::json::{JobDoc, RunDoc, TestCounts};
+use super::markup::{self, Count, Grid, Summary};
+
+/// The page's template.
+const TEMPLATE: &str = include_str!("templates/report.html");
+/// The page's script: gridrun's own constant, the only script the page's policy lets run.
+const SCRIPT: &str = include_str!("templates/report.js");
+
+/// A grid cell with more jobs than this draws its marks smaller.
+const DENSE_MARKS: usize = 12;
+/// How many jobs the duration chart shows, longest first.
+const CHART_BARS: usize = 50;
+/// How many failing jobs get a full detail block; the rest get a line each.
+const DETAILED_FAILURES: usize = 1000;
+/// How many diagnostic groups the page lists.
+const DIAGNOSTIC_GROUPS: usize = 300;
+/// Per job: how many diagnostics, failed tests and artifacts its detail lists.
+const PER_JOB_ITEMS: usize = 20;
+/// Per job: how much of the log's end its detail shows.
+const TAIL_LINES: usize = 30;
+const TAIL_BYTES: usize = 4096;
+/// Per test: how much of a failure message the page shows.
+const MESSAGE_BYTES: usize = 2048;
+/// A diagnostic group links to this many of its cells.
+const GROUP_LINKS: usize = 24;
+
+/// The HTML report.
+#[derive(Clone, Debug, Default)]
+pub struct Html {
+    /// The report is being rewritten as the run goes: while the run is `running`, the page
+    /// reloads itself every 2 s. A finished run's page never does.
+    pub live: bool,
+    /// The grid's row and column keys (default: compiler × cxx_standard).
+    pub pivot: Option<(String, String)>,
+}
+
+impl Export for Html {
+    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+        let summary = Summary::new(run, baseline, self.pivot.as_ref())?;
+        let page = Page::new(&summary, self.live);
+        let mut env = Environment::new();
+        // A misspelt field in the template is an error in the tests, not an empty string.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Named .html: minijinja turns HTML autoescape on for it.
+        env.add_template("report.html", TEMPLATE)?;
+        Ok(env.get_template("report.html")?.render(&page)?.into_bytes())
+    }
+}
+
+/// Everything the template shows.
+#[derive(Serialize)]
+struct Page<'a> {
+    project: &'a str,
+    run: i64,
+    status: &'a str,
+    status_tone: &'static str,
+    commit: String,
+    started: String,
+    duration: String,
+    jobs: usize,
+    counts: &'a [Count],
+    running: bool,
+    refresh: bool,
+    grid: &'a Grid,
+    /// Some grid cell holds many jobs: their marks are drawn smaller.
+    dense: bool,
+    corner: String,
+    failure_kinds: &'a [Count],
+    chart: Chart,
+    baseline: Option<Baseline<'a>>,
+    diagnostics: Vec<DiagnosticView<'a>>,
+    diagnostics_hidden: usize,
+    failing: Vec<FailingJob<'a>>,
+    failing_brief: Vec<JobLine<'a>>,
+    not_run: Vec<JobLine<'a>>,
+    passed: Vec<JobLine<'a>>,
+    csp: &'static str,
+    script: &'static str,
+    version: &'static str,
+}
+
+impl<'a> Page<'a> {
+    fn new(summary: &'a Summary<'a>, live: bool) -> Self {
+        let run = summary.run;
+        let running = run.status == "running";
+        let (detailed, brief) = summary.failing.split_at(summary.failing.len().min(DETAILED_FAILURES));
+        Self {
+            project: &run.project,
+            run: run.run,
+            status: &run.status,
+            status_tone: match run.status.as_str() {
+                "passed" => "ok",
+                "running" => "live",
+                "failed" => "bad",
+                _ => "none",
+            },
+            commit: commit(run),
+            started: utc(&run.started_at),
+            duration: run.duration_ms.map_or_else(|| "-".into(), human_duration),
+            jobs: run.jobs.len(),
+            counts: &summary.counts,
+            running,
+            refresh: live && running,
+            grid: &summary.grid,
+            dense: summary.grid.rows.iter().flat_map(|r| &r.cells).any(|marks| marks.len() > DENSE_MARKS),
+            corner: match &summary.grid.col_key {
+                Some(col) => format!("{} \\ {col}", summary.grid.row_key),
+                None => summary.grid.row_key.clone(),
+            },
+            failure_kinds: &summary.failure_kinds,
+            chart: Chart::new(run),
+            baseline: summary.comparison.as_ref().map(|cmp| Baseline::new(run, cmp)),
+            diagnostics: summary
+                .diagnostics
+                .iter()
+                .take(DIAGNOSTIC_GROUPS)
+                .enumerate()
+                .map(|(id, g)| DiagnosticView::new(summary, id, g))
+                .collect(),
+            diagnostics_hidden: summary.diagnostics.len().saturating_sub(DIAGNOSTIC_GROUPS),
+            failing: detailed.iter().map(|&i| FailingJob::new(summary, i)).collect(),
+            failing_brief: brief.iter().map(|&i| JobLine::new(summary, i, markup::outcome(summary.job(i)))).collect(),
+            not_run: summary
+                .not_run
+                .iter()
+                .map(|&i| JobLine::new(summary, i, markup::outcome(summary.job(i))))
+                .collect(),
+            passed: summary.passed.iter().map(|&i| JobLine::new(summary, i, passed_line(summary.job(i)))).collect(),
+            csp: csp(),
+            script: SCRIPT,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// `1a2b3c4d5e6f` (`dirty` with local changes), or nothing outside a repository.
+fn commit(run: &RunDoc) -> String {
+    let short: String = run.commit.chars().take(12).collect();
+    if run.dirty && !short.is_empty() {
+        format!("{short} (dirty)")
+    } else {
+        short
+    }
+}
+
+/// A stored time as `2024-05-01 10:00:00 UTC`: a report file travels, so it names its zone.
+fn utc(stored: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map_or_else(|_| stored.to_string(), |t| t.to_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+/// The page's policy: no network, no plugins, styles inline, and only gridrun's own script,
+/// by its hash — so even text that escaped escaping could not run.
+fn csp() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{hash}'; \
+             base-uri 'none'; form-action 'none'"
+        )
+    })
+}
+
+/// Standard base64 with padding (for the script's hash).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The duration chart: a horizontal bar per job, longest first.
+#[derive(Serialize)]
+struct Chart {
+    width: u32,
+    height: u32,
+    label_x: u32,
+    bar_x: u32,
+    bars: Vec<Bar>,
+    shown: usize,
+    timed: usize,
+}
+
+/// One bar of the chart.
+#[derive(Serialize)]
+struct Bar {
+    job: usize,
+    y: u32,
+    width: u32,
+    label: String,
+    duration: String,
+    tone: &'static str,
+}
+
+impl Chart {
+    const WIDTH: u32 = 960;
+    const LABEL: u32 = 300;
+    const ROW: u32 = 18;
+    const BAR_MAX: u32 = 560;
+
+    fn new(run: &RunDoc) -> Self {
+        let mut timed: Vec<(usize, i64)> = run
+            .jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.duration_ms.filter(|_| !j.steps.is_empty()).map(|ms| (i, ms)))
+            .collect();
+        // Stable: equally long jobs keep plan order.
+        timed.sort_by_key(|&(_, ms)| std::cmp::Reverse(ms));
+        let longest = timed.first().map_or(1, |&(_, ms)| ms.max(1));
+        let bars: Vec<Bar> = timed
+            .iter()
+            .take(CHART_BARS)
+            .zip(0u32..)
+            .map(|(&(i, ms), row)| {
+                let job = &run.jobs[i];
+                Bar {
+                    job: i,
+                    y: row * Self::ROW,
+                    width: bar_width(ms, longest),
+                    label: shorten(&job.slug, 44),
+                    duration: human_duration(ms),
+                    tone: markup::tone(&job.status, job.flaky),
+                }
+            })
+            .collect();
+        let rows = u32::try_from(bars.len()).unwrap_or(u32::MAX);
+        Self {
+            width: Self::WIDTH,
+            height: rows * Self::ROW + 4,
+            label_x: Self::LABEL - 8,
+            bar_x: Self::LABEL,
+            shown: bars.len(),
+            timed: timed.len(),
+            bars,
+        }
+    }
+}
+
+/// A bar's length in pixels: proportional, and at least one so every job shows.
+fn bar_width(ms: i64, longest: i64) -> u32 {
+    let scaled = i64::from(Chart::BAR_MAX) * ms.max(0) / longest.max(1);
+    u32::try_from(scaled).unwrap_or(Chart::BAR_MAX).max(1)
+}
+
+/// `text`, cut to `max` characters with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(max - 1).collect();
+    short.push('…');
+    short
+}
+
+/// What changed against the baseline, with links to the jobs.
+#[derive(Serialize)]
+struct Baseline<'a> {
+    run: i64,
+    newly_failing: Vec<Link<'a>>,
+    fixed: Vec<Link<'a>>,
+    still_failing: usize,
+    slower: Vec<Link<'a>>,
+    only_before: Vec<Link<'a>>,
+    only_here: Vec<Link<'a>>,
+    unchanged: bool,
+}
+
+/// A job named with a note, linking to its detail where it is in this run.
+#[derive(Serialize)]
+struct Link<'a> {
+    job: Option<usize>,
+    slug: &'a str,
+    note: String,
+}
+
+impl<'a> Baseline<'a> {
+    fn new(run: &RunDoc, cmp: &'a Comparison) -> Self {
+        let index: HashMap<&str, usize> = run.jobs.iter().enumerate().map(|(i, j)| (j.slug.as_str(), i)).collect();
+        let link = |slug: &'a str, note: String| Link { job: index.get(slug).copied(), slug, note };
+        let flips = |list: &'a [super::compare::Flip]| {
+            list.iter().map(|f| link(&f.slug, format!("{} → {}", f.before, f.after))).collect::<Vec<_>>()
+        };
+        Self {
+            run: cmp.a,
+            newly_failing: flips(&cmp.newly_failing),
+            fixed: flips(&cmp.fixed),
+            still_failing: cmp.still_failing.len(),
+            slower: cmp
+                .slower
+                .iter()
+                .map(|s| link(&s.slug, format!("{} → {}", human_duration(s.before_ms), human_duration(s.after_ms))))
+                .collect(),
+            only_before: cmp
+                .only_in_a
+                .iter()
+                .map(|l| Link { job: None, slug: &l.slug, note: l.status.clone() })
+                .collect(),
+            only_here: cmp.only_in_b.iter().map(|l| link(&l.slug, l.status.clone())).collect(),
+            unchanged: cmp.is_unchanged(),
+        }
+    }
+}
+
+/// One group of identical diagnostics.
+#[derive(Serialize)]
+struct DiagnosticView<'a> {
+    id: usize,
+    severity: &'a str,
+    location: String,
+    message: String,
+    context: String,
+    cells: &'a str,
+    links: Vec<(usize, &'a str)>,
+    more: usize,
+}
+
+impl<'a> DiagnosticView<'a> {
+    fn new(summary: &'a Summary<'a>, id: usize, group: &'a markup::DiagnosticGroup<'a>) -> Self {
+        let d = group.diagnostic;
+        Self {
+            id,
+            severity: &d.severity,
+            location: markup::location(d),
+            message: plain(&d.message).into_owned(),
+            context: plain(format::tail(&d.context, 12, 2048)).into_owned(),
+            cells: &group.cells,
+            links: group.jobs.iter().take(GROUP_LINKS).map(|&i| (i, summary.job(i).slug.as_str())).collect(),
+            more: group.jobs.len().saturating_sub(GROUP_LINKS),
+        }
+    }
+}
+
+/// A job that did not pass, in detail.
+#[derive(Serialize)]
+struct FailingJob<'a> {
+    job: usize,
+    slug: &'a str,
+    status: &'a str,
+    label: &'static str,
+    tone: &'static str,
+    change: Option<Change>,
+    outcome: String,
+    facts: Vec<(&'static str, String)>,
+    steps: Vec<StepView<'a>>,
+    diagnostics: Vec<DiagnosticRef>,
+    diagnostics_more: usize,
+    tests: TestCounts,
+    failed_tests: Vec<TestView>,
+    failed_tests_more: usize,
+    artifacts: Vec<ArtifactView<'a>>,
+    artifacts_more: usize,
+    log_tail: String,
+    log_from: Option<&'a str>,
+}
+
+impl<'a> FailingJob<'a> {
+    fn new(summary: &'a Summary<'a>, i: usize) -> Self {
+        let job = summary.job(i);
+        let groups = &summary.groups_of_job[i];
+        let failed: Vec<_> = job.test_cases.iter().filter(|t| t.status == "failed").collect();
+        Self {
+            job: i,
+            slug: &job.slug,
+            status: &job.status,
+            label: super::grid::mark(&job.status, job.flaky),
+            tone: markup::tone(&job.status, job.flaky),
+            change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
+            outcome: markup::outcome(job),
+            facts: facts(job),
+            steps: job.steps.iter().map(StepView::from).collect(),
+            diagnostics: groups.iter().take(PER_JOB_ITEMS).map(|&g| DiagnosticRef::new(summary, g)).collect(),
+            diagnostics_more: groups.len().saturating_sub(PER_JOB_ITEMS),
+            tests: job.tests,
+            failed_tests: failed
+                .iter()
+                .take(PER_JOB_ITEMS)
+                .map(|t| TestView {
+                    name: format!("{}.{}", t.suite, t.name),
+                    message: t.message.as_deref().map(|m| plain(head(m, MESSAGE_BYTES)).into_owned()),
+                })
+                .collect(),
+            failed_tests_more: failed.len().saturating_sub(PER_JOB_ITEMS),
+            artifacts: job
+                .artifacts
+                .iter()
+                .take(PER_JOB_ITEMS)
+                .map(|a| ArtifactView {
+                    path: &a.path,
+                    size: bytesize::ByteSize::b(a.size.max(0).unsigned_abs()).to_string(),
+                    sha256: &a.sha256,
+                    removed: a.removed_at.is_some(),
+                })
+                .collect(),
+            artifacts_more: job.artifacts.len().saturating_sub(PER_JOB_ITEMS),
+            log_tail: job
+                .log_tail
+                .as_deref()
+                .map(|t| plain(format::tail(t, TAIL_LINES, TAIL_BYTES)).trim_end().to_string())
+                .unwrap_or_default(),
+            log_from: job
+                .steps
+                .iter()
+                .rev()
+                .find(|s| s.status != "passed")
+                .or(job.steps.last())
+                .map(|s| s.log.as_str()),
+        }
+    }
+}
+
+/// The start of `text`, no more than `bytes` of it (cut at a character).
+fn head(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The facts of a job worth a line each: compiler, duration, memory, flaky, reuse.
+fn facts(job: &JobDoc) -> Vec<(&'static str, String)> {
+    let mut facts = Vec::new();
+    if !job.compiler.is_empty() {
+        facts.push(("compiler", format!("{} {}", job.compiler, job.compiler_version).trim_end().to_string()));
+    }
+    if let Some(ms) = job.duration_ms {
+        facts.push(("duration", human_duration(ms)));
+    }
+    if let Some(peak) = mib(job.peak_rss_kb) {
+        facts.push(("peak memory", peak));
+    }
+    if job.flaky {
+        facts.push(("flaky", "passed on a retry".into()));
+    }
+    facts.push(("config hash", job.config_hash.clone()));
+    facts
+}
+
+/// One step attempt.
+#[derive(Serialize)]
+struct StepView<'a> {
+    name: &'a str,
+    attempt: i64,
+    status: &'a str,
+    tone: &'static str,
+    exit: String,
+    duration: String,
+    peak: String,
+}
+
+impl<'a> From<&'a super::json::StepDoc> for StepView<'a> {
+    fn from(step: &'a super::json::StepDoc) -> Self {
+        Self {
+            name: &step.name,
+            attempt: step.attempt,
+            status: &step.status,
+            tone: match step.status.as_str() {
+                "passed" => "ok",
+                s if super::compare::is_failure(s) => "bad",
+                _ => "none",
+            },
+            exit: match (step.signal, step.exit_code) {
+                (Some(signal), _) => format!("signal {signal}"),
+                (None, Some(code)) => code.to_string(),
+                (None, None) => "-".into(),
+            },
+            duration: human_duration(step.duration_ms),
+            peak: mib(Some(step.peak_rss_kb)).unwrap_or_else(|| "-".into()),
+        }
+    }
+}
+
+/// A job's diagnostic, pointing at its group; the message is said here only when no other
+/// cell has it, or when its group is past those the page lists.
+#[derive(Serialize)]
+struct DiagnosticRef {
+    group: Option<usize>,
+    severity: String,
+    location: String,
+    message: Option<String>,
+    cells: usize,
+}
+
+impl DiagnosticRef {
+    fn new(summary: &Summary<'_>, g: usize) -> Self {
+        let group = &summary.diagnostics[g];
+        let d = group.diagnostic;
+        let listed = g < DIAGNOSTIC_GROUPS;
+        Self {
+            group: listed.then_some(g),
+            severity: d.severity.clone(),
+            location: markup::location(d),
+            message: (group.jobs.len() == 1 || !listed).then(|| plain(&d.message).into_owned()),
+            cells: group.jobs.len(),
+        }
+    }
+}
+
+/// A failed test.
+#[derive(Serialize)]
+struct TestView {
+    name: String,
+    message: Option<String>,
+}
+
+/// A collected artifact.
+#[derive(Serialize)]
+struct ArtifactView<'a> {
+    path: &'a str,
+    size: String,
+    sha256: &'a str,
+    removed: bool,
+}
+
+/// A job in one line.
+#[derive(Serialize)]
+struct JobLine<'a> {
+    job: usize,
+    slug: &'a str,
+    status: &'a str,
+    label: &'static str,
+    tone: &'static str,
+    change: Option<Change>,
+    text: String,
+}
+
+impl<'a> JobLine<'a> {
+    fn new(summary: &'a Summary<'a>, i: usize, text: String) -> Self {
+        let job = summary.job(i);
+        Self {
+            job: i,
+            slug: &job.slug,
+            status: &job.status,
+            label: super::grid::mark(&job.status, job.flaky),
+            tone: markup::tone(&job.status, job.flaky),
+            change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
+            text,
+        }
+    }
+}
+
+/// `2.0s · peak 10.5 MiB · tests 3 passed, 1 failed · 2 artifacts`.
+fn passed_line(job: &JobDoc) -> String {
+    let mut parts = Vec::new();
+    if let Some(from) = job.reused_from {
+        parts.push(format!("reused from run {from}"));
+    } else if let Some(ms) = job.duration_ms {
+        parts.push(human_duration(ms));
+    }
+    if let Some(peak) = mib(job.peak_rss_kb) {
+        parts.push(format!("peak {peak}"));
+    }
+    let t = job.tests;
+    if t.passed + t.failed + t.skipped > 0 {
+        parts.push(format!("tests {} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped));
+    }
+    if !job.artifacts.is_empty() {
+        parts.push(format!("{} artifacts", job.artifacts.len()));
+    }
+    if job.flaky {
+        parts.push("flaky: passed on a retry".into());
+    }
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{error, job, run};
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    fn render(doc: &RunDoc, live: bool) -> String {
+        String::from_utf8(Html { live, pivot: None }.serialize(doc, None).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn recorded_text_is_escaped_everywhere() {
+        let mut bad = job("<b>x</b>", &[("compiler", "<i>gcc</i>"), ("cxx_standard", "17")], "failed");
+        bad.log_tail = Some("<script>alert(1)</script>".into());
+        bad.diagnostics.push(error("<a.cpp>", 1, "<script>boom</script>"));
+        bad.failure_kind = Some("<kind>".into());
+        let html = render(&run(1, vec![bad]), false);
+        assert!(!html.contains("<script>alert(1)"), "log text is escaped");
+        assert!(!html.contains("<script>boom"), "diagnostics are escaped");
+        assert!(!html.contains("<b>x</b>") && !html.contains("<i>gcc</i>") && !html.contains("<kind>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        // The page's own script is the only one.
+        assert_eq!(html.matches("<script").count(), 1);
+    }
+
+    #[test]
+    fn only_a_live_running_page_reloads_itself() {
+        let mut doc = run(1, vec![job("a", &[("k", "a")], "running")]);
+        doc.status = "running".into();
+        let refresh = r#"<meta http-equiv="refresh" content="2">"#;
+        assert!(render(&doc, true).contains(refresh));
+        assert!(!render(&doc, false).contains(refresh), "a snapshot of a running run does not reload");
+        assert!(render(&doc, false).contains("id=\"running\""), "but says it is running");
+        doc.status = "passed".into();
+        assert!(!render(&doc, true).contains(refresh));
+        assert!(!render(&doc, true).contains("id=\"running\""));
+    }
+
+    #[test]
+    fn every_job_is_one_cell_on_the_grid() {
+        let jobs: Vec<JobDoc> = (0..7).map(|i| job(&format!("j{i}"), &[("k", &i.to_string())], "passed")).collect();
+        let html = render(&run(1, jobs), false);
+        assert_eq!(html.matches("class=\"cell ").count(), 7);
+    }
+}

@@ -1,0 +1,317 @@
+//! The JUnit XML report, for Jenkins, GitLab, GitHub and any CI that reads it: a `<testsuite>`
+//! per job (named by its slug, its cell's values as properties), holding a `<testcase>` per step
+//! attempt (`classname=SLUG name="step:NAME"`) and one per test result its JUnit files recorded
+//! (`classname=SLUG.SUITE`). Jobs that did not run (unsupported, unavailable, skipped, cancelled
+//! before they started) are suites with one skipped case that says why, so the report is never
+//! silently smaller than the grid.
+//!
+//! A failing step's case carries the job's first error diagnostic (else the last line of its
+//! log) as its message and the excerpt as its text. A step that failed is a `<failure>`; one that
+//! was killed (timeout, memory limit, signal) is an `<error>`.
+
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
+
+use super::format::{plain, seconds, Export, ReportError};
+use super::json::{JobDoc, RunDoc, StepDoc};
+use super::markup;
+
+/// How many error diagnostics a failing step's text lists before the end of the log.
+const TEXT_DIAGNOSTICS: usize = 20;
+/// Attribute messages are one line, cut to this many characters.
+const MESSAGE_CHARS: usize = 300;
+
+/// The JUnit XML report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Junit;
+
+impl Export for Junit {
+    fn serialize(&self, run: &RunDoc, _baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+        let suites: Vec<Suite<'_>> = run.jobs.iter().map(Suite::of).collect();
+        let count = |f: fn(&Suite<'_>) -> usize| suites.iter().map(f).sum::<usize>().to_string();
+        let time = run.duration_ms.unwrap_or_else(|| run.jobs.iter().filter_map(|j| j.duration_ms).sum());
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("testsuites")
+            .with_attributes([
+                ("name", &*plain(&format!("{} run {}", run.project, run.run))),
+                ("tests", &count(|s| s.cases.len())),
+                ("failures", &count(|s| s.count(Outcome::is_failure))),
+                ("errors", &count(|s| s.count(Outcome::is_error))),
+                ("skipped", &count(|s| s.count(Outcome::is_skipped))),
+                ("time", &seconds(time)),
+            ])
+            .write_inner_content(|w| suites.iter().try_for_each(|s| s.write(w)))?;
+        let mut bytes = w.into_inner();
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+/// One job as a test suite.
+struct Suite<'a> {
+    job: &'a JobDoc,
+    cases: Vec<Case>,
+}
+
+/// One test case.
+struct Case {
+    classname: String,
+    name: String,
+    time_ms: Option<i64>,
+    outcome: Outcome,
+}
+
+/// How a test case ended.
+enum Outcome {
+    Passed,
+    /// It failed: `type`, a one-line message and the text.
+    Failure(String, String, String),
+    /// It was killed or broke: `type`, a one-line message and the text.
+    Error(String, String, String),
+    /// It did not run: why.
+    Skipped(String),
+}
+
+impl Outcome {
+    fn is_failure(&self) -> bool {
+        matches!(self, Self::Failure(..))
+    }
+    fn is_error(&self) -> bool {
+        matches!(self, Self::Error(..))
+    }
+    fn is_skipped(&self) -> bool {
+        matches!(self, Self::Skipped(_))
+    }
+}
+
+impl<'a> Suite<'a> {
+    fn of(job: &'a JobDoc) -> Self {
+        if job.steps.is_empty() && job.test_cases.is_empty() {
+            // It did not run: one skipped case says why.
+            let why = markup::outcome(job);
+            let case =
+                Case { classname: job.slug.clone(), name: "job".into(), time_ms: None, outcome: Outcome::Skipped(why) };
+            return Self { job, cases: vec![case] };
+        }
+        let deciding = deciding_step(job);
+        let mut cases: Vec<Case> =
+            job.steps.iter().enumerate().map(|(i, step)| step_case(job, step, Some(i) == deciding)).collect();
+        cases.extend(job.test_cases.iter().map(|t| Case {
+            classname: format!("{}.{}", job.slug, t.suite),
+            name: t.name.clone(),
+            time_ms: t.duration_ms,
+            outcome: match t.status.as_str() {
+                "failed" => {
+                    let text = t.message.as_deref().map(|m| plain(m).into_owned()).unwrap_or_default();
+                    Outcome::Failure("failed".into(), first_line(&text), text)
+                }
+                "skipped" => Outcome::Skipped(t.message.as_deref().map(first_line).unwrap_or_default()),
+                _ => Outcome::Passed,
+            },
+        }));
+        Self { job, cases }
+    }
+
+    fn count(&self, f: fn(&Outcome) -> bool) -> usize {
+        self.cases.iter().filter(|c| f(&c.outcome)).count()
+    }
+
+    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        let job = self.job;
+        let mut attrs = vec![
+            ("name", job.slug.clone()),
+            ("tests", self.cases.len().to_string()),
+            ("failures", self.count(Outcome::is_failure).to_string()),
+            ("errors", self.count(Outcome::is_error).to_string()),
+            ("skipped", self.count(Outcome::is_skipped).to_string()),
+            ("time", seconds(job.duration_ms.unwrap_or(0))),
+        ];
+        // JUnit's schema wants a time without a zone; the store's are UTC.
+        if let Some(started) = job.started_at.as_deref().and_then(|s| s.get(..19)) {
+            attrs.push(("timestamp", started.to_string()));
+        }
+        let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        w.create_element("testsuite").with_attributes(attrs).write_inner_content(|w| {
+            self.write_properties(w)?;
+            self.cases.iter().try_for_each(|c| c.write(w))
+        })?;
+        Ok(())
+    }
+
+    /// The cell's values, and the compiler, as properties.
+    fn write_properties(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        let mut props: Vec<(String, String)> = super::grid::GridJob::from_json(&self.job.cell, "", false).values;
+        if !self.job.compiler_version.is_empty() {
+            props.push(("compiler_version".into(), self.job.compiler_version.clone()));
+        }
+        props.push(("status".into(), self.job.status.clone()));
+        w.create_element("properties").write_inner_content(|w| {
+            for (name, value) in &props {
+                w.create_element("property")
+                    .with_attributes([("name", &*plain(name)), ("value", &*plain(value))])
+                    .write_empty()?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+impl Case {
+    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        let mut attrs =
+            vec![("classname", plain(&self.classname).into_owned()), ("name", plain(&self.name).into_owned())];
+        if let Some(ms) = self.time_ms {
+            attrs.push(("time", seconds(ms)));
+        }
+        let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let element = w.create_element("testcase").with_attributes(attrs);
+        let (tag, kind, message, text) = match &self.outcome {
+            Outcome::Passed => {
+                element.write_empty()?;
+                return Ok(());
+            }
+            Outcome::Failure(kind, message, text) => ("failure", kind.as_str(), message, text),
+            Outcome::Error(kind, message, text) => ("error", kind.as_str(), message, text),
+            Outcome::Skipped(message) => {
+                element.write_inner_content(|w| {
+                    w.create_element("skipped").with_attribute(("message", message.as_str())).write_empty()?;
+                    Ok(())
+                })?;
+                return Ok(());
+            }
+        };
+        element.write_inner_content(|w| {
+            let inner = w.create_element(tag).with_attributes([("message", message.as_str()), ("type", kind)]);
+            if text.is_empty() {
+                inner.write_empty()?;
+            } else {
+                inner.write_text_content(BytesText::new(text))?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+/// The step whose failure decided the job's: its last attempt that did not pass.
+fn deciding_step(job: &JobDoc) -> Option<usize> {
+    job.steps.iter().rposition(|s| s.status != "passed")
+}
+
+/// A case for one step attempt: `step:NAME`, or `step:NAME (attempt N)` for a retry.
+fn step_case(job: &JobDoc, step: &StepDoc, deciding: bool) -> Case {
+    let name = if step.attempt > 1 {
+        format!("step:{} (attempt {})", step.name, step.attempt)
+    } else {
+        format!("step:{}", step.name)
+    };
+    let how = match (step.signal, step.exit_code) {
+        (Some(signal), _) => format!("killed by signal {signal}"),
+        (None, Some(code)) => format!("exit {code}"),
+        (None, None) => step.status.replace('_', " "),
+    };
+    let (message, text) = if deciding { explain(job, &how) } else { (how.clone(), String::new()) };
+    let outcome = match step.status.as_str() {
+        "passed" => Outcome::Passed,
+        "failed" if step.signal.is_none() => Outcome::Failure("failed".into(), message, text),
+        "cancelled" => Outcome::Skipped("cancelled".into()),
+        "running" | "queued" => Outcome::Skipped("not finished".into()),
+        other => Outcome::Error(other.into(), message, text),
+    };
+    Case { classname: job.slug.clone(), name, time_ms: Some(step.duration_ms), outcome }
+}
+
+/// A failing step's message (its first error diagnostic, else its log's last line, else how it
+/// ended) and text (its error diagnostics, then the end of its log).
+fn explain(job: &JobDoc, how: &str) -> (String, String) {
+    let errors: Vec<String> = job
+        .diagnostics
+        .iter()
+        .filter(|d| markup::is_error(&d.severity))
+        .take(TEXT_DIAGNOSTICS)
+        .map(markup::diagnostic_line)
+        .collect();
+    let tail = job.log_tail.as_deref().map(|t| plain(t).trim_end().to_string()).unwrap_or_default();
+    let first =
+        errors.first().cloned().or_else(|| tail.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string));
+    let message = match first {
+        Some(line) => format!("{how}: {}", first_line(&line)),
+        None => how.to_string(),
+    };
+    let text = match (errors.is_empty(), tail.is_empty()) {
+        (false, false) => format!("{}\n\n{tail}", errors.join("\n")),
+        (false, true) => errors.join("\n"),
+        (true, _) => tail,
+    };
+    (message, text)
+}
+
+/// The first line of `text`, cut to [`MESSAGE_CHARS`]: attribute values are one line.
+fn first_line(text: &str) -> String {
+    let line = plain(text.lines().next().unwrap_or_default()).into_owned();
+    if line.chars().count() > MESSAGE_CHARS {
+        line.chars().take(MESSAGE_CHARS - 1).chain(std::iter::once('…')).collect()
+    } else {
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{error, job, run};
+
+    fn step(name: &str, attempt: i64, status: &str, exit: Option<i64>) -> StepDoc {
+        StepDoc {
+            name: name.into(),
+            status: status.into(),
+            exit_code: exit,
+            duration_ms: 1500,
+            log: format!("/logs/{name}.log"),
+            attempt,
+            signal: None,
+            cpu_ms: 0,
+            peak_rss_kb: 0,
+            log_bytes: 0,
+            command: "true".into(),
+        }
+    }
+
+    fn xml(doc: &RunDoc) -> String {
+        String::from_utf8(Junit.serialize(doc, None).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_retried_step_is_a_case_per_attempt_and_the_deciding_one_explains() {
+        let mut j = job("gcc-12-17", &[("compiler", "gcc-12"), ("cxx_standard", "17")], "failed");
+        j.steps = vec![step("build", 1, "failed", Some(1)), step("build", 2, "failed", Some(2))];
+        j.diagnostics.push(error("a.cpp", 3, "boom & <bust>"));
+        j.log_tail = Some("\u{1b}[31mred\u{1b}[0m line".into());
+        let text = xml(&run(1, vec![j]));
+        assert!(text.contains(r#"<testcase classname="gcc-12-17" name="step:build" time="1.500">"#), "{text}");
+        assert!(text.contains(r#"name="step:build (attempt 2)""#), "{text}");
+        assert!(text.contains(r#"<failure message="exit 1" type="failed"/>"#), "{text}");
+        assert!(text.contains(r#"message="exit 2: a.cpp:3:1: error: boom &amp; &lt;bust&gt;""#), "{text}");
+        assert!(text.contains("red line") && !text.contains('\u{1b}'), "{text}");
+        assert!(text.contains(r#"tests="2" failures="2" errors="0" skipped="0" time="1.000""#), "{text}");
+    }
+
+    #[test]
+    fn a_job_that_did_not_run_is_a_skipped_suite_with_its_reason() {
+        let mut j = job("clang-14-23", &[("compiler", "clang-14")], "unsupported");
+        j.reason = Some("clang 14 cannot compile C++23".into());
+        let text = xml(&run(1, vec![j]));
+        assert!(text.contains(r#"<skipped message="unsupported: clang 14 cannot compile C++23"/>"#), "{text}");
+        assert!(text.contains(r#"skipped="1""#), "{text}");
+    }
+
+    #[test]
+    fn a_killed_step_is_an_error() {
+        let mut j = job("x", &[("k", "x")], "timed_out");
+        j.steps = vec![StepDoc { signal: Some(9), ..step("test", 1, "timed_out", None) }];
+        let text = xml(&run(1, vec![j]));
+        assert!(text.contains(r#"<error message="killed by signal 9" type="timed_out"/>"#), "{text}");
+    }
+}

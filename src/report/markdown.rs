@@ -1,0 +1,369 @@
+//! The Markdown report, GitHub-flavoured, for a pull request comment or `$GITHUB_STEP_SUMMARY`:
+//! a title line, the counts, the grid as a table of marks (words, not colours), what changed
+//! against a baseline, and the failures — jobs that failed with the same output are said once —
+//! each with its first error diagnostics or the end of its log in a fenced block. Also the
+//! GitHub workflow commands that put error diagnostics on a pull request's lines.
+
+use std::collections::HashMap;
+
+use super::compare::Change;
+use super::format::{human_duration, Export, ReportError};
+use super::json::{JobDoc, RunDoc};
+use super::markup::{self, cells_summary, Summary};
+
+/// How many groups of failures the report shows, and how many jobs each group names.
+const FAILURE_GROUPS: usize = 50;
+const GROUP_JOBS: usize = 20;
+/// How many diagnostics a failure's excerpt shows.
+const EXCERPT_DIAGNOSTICS: usize = 5;
+/// How many jobs a list (baseline changes, jobs that did not run) names.
+const LIST_JOBS: usize = 50;
+/// Grid cells holding more jobs than this count them by mark instead of listing each.
+const MARKS_PER_CELL: usize = 4;
+
+/// The Markdown report.
+#[derive(Clone, Debug, Default)]
+pub struct Markdown {
+    /// The grid's row and column keys (default: compiler × cxx_standard).
+    pub pivot: Option<(String, String)>,
+}
+
+impl Export for Markdown {
+    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+        let summary = Summary::new(run, baseline, self.pivot.as_ref())?;
+        let mut out = String::new();
+        header(&summary, &mut out);
+        grid(&summary, &mut out);
+        baseline_section(&summary, &mut out);
+        failures(&summary, &mut out);
+        not_run(&summary, &mut out);
+        Ok(out.into_bytes())
+    }
+}
+
+/// `# heimdall: run 3 failed` and a line of counts.
+fn header(summary: &Summary<'_>, out: &mut String) {
+    let run = summary.run;
+    out.push_str(&format!("# {}: run {} {}\n\n", inline(&run.project), run.run, run.status));
+    let counts: Vec<String> = summary.counts.iter().map(|c| format!("{} {}", c.n, c.word)).collect();
+    let mut facts = vec![format!("**{} jobs**: {}", run.jobs.len(), counts.join(", "))];
+    if let Some(ms) = run.duration_ms {
+        facts.push(format!("took {}", human_duration(ms)));
+    }
+    if !run.commit.is_empty() {
+        let short: String = run.commit.chars().take(12).collect();
+        facts.push(format!("commit {}{}", code(&short), if run.dirty { " (dirty)" } else { "" }));
+    }
+    facts.push(format!("started {}", utc(&run.started_at)));
+    out.push_str(&facts.join(" · "));
+    out.push('\n');
+    if run.status == "running" {
+        out.push_str("\n> [!NOTE]\n> This run is still running: this is a snapshot.\n");
+    }
+    if !summary.failure_kinds.is_empty() {
+        let kinds: Vec<String> = summary.failure_kinds.iter().map(|k| format!("{} {}", inline(&k.word), k.n)).collect();
+        out.push_str(&format!("\nFailure kinds: {}\n", kinds.join(", ")));
+    }
+}
+
+/// A stored time as `2024-05-01 10:00:00 UTC`.
+fn utc(stored: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map_or_else(|_| stored.to_string(), |t| t.to_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+/// The grid as a table: a mark per job, in bold where it failed, `(new)` or `(fixed)` against
+/// the baseline; a crowded cell counts its marks.
+fn grid(summary: &Summary<'_>, out: &mut String) {
+    let grid = &summary.grid;
+    if grid.rows.is_empty() {
+        return;
+    }
+    let corner = match &grid.col_key {
+        Some(col) => format!("{} \\\\ {}", inline(&grid.row_key), inline(col)),
+        None => inline(&grid.row_key),
+    };
+    let cols: Vec<String> = match grid.col_key {
+        Some(_) => grid.cols.iter().map(|c| inline(c)).collect(),
+        None => vec!["jobs".into()],
+    };
+    out.push_str(&format!("\n| {corner} | {} |\n", cols.join(" | ")));
+    out.push_str(&format!("| --- |{}\n", " --- |".repeat(cols.len())));
+    for row in &grid.rows {
+        let cells: Vec<String> = row.cells.iter().map(|marks| grid_cell(marks)).collect();
+        out.push_str(&format!("| {} | {} |\n", inline(&row.label), cells.join(" | ")));
+    }
+}
+
+fn grid_cell(marks: &[markup::Mark]) -> String {
+    if marks.len() > MARKS_PER_CELL {
+        let mut counts: Vec<(&markup::Mark, usize)> = Vec::new();
+        for m in marks {
+            match counts.iter_mut().find(|(first, _)| first.label == m.label) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((m, 1)),
+            }
+        }
+        let changed = marks.iter().filter(|m| m.change == Some(Change::NewlyFailing)).count();
+        let mut text: Vec<String> = counts.iter().map(|(m, n)| format!("{}×{n}", mark_text(m.label, m.tone))).collect();
+        if changed > 0 {
+            text.push(format!("({changed} new)"));
+        }
+        return text.join(" ");
+    }
+    marks
+        .iter()
+        .map(|m| match m.change {
+            Some(change) => format!("{} ({})", mark_text(m.label, m.tone), change.word()),
+            None => mark_text(m.label, m.tone),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A mark, in bold where the job failed.
+fn mark_text(label: &str, tone: &str) -> String {
+    if tone == "bad" {
+        format!("**{label}**")
+    } else {
+        label.to_string()
+    }
+}
+
+fn baseline_section(summary: &Summary<'_>, out: &mut String) {
+    let Some(cmp) = &summary.comparison else { return };
+    out.push_str(&format!("\n## Against run {}\n\n", cmp.a));
+    let flips = |list: &[super::compare::Flip]| -> Vec<String> {
+        list.iter().map(|f| format!("{} ({} → {})", code(&f.slug), f.before, f.after)).collect()
+    };
+    let slower: Vec<String> = cmp
+        .slower
+        .iter()
+        .map(|s| format!("{} ({} → {})", code(&s.slug), human_duration(s.before_ms), human_duration(s.after_ms)))
+        .collect();
+    let lone = |list: &[super::compare::Lone]| -> Vec<String> {
+        list.iter().map(|l| format!("{} ({})", code(&l.slug), l.status)).collect()
+    };
+    let only_in_a = format!("Only in run {}", cmp.a);
+    let sections = [
+        ("Newly failing", flips(&cmp.newly_failing)),
+        ("Fixed", flips(&cmp.fixed)),
+        ("Still failing", flips(&cmp.still_failing)),
+        ("Slower", slower),
+        ("Only in this run", lone(&cmp.only_in_b)),
+        (only_in_a.as_str(), lone(&cmp.only_in_a)),
+    ];
+    for (title, items) in sections {
+        out.push_str(&format!("- **{title} ({})**", items.len()));
+        if !items.is_empty() {
+            out.push_str(": ");
+            out.push_str(&items.iter().take(LIST_JOBS).cloned().collect::<Vec<_>>().join(", "));
+            if items.len() > LIST_JOBS {
+                out.push_str(&format!(" and {} more", items.len() - LIST_JOBS));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// The failures, grouped by identical excerpt so that the same error in many cells is said once.
+fn failures(summary: &Summary<'_>, out: &mut String) {
+    if summary.failing.is_empty() {
+        return;
+    }
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for &i in &summary.failing {
+        let excerpt = summary.excerpt(i, EXCERPT_DIAGNOSTICS);
+        let g = *index.entry(excerpt.clone()).or_insert_with(|| {
+            groups.push((excerpt, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
+    }
+    out.push_str(&format!("\n## Failures ({})\n", summary.failing.len()));
+    for (excerpt, jobs) in groups.iter().take(FAILURE_GROUPS) {
+        let docs: Vec<&JobDoc> = jobs.iter().map(|&i| summary.job(i)).collect();
+        if let [job] = docs.as_slice() {
+            out.push_str(&format!("\n### {}: {}\n", code(&job.slug), inline(&markup::outcome(job))));
+        } else {
+            out.push_str(&format!("\n### {}, the same way\n\n", inline(&cells_summary(&docs))));
+            for job in docs.iter().take(GROUP_JOBS) {
+                out.push_str(&format!("- {}: {}\n", code(&job.slug), inline(&markup::outcome(job))));
+            }
+            if docs.len() > GROUP_JOBS {
+                out.push_str(&format!("- and {} more\n", docs.len() - GROUP_JOBS));
+            }
+        }
+        out.push('\n');
+        out.push_str(&fenced(if excerpt.is_empty() { "(no output recorded)" } else { excerpt }));
+    }
+    if groups.len() > FAILURE_GROUPS {
+        let rest: usize = groups[FAILURE_GROUPS..].iter().map(|(_, jobs)| jobs.len()).sum();
+        out.push_str(&format!("\nand {rest} more failing jobs: `gridrun show {}` lists them.\n", summary.run.run));
+    }
+}
+
+fn not_run(summary: &Summary<'_>, out: &mut String) {
+    if summary.not_run.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n## Did not run ({})\n\n", summary.not_run.len()));
+    for &i in summary.not_run.iter().take(LIST_JOBS) {
+        let job = summary.job(i);
+        out.push_str(&format!("- {}: {}\n", code(&job.slug), inline(&markup::outcome(job))));
+    }
+    if summary.not_run.len() > LIST_JOBS {
+        out.push_str(&format!("- and {} more\n", summary.not_run.len() - LIST_JOBS));
+    }
+}
+
+/// Text shown as itself in running Markdown (and in a table cell): its punctuation that could
+/// start markup is backslash-escaped, line breaks become spaces.
+fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in super::format::plain(text).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '&' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as a code span: fenced by one backtick more than it holds in a row, padded where it
+/// starts or ends with one. (Not for table cells: a pipe would end the cell.)
+fn code(text: &str) -> String {
+    let text = super::format::plain(text).replace('\n', " ");
+    let ticks = "`".repeat(longest_run(&text, '`') + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
+}
+
+/// `text` as a fenced code block, its fence longer than any run of backticks inside.
+fn fenced(text: &str) -> String {
+    let text = super::format::plain(text);
+    let fence = "`".repeat(longest_run(&text, '`').max(2) + 1);
+    format!("{fence}text\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// GitHub workflow commands that annotate the lines error diagnostics point at:
+/// `::error file=F,line=L,col=C,title=SLUG::message`, one per distinct diagnostic however many
+/// cells have it (the title names the first cell and how many more).
+pub fn github_annotations(run: &RunDoc) -> String {
+    type Key<'k> = (Option<&'k str>, Option<u32>, Option<u32>, &'k str);
+    let mut order: Vec<(Key<'_>, &str, usize)> = Vec::new();
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+    for job in &run.jobs {
+        let mut seen_here: Vec<usize> = Vec::new();
+        for d in job.diagnostics.iter().filter(|d| markup::is_error(&d.severity)) {
+            let key = (d.file.as_deref(), d.line, d.col, d.message.as_str());
+            let g = *index.entry(key).or_insert_with(|| {
+                order.push((key, job.slug.as_str(), 0));
+                order.len() - 1
+            });
+            if !seen_here.contains(&g) {
+                seen_here.push(g);
+                order[g].2 += 1;
+            }
+        }
+    }
+    let mut out = String::new();
+    for ((file, line, col, message), slug, cells) in order {
+        let title = match cells {
+            1 => slug.to_string(),
+            n => format!("{slug} and {} more cells", n - 1),
+        };
+        let mut props = Vec::new();
+        if let Some(file) = file {
+            props.push(format!("file={}", property(file)));
+            props.extend(line.map(|l| format!("line={l}")));
+            props.extend(col.map(|c| format!("col={c}")));
+        }
+        props.push(format!("title={}", property(&title)));
+        out.push_str(&format!("::error {}::{}\n", props.join(","), data(message)));
+    }
+    out
+}
+
+/// A workflow command's message: `%`, CR and LF escaped.
+fn data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// A workflow command's property value: as [`data`], and `:` and `,` too.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::{error, job, run};
+
+    #[test]
+    fn annotations_are_escaped_and_said_once_across_cells() {
+        let mut a = job("gcc-12-17", &[("compiler", "gcc-12"), ("cxx_standard", "17")], "failed");
+        let mut b = job("gcc-12-20", &[("compiler", "gcc-12"), ("cxx_standard", "20")], "failed");
+        let shared = error("src/a,b:c.cpp", 3, "100% wrong\r\nreally");
+        a.diagnostics = vec![shared.clone(), shared.clone()];
+        b.diagnostics = vec![shared, DiagnosticDoc { severity: "warning".into(), ..error("w.cpp", 1, "w") }];
+        let text = github_annotations(&run(1, vec![a, b]));
+        assert_eq!(
+            text,
+            "::error file=src/a%2Cb%3Ac.cpp,line=3,col=1,title=gcc-12-17 and 1 more cells::100%25 wrong%0D%0Areally\n"
+        );
+    }
+
+    #[test]
+    fn an_annotation_without_a_place_has_only_a_title() {
+        let mut a = job("x", &[("k", "x")], "failed");
+        a.diagnostics =
+            vec![DiagnosticDoc { file: None, line: None, col: None, ..error("", 0, "undefined reference") }];
+        assert_eq!(github_annotations(&run(1, vec![a])), "::error title=x::undefined reference\n");
+    }
+
+    #[test]
+    fn code_and_fences_outlast_the_backticks_inside() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert_eq!(fenced("x\n```\ny"), "````text\nx\n```\ny\n````\n");
+        assert_eq!(fenced("plain\n"), "```text\nplain\n```\n");
+    }
+
+    #[test]
+    fn table_text_cannot_break_the_table() {
+        assert_eq!(inline("a|b*c*\nd"), "a\\|b\\*c\\* d");
+    }
+
+    #[test]
+    fn the_same_failure_in_many_cells_is_said_once() {
+        let jobs: Vec<JobDoc> = ["17", "20", "23"]
+            .iter()
+            .map(|s| {
+                let mut j = job(&format!("gcc-12-{s}"), &[("compiler", "gcc-12"), ("cxx_standard", s)], "failed");
+                j.diagnostics.push(error("a.cpp", 3, "boom"));
+                j
+            })
+            .collect();
+        let md = String::from_utf8(Markdown::default().serialize(&run(1, jobs), None).unwrap()).unwrap();
+        assert_eq!(md.matches("a.cpp:3:1: error: boom").count(), 1, "{md}");
+        assert!(md.contains("### in 3 cells: gcc-12 × 17/20/23, the same way"), "{md}");
+    }
+
+    use crate::report::json::DiagnosticDoc;
+}

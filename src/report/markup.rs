@@ -1,0 +1,468 @@
+//! What the markup formats (HTML and Markdown) say alike, worked out once here so they cannot
+//! disagree: the grid pivoted by two keys with a mark per job, the counts, the failure kinds,
+//! identical diagnostics grouped across cells, the comparison with a baseline, and the jobs
+//! sorted into failing, not run and passed. Each format only writes [`Summary`] out.
+
+use std::collections::HashMap;
+
+use indexmap::IndexSet;
+use serde::Serialize;
+
+use super::compare::{self, Change, Comparison};
+use super::format::ReportError;
+use super::grid::{self, GridJob};
+use super::json::{DiagnosticDoc, JobDoc, RunDoc};
+
+/// Job statuses in the order the counts list them, with their words.
+const STATUSES: [(&str, &str); 12] = {
+    let words = super::grid::STATUS_WORDS;
+    let mut all = [("flaky", "flaky"); 12];
+    let mut i = 0;
+    while i < words.len() {
+        all[i] = words[i];
+        i += 1;
+    }
+    all
+};
+
+/// How many values of a varying key a cell summary names before it trails off.
+const SUMMARY_VALUES: usize = 8;
+
+/// A run made ready to write out.
+pub(crate) struct Summary<'a> {
+    /// The run.
+    pub(crate) run: &'a RunDoc,
+    /// Its grid.
+    pub(crate) grid: Grid,
+    /// Jobs counted by status, in [`STATUSES`] order; flaky passes counted again as `flaky`.
+    pub(crate) counts: Vec<Count>,
+    /// Failing jobs counted by failure kind, the most common first.
+    pub(crate) failure_kinds: Vec<Count>,
+    /// Identical diagnostics grouped across jobs: errors first, then by how many jobs have them,
+    /// then in order of appearance.
+    pub(crate) diagnostics: Vec<DiagnosticGroup<'a>>,
+    /// For each job (by index), the groups of its diagnostics.
+    pub(crate) groups_of_job: Vec<Vec<usize>>,
+    /// Against the baseline, where there is one.
+    pub(crate) comparison: Option<Comparison>,
+    /// The jobs that ran and did not pass (failed, timed out, over memory, cancelled midway).
+    pub(crate) failing: Vec<usize>,
+    /// The jobs that did not run, or have not finished: unsupported, unavailable, skipped…
+    pub(crate) not_run: Vec<usize>,
+    /// The jobs that passed (or were reused).
+    pub(crate) passed: Vec<usize>,
+}
+
+/// How many jobs have some status or failure kind.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Count {
+    /// The status or kind, as recorded.
+    pub(crate) key: String,
+    /// Its words.
+    pub(crate) word: String,
+    /// How many.
+    pub(crate) n: usize,
+    /// What colour it is shown in (see [`tone`]).
+    pub(crate) tone: &'static str,
+}
+
+/// The jobs pivoted by two keys of their cells.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Grid {
+    /// The key whose values are the rows.
+    pub(crate) row_key: String,
+    /// The key whose values are the columns; without one, a single column.
+    pub(crate) col_key: Option<String>,
+    /// The columns' values, in order of first appearance.
+    pub(crate) cols: Vec<String>,
+    /// The rows, in order of first appearance.
+    pub(crate) rows: Vec<GridRow>,
+}
+
+/// One row of the grid.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct GridRow {
+    /// The row key's value.
+    pub(crate) label: String,
+    /// Per column, the jobs there (several where keys off the grid vary).
+    pub(crate) cells: Vec<Vec<Mark>>,
+}
+
+/// One job on the grid.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Mark {
+    /// Its index in the run's jobs.
+    pub(crate) job: usize,
+    /// Its slug.
+    pub(crate) slug: String,
+    /// Its status.
+    pub(crate) status: String,
+    /// The short word shown: `pass`, `FAIL`, `unsup`…
+    pub(crate) label: &'static str,
+    /// `ok`, `flaky`, `bad`, `live` or `none`: what colour it is shown in, beside the label.
+    pub(crate) tone: &'static str,
+    /// How it changed against the baseline.
+    pub(crate) change: Option<Change>,
+}
+
+/// One diagnostic and every job whose logs have it.
+#[derive(Clone, Debug)]
+pub(crate) struct DiagnosticGroup<'a> {
+    /// The first job's copy of it.
+    pub(crate) diagnostic: &'a DiagnosticDoc,
+    /// The jobs (by index), in order.
+    pub(crate) jobs: Vec<usize>,
+    /// Those jobs' cells, said briefly: `in 6 cells: clang-19 × 11/14/17/20`.
+    pub(crate) cells: String,
+}
+
+impl<'a> Summary<'a> {
+    /// Works out everything the markup formats show about `run`, against `baseline` where given,
+    /// with the grid pivoted by `pivot` (default: compiler × cxx_standard).
+    pub(crate) fn new(
+        run: &'a RunDoc,
+        baseline: Option<&RunDoc>,
+        pivot: Option<&(String, String)>,
+    ) -> Result<Self, ReportError> {
+        let comparison = baseline.map(|base| compare::compare(base, run));
+        let grid = Grid::new(run, comparison.as_ref(), pivot)?;
+        let (diagnostics, groups_of_job) = group_diagnostics(run);
+        let mut summary = Self {
+            run,
+            grid,
+            counts: counts(run),
+            failure_kinds: failure_kinds(run),
+            diagnostics,
+            groups_of_job,
+            comparison,
+            failing: Vec::new(),
+            not_run: Vec::new(),
+            passed: Vec::new(),
+        };
+        for (i, job) in run.jobs.iter().enumerate() {
+            match job.status.as_str() {
+                s if compare::is_pass(s) => summary.passed.push(i),
+                s if compare::is_failure(s) => summary.failing.push(i),
+                // Cancelled midway, it has steps and logs worth showing.
+                "cancelled" if !job.steps.is_empty() => summary.failing.push(i),
+                _ => summary.not_run.push(i),
+            }
+        }
+        Ok(summary)
+    }
+
+    /// The job with index `i`.
+    pub(crate) fn job(&self, i: usize) -> &'a JobDoc {
+        &self.run.jobs[i]
+    }
+
+    /// What to show for a failure, most telling first: its first error diagnostics
+    /// (`file:line:col: severity: message`, up to `limit`), else the end of its log.
+    pub(crate) fn excerpt(&self, i: usize, limit: usize) -> String {
+        let job = self.job(i);
+        let errors: Vec<&DiagnosticDoc> = job.diagnostics.iter().filter(|d| is_error(&d.severity)).collect();
+        let chosen: Vec<&DiagnosticDoc> = if errors.is_empty() { job.diagnostics.iter().collect() } else { errors };
+        if !chosen.is_empty() {
+            return chosen.iter().take(limit).map(|d| diagnostic_line(d)).collect::<Vec<_>>().join("\n");
+        }
+        job.log_tail.as_deref().map(|t| super::format::plain(t).trim_end().to_string()).unwrap_or_default()
+    }
+}
+
+/// Whether a diagnostic's severity stops a build.
+pub(crate) fn is_error(severity: &str) -> bool {
+    matches!(severity, "error" | "fatal")
+}
+
+/// `src/a.cpp:3:5: error: boom`, as a compiler writes it.
+pub(crate) fn diagnostic_line(d: &DiagnosticDoc) -> String {
+    let place = location(d);
+    let text = super::format::plain(&d.message);
+    if place.is_empty() {
+        format!("{}: {text}", d.severity)
+    } else {
+        format!("{place}: {}: {text}", d.severity)
+    }
+}
+
+/// `src/a.cpp:3:5`, `src/a.cpp:3`, `src/a.cpp`, or nothing.
+pub(crate) fn location(d: &DiagnosticDoc) -> String {
+    match (&d.file, d.line, d.col) {
+        (Some(file), Some(line), Some(col)) => format!("{file}:{line}:{col}"),
+        (Some(file), Some(line), None) => format!("{file}:{line}"),
+        (Some(file), None, _) => file.clone(),
+        (None, ..) => String::new(),
+    }
+}
+
+/// `failed (compile), exit 1`, `timed out`, `unsupported: clang-14 cannot compile C++23`.
+pub(crate) fn outcome(job: &JobDoc) -> String {
+    let word = STATUSES.iter().find(|(k, _)| *k == job.status).map_or(job.status.as_str(), |(_, w)| w);
+    let mut text = word.to_string();
+    // `timed out (timeout)` would say it twice.
+    let restated = |kind: &str| {
+        matches!((job.status.as_str(), kind), ("timed_out", "timeout") | ("memory_exceeded", "memory"))
+            || kind == job.status
+    };
+    if let Some(kind) = job.failure_kind.as_deref().filter(|k| !restated(k)) {
+        text.push_str(&format!(" ({kind})"));
+    }
+    match (job.signal, job.exit_code) {
+        _ if compare::is_pass(&job.status) => {}
+        (Some(signal), _) => text.push_str(&format!(", signal {signal}")),
+        (None, Some(code)) if code != 0 => text.push_str(&format!(", exit {code}")),
+        _ => {}
+    }
+    if let Some(reason) = &job.reason {
+        text.push_str(&format!(": {reason}"));
+    }
+    text
+}
+
+impl Grid {
+    fn new(
+        run: &RunDoc,
+        comparison: Option<&Comparison>,
+        pivot: Option<&(String, String)>,
+    ) -> Result<Self, ReportError> {
+        let jobs: Vec<GridJob> = run.jobs.iter().map(|j| GridJob::from_json(&j.cell, &j.status, j.flaky)).collect();
+        let (row_key, col_key) =
+            grid::pivot_keys(&jobs, pivot.map(|(r, c)| (r.as_str(), c.as_str()))).map_err(ReportError::Pivot)?;
+        let value = |job: &GridJob, key: &str| {
+            job.values.iter().find(|(k, _)| k == key).map_or_else(|| "-".to_string(), |(_, v)| v.clone())
+        };
+        let mut rows: IndexSet<String> = IndexSet::new();
+        let mut cols: IndexSet<String> = IndexSet::new();
+        let mut at: Vec<(usize, usize)> = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            let (r, _) = rows.insert_full(value(job, &row_key));
+            let (c, _) = cols.insert_full(col_key.as_deref().map_or_else(String::new, |k| value(job, k)));
+            at.push((r, c));
+        }
+        let mut grid_rows: Vec<GridRow> =
+            rows.into_iter().map(|label| GridRow { label, cells: vec![Vec::new(); cols.len()] }).collect();
+        for (i, (job, (r, c))) in run.jobs.iter().zip(at).enumerate() {
+            grid_rows[r].cells[c].push(Mark {
+                job: i,
+                slug: job.slug.clone(),
+                status: job.status.clone(),
+                label: grid::mark(&job.status, job.flaky),
+                tone: tone(&job.status, job.flaky),
+                change: comparison.and_then(|cmp| cmp.change_of(&job.slug)),
+            });
+        }
+        Ok(Self { row_key, col_key, cols: cols.into_iter().collect(), rows: grid_rows })
+    }
+}
+
+/// What colour a status is shown in (always beside its label, never alone): `ok`, `flaky`,
+/// `bad`, `live` or `none`.
+pub(crate) fn tone(status: &str, flaky: bool) -> &'static str {
+    match status {
+        "passed" if flaky => "flaky",
+        s if compare::is_pass(s) => "ok",
+        s if compare::is_failure(s) => "bad",
+        "running" | "queued" => "live",
+        _ => "none",
+    }
+}
+
+fn counts(run: &RunDoc) -> Vec<Count> {
+    let mut by_status: HashMap<&str, usize> = HashMap::new();
+    for job in &run.jobs {
+        *by_status.entry(job.status.as_str()).or_default() += 1;
+        if job.flaky && job.status == "passed" {
+            *by_status.entry("flaky").or_default() += 1;
+        }
+    }
+    let mut counts: Vec<Count> = STATUSES
+        .iter()
+        .filter_map(|(key, word)| {
+            let tone = if *key == "flaky" { tone("passed", true) } else { tone(key, false) };
+            by_status.remove(key).map(|n| Count { key: (*key).into(), word: (*word).into(), n, tone })
+        })
+        .collect();
+    // A status this gridrun does not know yet still counts.
+    let mut rest: Vec<(&str, usize)> = by_status.into_iter().collect();
+    rest.sort_unstable();
+    counts.extend(rest.into_iter().map(|(key, n)| Count { key: key.into(), word: key.into(), n, tone: "none" }));
+    counts
+}
+
+fn failure_kinds(run: &RunDoc) -> Vec<Count> {
+    let mut kinds: Vec<Count> = Vec::new();
+    for job in run.jobs.iter().filter(|j| compare::is_failure(&j.status)) {
+        let kind = job.failure_kind.as_deref().unwrap_or(job.status.as_str());
+        match kinds.iter_mut().find(|c| c.key == kind) {
+            Some(count) => count.n += 1,
+            None => kinds.push(Count { key: kind.into(), word: kind.into(), n: 1, tone: "bad" }),
+        }
+    }
+    // Stable: kinds as common as each other keep the order they first failed in.
+    kinds.sort_by_key(|c| std::cmp::Reverse(c.n));
+    kinds
+}
+
+/// Groups identical diagnostics (severity, file, line, message) across jobs.
+fn group_diagnostics(run: &RunDoc) -> (Vec<DiagnosticGroup<'_>>, Vec<Vec<usize>>) {
+    type Key<'k> = (&'k str, Option<&'k str>, Option<u32>, &'k str);
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+    let mut groups: Vec<DiagnosticGroup<'_>> = Vec::new();
+    for (i, job) in run.jobs.iter().enumerate() {
+        for d in &job.diagnostics {
+            let key = (d.severity.as_str(), d.file.as_deref(), d.line, d.message.as_str());
+            let g = *index.entry(key).or_insert_with(|| {
+                groups.push(DiagnosticGroup { diagnostic: d, jobs: Vec::new(), cells: String::new() });
+                groups.len() - 1
+            });
+            // A header included twice repeats its diagnostics within one job.
+            if groups[g].jobs.last() != Some(&i) {
+                groups[g].jobs.push(i);
+            }
+        }
+    }
+    // The most severe first, and among those the most widespread: a broken header before a typo.
+    groups.sort_by_key(|g| (severity_rank(&g.diagnostic.severity), std::cmp::Reverse(g.jobs.len())));
+    let mut groups_of_job = vec![Vec::new(); run.jobs.len()];
+    for (g, group) in groups.iter_mut().enumerate() {
+        group.cells = cells_summary(&group.jobs.iter().map(|&i| &run.jobs[i]).collect::<Vec<_>>());
+        for &i in &group.jobs {
+            groups_of_job[i].push(g);
+        }
+    }
+    (groups, groups_of_job)
+}
+
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "fatal" => 0,
+        "error" => 1,
+        "warning" => 2,
+        "note" => 3,
+        _ => 4,
+    }
+}
+
+/// Says briefly which cells `jobs` are: `in 1 cell: gcc-12-17`, or `in 6 cells: clang-19 ×
+/// 11/14/17/20…` — a key with one value among them says it once, a key whose value varies lists
+/// its values joined by `/`.
+pub(crate) fn cells_summary(jobs: &[&JobDoc]) -> String {
+    match jobs {
+        [] => String::new(),
+        [one] => format!("in 1 cell: {}", one.slug),
+        many => {
+            let cells: Vec<GridJob> = many.iter().map(|j| GridJob::from_json(&j.cell, &j.status, j.flaky)).collect();
+            let mut keys: IndexSet<&str> = IndexSet::new();
+            for cell in &cells {
+                keys.extend(cell.values.iter().map(|(k, _)| k.as_str()));
+            }
+            let parts: Vec<String> = keys.iter().map(|key| key_values(&cells, key)).collect();
+            format!("in {} cells: {}", many.len(), parts.join(" × "))
+        }
+    }
+}
+
+/// The values `key` takes among `cells`, in order: `clang-19`, or `11/14/17/20`, or the first
+/// [`SUMMARY_VALUES`] of many and `…`.
+fn key_values(cells: &[GridJob], key: &str) -> String {
+    let mut values: IndexSet<&str> = IndexSet::new();
+    for cell in cells {
+        if let Some((_, v)) = cell.values.iter().find(|(k, _)| k == key) {
+            values.insert(v);
+        }
+    }
+    let shown: Vec<&str> = values.iter().take(SUMMARY_VALUES).copied().collect();
+    let more = if values.len() > SUMMARY_VALUES { "/…" } else { "" };
+    format!("{}{more}", shown.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::format::{Export, Json};
+    use crate::report::html::Html;
+    use crate::report::junit::Junit;
+    use crate::report::markdown::Markdown;
+    use crate::report::testdata::{error, job, run};
+
+    fn cell(compiler: &str, std: &str, status: &str) -> JobDoc {
+        job(&format!("{compiler}-{std}"), &[("compiler", compiler), ("cxx_standard", std)], status)
+    }
+
+    #[test]
+    fn a_diagnostic_in_many_cells_is_one_group_that_summarises_them() {
+        let mut jobs: Vec<JobDoc> = ["11", "14", "17", "20"].iter().map(|s| cell("clang-19", s, "failed")).collect();
+        jobs.push(cell("gcc-12", "17", "failed"));
+        for j in &mut jobs[..4] {
+            j.diagnostics.push(error("a.cpp", 3, "boom"));
+            // Said twice in one job (a header included twice): still one job.
+            j.diagnostics.push(error("a.cpp", 3, "boom"));
+        }
+        jobs[4].diagnostics.push(error("b.cpp", 1, "other"));
+        let doc = run(1, jobs);
+        let summary = Summary::new(&doc, None, None).unwrap();
+        assert_eq!(summary.diagnostics.len(), 2);
+        assert_eq!(summary.diagnostics[0].jobs, [0, 1, 2, 3]);
+        assert_eq!(summary.diagnostics[0].cells, "in 4 cells: clang-19 × 11/14/17/20");
+        assert_eq!(summary.diagnostics[1].cells, "in 1 cell: gcc-12-17");
+        assert_eq!(summary.groups_of_job[4], [1]);
+    }
+
+    #[test]
+    fn errors_group_before_warnings() {
+        let mut a = cell("gcc-12", "17", "failed");
+        a.diagnostics.push(DiagnosticDoc { severity: "warning".into(), ..error("a.cpp", 1, "w") });
+        a.diagnostics.push(error("a.cpp", 2, "e"));
+        let doc = run(1, vec![a]);
+        let summary = Summary::new(&doc, None, None).unwrap();
+        assert_eq!(summary.diagnostics[0].diagnostic.message, "e");
+    }
+
+    #[test]
+    fn many_values_trail_off() {
+        let jobs: Vec<JobDoc> = (0..10).map(|i| cell("gcc-12", &i.to_string(), "failed")).collect();
+        let refs: Vec<&JobDoc> = jobs.iter().collect();
+        assert_eq!(cells_summary(&refs), "in 10 cells: gcc-12 × 0/1/2/3/4/5/6/7/…");
+    }
+
+    #[test]
+    fn the_grid_pivots_by_compiler_and_standard_and_keeps_every_job() {
+        let mut jobs =
+            vec![cell("gcc-12", "17", "passed"), cell("gcc-12", "20", "failed"), cell("clang-14", "17", "unsupported")];
+        jobs.push(job(
+            "gcc-12-17-2",
+            &[("compiler", "gcc-12"), ("cxx_standard", "17"), ("build_type", "Debug")],
+            "passed",
+        ));
+        let doc = run(1, jobs);
+        let summary = Summary::new(&doc, None, None).unwrap();
+        let grid = &summary.grid;
+        assert_eq!((grid.row_key.as_str(), grid.col_key.as_deref()), ("compiler", Some("cxx_standard")));
+        assert_eq!(grid.cols, ["17", "20"]);
+        assert_eq!(grid.rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["gcc-12", "clang-14"]);
+        assert_eq!(grid.rows[0].cells[0].iter().map(|m| m.job).collect::<Vec<_>>(), [0, 3]);
+        assert!(grid.rows[1].cells[1].is_empty());
+        assert_eq!((summary.passed.len(), summary.failing.len(), summary.not_run.len()), (2, 1, 1));
+    }
+
+    #[test]
+    fn a_pivot_key_the_matrix_lacks_is_an_error() {
+        let doc = run(1, vec![cell("gcc-12", "17", "passed")]);
+        let err = Summary::new(&doc, None, Some(&("os".into(), "compiler".into()))).err().unwrap();
+        assert!(err.to_string().contains("`os` is not a key"), "{err}");
+    }
+
+    #[test]
+    fn every_format_reports_an_empty_run_and_a_cell_missing_a_key() {
+        let empty = run(1, Vec::new());
+        let ragged =
+            run(2, vec![job("a", &[("compiler", "gcc-12")], "passed"), job("b", &[("os", "linux")], "failed")]);
+        let formats: [&dyn Export; 4] = [&Html::default(), &Markdown::default(), &Junit, &Json];
+        for doc in [&empty, &ragged] {
+            for format in formats {
+                let bytes = format.serialize(doc, Some(doc)).unwrap();
+                assert!(std::str::from_utf8(&bytes).is_ok());
+            }
+        }
+    }
+}

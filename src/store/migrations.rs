@@ -1,0 +1,139 @@
+//! The schema, as an ordered list of migrations. `PRAGMA user_version` records how many have been
+//! applied; a store from a newer gridrun is refused rather than misread.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// Each entry moves the schema one version up. Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, jobs, steps.
+    r"
+    CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        project       TEXT NOT NULL,
+        matrix_path   TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        commit_sha    TEXT NOT NULL DEFAULT '',
+        dirty         INTEGER NOT NULL DEFAULT 0,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        duration_ms   INTEGER,
+        host          TEXT NOT NULL DEFAULT '',
+        argv          TEXT NOT NULL DEFAULT '',
+        pid           INTEGER NOT NULL,
+        pid_start     INTEGER NOT NULL DEFAULT 0,
+        token         TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_status ON runs(status);
+    CREATE TABLE jobs (
+        id               INTEGER PRIMARY KEY,
+        run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        position         INTEGER NOT NULL,
+        slug             TEXT NOT NULL,
+        cell             TEXT NOT NULL,
+        config_hash      TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        reason           TEXT,
+        failure_kind     TEXT,
+        exit_code        INTEGER,
+        signal           INTEGER,
+        started_at       TEXT,
+        finished_at      TEXT,
+        duration_ms      INTEGER,
+        cpu_ms           INTEGER,
+        peak_rss_kb      INTEGER,
+        flaky            INTEGER NOT NULL DEFAULT 0,
+        compiler         TEXT NOT NULL DEFAULT '',
+        compiler_version TEXT NOT NULL DEFAULT '',
+        work_dir         TEXT,
+        log_tail         TEXT,
+        reused_from      INTEGER,
+        UNIQUE (run_id, slug)
+    );
+    CREATE INDEX jobs_by_hash ON jobs(config_hash, status);
+    CREATE TABLE steps (
+        id           INTEGER PRIMARY KEY,
+        job_id       INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        position     INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        attempt      INTEGER NOT NULL,
+        status       TEXT NOT NULL,
+        exit_code    INTEGER,
+        signal       INTEGER,
+        duration_ms  INTEGER NOT NULL,
+        cpu_ms       INTEGER NOT NULL,
+        peak_rss_kb  INTEGER NOT NULL,
+        log_path     TEXT NOT NULL,
+        log_bytes    INTEGER NOT NULL,
+        command      TEXT NOT NULL
+    );
+    CREATE INDEX steps_by_job ON steps(job_id);
+    ",
+    // 2: what the logs and result files say: diagnostics, test results, artifacts.
+    r"
+    CREATE TABLE diagnostics (
+        id        INTEGER PRIMARY KEY,
+        job_id    INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        step      TEXT NOT NULL,
+        severity  TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        file      TEXT,
+        line      INTEGER,
+        col       INTEGER,
+        message   TEXT NOT NULL,
+        context   TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX diagnostics_by_job ON diagnostics(job_id);
+    CREATE TABLE tests (
+        id           INTEGER PRIMARY KEY,
+        job_id       INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        step         TEXT NOT NULL,
+        suite        TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        duration_ms  INTEGER,
+        message      TEXT
+    );
+    CREATE INDEX tests_by_job ON tests(job_id);
+    CREATE TABLE artifacts (
+        id           INTEGER PRIMARY KEY,
+        job_id       INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        stored_path  TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        removed_at   TEXT
+    );
+    CREATE INDEX artifacts_by_job ON artifacts(job_id);
+    CREATE INDEX jobs_by_run_status ON jobs(run_id, status);
+    CREATE INDEX runs_by_started ON runs(started_at);
+    ",
+    // 3: what `gc` has removed of a run, so `log` can say so rather than fail on a missing file.
+    r"
+    ALTER TABLE runs ADD COLUMN logs_removed_at TEXT;
+    ALTER TABLE runs ADD COLUMN work_removed_at TEXT;
+    ",
+];
+
+/// The schema version this gridrun writes.
+#[allow(clippy::cast_possible_wrap)] // a handful of migrations
+pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    // IMMEDIATE: two gridruns opening a new store at once must not both apply migration 1.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+    if found > VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(sql).map_err(err)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX)).map_err(err)?;
+    }
+    tx.commit().map_err(err)
+}

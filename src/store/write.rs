@@ -1,0 +1,379 @@
+//! Writing a run as it goes: the run and its jobs at the start, each step as it ends, each job as
+//! it ends, the run's outcome at the end. A writer thread owns the connection and commits what
+//! has arrived in one transaction at a time, so finished work is on disk within milliseconds and
+//! the executor never waits for SQLite.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{now, ProcessIdentity, Store, StoreError};
+use crate::exec::events::{millis, Event, JobRecord, Status, StepRecord};
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Still going (or its gridrun died and no command has noticed yet).
+    Running,
+    /// Every job that ran passed.
+    Passed,
+    /// A job failed, timed out or ran out of memory.
+    Failed,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Interrupted,
+    /// Its gridrun died; found by a later command.
+    Abandoned,
+}
+
+impl RunStatus {
+    /// `running`, `passed`…
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+            Self::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// A run about to start.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    /// The project's name.
+    pub project: String,
+    /// The matrix file.
+    pub matrix_path: String,
+    /// The source's commit.
+    pub commit: String,
+    /// Whether the source had uncommitted changes.
+    pub dirty: bool,
+    /// The command line.
+    pub argv: String,
+    /// The token every job process carries in `GRIDRUN_TOKEN`.
+    pub token: String,
+    /// Every job of the plan, runnable or not, in order.
+    pub jobs: Vec<NewJob>,
+}
+
+/// A job as the run starts.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// Its slug.
+    pub slug: String,
+    /// Its cell as JSON.
+    pub cell: String,
+    /// Its config hash.
+    pub config_hash: String,
+    /// `None` while it is to run; otherwise already decided (`unsupported`, `reused`…).
+    pub status: Option<Status>,
+    /// Why it will not run.
+    pub reason: Option<String>,
+    /// The compiler the cell names.
+    pub compiler: String,
+    /// That compiler's version.
+    pub compiler_version: String,
+    /// For `reused`: the run whose pass it stands on.
+    pub reused_from: Option<i64>,
+}
+
+impl Store {
+    /// Records a new run and its jobs; returns the run id.
+    pub fn begin_run(&mut self, run: &NewRun) -> Result<i64, StoreError> {
+        let me = ProcessIdentity::current();
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string();
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        let id = (|| {
+            tx.execute(
+                "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, host, argv, pid, pid_start, token)
+                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    run.project,
+                    run.matrix_path,
+                    run.commit,
+                    run.dirty,
+                    now(),
+                    host,
+                    run.argv,
+                    me.pid,
+                    i64::try_from(me.start).unwrap_or(0),
+                    run.token
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut insert = tx.prepare(
+                "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, compiler, compiler_version, reused_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for (position, job) in run.jobs.iter().enumerate() {
+                insert.execute(params![
+                    id,
+                    position,
+                    job.slug,
+                    job.cell,
+                    job.config_hash,
+                    job.status.map_or("queued", Status::as_str),
+                    job.reason,
+                    job.compiler,
+                    job.compiler_version,
+                    job.reused_from
+                ])?;
+            }
+            Ok(id)
+        })()
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    /// Marks runs whose gridrun has died as abandoned, and their unfinished jobs as cancelled.
+    /// Returns the tokens of those runs, so their leftover processes can be found.
+    pub fn mark_abandoned(&mut self) -> Result<Vec<String>, StoreError> {
+        let running: Vec<(i64, u32, u64, String)> = (|| {
+            let mut stmt = self.conn.prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = 'running'")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get::<_, u32>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0), r.get(3)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })()
+        .map_err(|e| self.err(e))?;
+        let mut tokens = Vec::new();
+        for (id, pid, start, token) in running {
+            if (ProcessIdentity { pid, start }).is_alive() {
+                continue;
+            }
+            let path = self.path.clone();
+            let err = |source| StoreError::Sqlite { path: path.clone(), source };
+            let tx = self.conn.transaction().map_err(err)?;
+            close_run(&tx, id, RunStatus::Abandoned).map_err(err)?;
+            tx.commit().map_err(err)?;
+            tokens.push(token);
+        }
+        Ok(tokens)
+    }
+
+    /// The latest run of `config_hash` that passed at `commit`, for `--skip-passed`.
+    pub fn passed_before(&self, config_hash: &str, commit: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT runs.id FROM jobs JOIN runs ON runs.id = jobs.run_id
+                 WHERE jobs.config_hash = ?1 AND jobs.status = 'passed' AND runs.commit_sha = ?2 AND runs.dirty = 0
+                 ORDER BY runs.id DESC LIMIT 1",
+                params![config_hash, commit],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Result<()> {
+    let finished = now();
+    tx.execute(
+        "UPDATE jobs SET status = 'cancelled', finished_at = COALESCE(finished_at, ?2)
+         WHERE run_id = ?1 AND status IN ('queued', 'running')",
+        params![run, finished],
+    )?;
+    tx.execute(
+        "UPDATE runs SET status = ?2, finished_at = ?3,
+             duration_ms = CAST(ROUND((julianday(?3) - julianday(started_at)) * 86400000) AS INTEGER)
+         WHERE id = ?1",
+        params![run, status.as_str(), finished],
+    )?;
+    Ok(())
+}
+
+fn record(tx: &Transaction<'_>, run: i64, event: &Event) -> rusqlite::Result<()> {
+    match event {
+        Event::JobStarted { slug } => {
+            tx.prepare_cached("UPDATE jobs SET status = 'running', started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
+                .execute(params![run, slug, now()])?;
+        }
+        Event::StepFinished { slug, record } => insert_step(tx, run, slug, record)?,
+        Event::JobFinished { record } => update_job(tx, run, record)?,
+        Event::StepStarted { .. } | Event::Cancelling { .. } => {}
+    }
+    Ok(())
+}
+
+fn insert_step(tx: &Transaction<'_>, run: i64, slug: &str, step: &StepRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO steps (job_id, position, name, attempt, status, exit_code, signal, duration_ms, cpu_ms, peak_rss_kb, log_path, log_bytes, command)
+         VALUES ((SELECT id FROM jobs WHERE run_id = ?1 AND slug = ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        run,
+        slug,
+        step.index,
+        step.name,
+        step.attempt,
+        step.status.as_str(),
+        step.exit_code,
+        step.signal,
+        millis(step.duration),
+        millis(step.cpu),
+        i64::try_from(step.peak_rss_kb).unwrap_or(i64::MAX),
+        step.log.display().to_string(),
+        i64::try_from(step.log_bytes).unwrap_or(i64::MAX),
+        step.command,
+    ])?;
+    Ok(())
+}
+
+fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Result<()> {
+    let job_id: i64 = tx
+        .prepare_cached("SELECT id FROM jobs WHERE run_id = ?1 AND slug = ?2")?
+        .query_row(params![run, job.slug], |r| r.get(0))?;
+    for d in &job.diagnostics {
+        tx.prepare_cached(
+            "INSERT INTO diagnostics (job_id, step, severity, kind, file, line, col, message, context)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![job_id, d.step, d.severity, d.kind, d.file, d.line, d.col, d.message, d.context])?;
+    }
+    for (step, t) in &job.tests {
+        tx.prepare_cached(
+            "INSERT INTO tests (job_id, step, suite, name, status, duration_ms, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![job_id, step, t.suite, t.name, t.status.as_str(), t.duration_ms, t.message])?;
+    }
+    for a in &job.artifacts {
+        tx.prepare_cached(
+            "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            job_id,
+            a.path,
+            a.stored_path.display().to_string(),
+            i64::try_from(a.size).unwrap_or(i64::MAX),
+            a.sha256,
+            now()
+        ])?;
+    }
+    tx.prepare_cached(
+        "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
+             cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
+             started_at = COALESCE(started_at, ?7)
+         WHERE run_id = ?1 AND slug = ?2",
+    )?
+    .execute(params![
+        run,
+        job.slug,
+        job.status.as_str(),
+        job.failure_kind,
+        job.exit_code,
+        job.signal,
+        now(),
+        millis(job.duration),
+        millis(job.cpu),
+        i64::try_from(job.peak_rss_kb).unwrap_or(i64::MAX),
+        job.flaky,
+        job.work_dir.as_ref().map(|d| d.display().to_string()),
+        (!job.log_tail.is_empty()).then(|| job.log_tail.join("\n")),
+    ])?;
+    Ok(())
+}
+
+enum Message {
+    Event(Box<Event>),
+    Finish(RunStatus),
+}
+
+/// Called on the writer thread after each commit with the store and whether the run has ended:
+/// how a live report follows the run without a second connection racing the writer. It returns
+/// `Some(delay)` when it put its work off, to be called again after `delay` if nothing else
+/// is committed meanwhile.
+pub type AfterCommit = Box<dyn FnMut(&Store, bool) -> Option<Duration> + Send>;
+
+/// The writer thread of one run: events go in without waiting; `finish` records the outcome and
+/// hands the store back.
+pub struct StoreWriter {
+    sender: mpsc::Sender<Message>,
+    thread: JoinHandle<Result<Store, StoreError>>,
+}
+
+impl StoreWriter {
+    /// Starts the writer for run `run`; `after_commit` (if any) runs after every commit.
+    pub fn spawn(mut store: Store, run: i64, mut after_commit: Option<AfterCommit>) -> Self {
+        let (sender, receiver) = mpsc::channel::<Message>();
+        let thread = std::thread::Builder::new()
+            .name("gridrun-store".into())
+            .spawn(move || {
+                let mut failure: Option<StoreError> = None;
+                // When the hook put its work off, it is called again after the time it asked for,
+                // even if no event comes: the last change before a quiet spell must show too.
+                let mut call_again: Option<Instant> = None;
+                loop {
+                    let next = match call_again {
+                        Some(at) => receiver.recv_timeout(at.saturating_duration_since(Instant::now())),
+                        None => receiver.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                    };
+                    let first = match next {
+                        Ok(message) => message,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            call_again =
+                                after_commit.as_mut().and_then(|hook| hook(&store, false)).map(|d| Instant::now() + d);
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
+                    // Everything that has arrived goes into one transaction.
+                    let mut batch = vec![first];
+                    batch.extend(receiver.try_iter());
+                    let finish = batch.iter().find_map(|m| match m {
+                        Message::Finish(status) => Some(*status),
+                        Message::Event(_) => None,
+                    });
+                    let result = (|| {
+                        let tx = store.conn.transaction()?;
+                        for message in &batch {
+                            if let Message::Event(event) = message {
+                                record(&tx, run, event)?;
+                            }
+                        }
+                        if let Some(status) = finish {
+                            close_run(&tx, run, status)?;
+                        }
+                        tx.commit()
+                    })();
+                    match result {
+                        Ok(()) => {
+                            call_again = after_commit
+                                .as_mut()
+                                .and_then(|hook| hook(&store, finish.is_some()))
+                                .map(|d| Instant::now() + d);
+                        }
+                        Err(source) => {
+                            failure.get_or_insert(StoreError::Sqlite { path: store.path.clone(), source });
+                        }
+                    }
+                    if finish.is_some() {
+                        break;
+                    }
+                }
+                match failure {
+                    Some(e) => Err(e),
+                    None => Ok(store),
+                }
+            })
+            .expect("spawn the store writer thread");
+        Self { sender, thread }
+    }
+
+    /// Queues an event to be written.
+    pub fn send(&self, event: &Event) {
+        // A send fails only when the thread has already stopped on an error, which `finish` reports.
+        let _ = self.sender.send(Message::Event(Box::new(event.clone())));
+    }
+
+    /// Records the run's outcome, waits for everything to be written, and returns the store.
+    pub fn finish(self, status: RunStatus) -> Result<Store, StoreError> {
+        let _ = self.sender.send(Message::Finish(status));
+        self.thread.join().expect("store writer thread")
+    }
+}

@@ -1,0 +1,52 @@
+//! What the terminal can take: colour (off under `NO_COLOR`, when piped, or by `--color`) and
+//! its width.
+
+use std::io::IsTerminal;
+
+use crate::cli::ColorChoice;
+
+/// How output to stdout should look.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Whether to colour output.
+    pub color: bool,
+    /// Whether stdout is a terminal.
+    pub tty: bool,
+}
+
+impl Style {
+    /// Decides from `--color`, `NO_COLOR` and whether stdout is a terminal.
+    pub fn detect(choice: ColorChoice) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !no_color,
+        };
+        Self { color, tty }
+    }
+
+    /// A comfy-table table set up for this output: UTF-8 borders and the terminal's width on a
+    /// TTY, plain ASCII and no wrapping otherwise.
+    pub fn table(self) -> comfy_table::Table {
+        let mut table = comfy_table::Table::new();
+        if self.tty {
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            // A pseudo-terminal may report no size (or a silly one); wrapping to it would put
+            // one character per line.
+            if table.width().is_some_and(|w| w >= 40) {
+                table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            }
+        } else {
+            table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
+            table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+        }
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table
+    }
+}

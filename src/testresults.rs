@@ -1,0 +1,219 @@
+//! Test results from JUnit XML files (CTest's `--output-junit`, GoogleTest's `--gtest_output=xml`,
+//! Catch2's `-r junit`): suite, name, status, duration and message of each test case.
+
+use std::path::Path;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+/// How a test case ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestStatus {
+    /// It passed.
+    Passed,
+    /// It failed or errored.
+    Failed,
+    /// It was skipped or disabled.
+    Skipped,
+}
+
+impl TestStatus {
+    /// `passed`, `failed`, `skipped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// One test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestCase {
+    /// The suite (`testsuite` name, or the case's `classname`).
+    pub suite: String,
+    /// The test's name.
+    pub name: String,
+    /// How it ended.
+    pub status: TestStatus,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// The failure or skip message, where there is one.
+    pub message: Option<String>,
+}
+
+/// At most this many bytes of a failure message are kept.
+const MESSAGE_LIMIT: usize = 4096;
+
+/// Reads every test case of a JUnit XML file.
+pub fn read_junit(path: &Path) -> Result<Vec<TestCase>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_junit(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Parses JUnit XML text.
+pub fn parse_junit(text: &str) -> Result<Vec<TestCase>, String> {
+    let mut reader = Reader::from_str(text);
+    let mut cases = Vec::new();
+    let mut suites: Vec<String> = Vec::new();
+    let mut current: Option<TestCase> = None;
+    // Inside <failure>/<error>/<skipped> of the current case: collect its text as the message.
+    let mut in_outcome = false;
+    loop {
+        match reader.read_event().map_err(|e| format!("invalid JUnit XML at byte {}: {e}", reader.buffer_position()))? {
+            Event::Start(tag) => match tag.local_name().as_ref() {
+                b"testsuite" => suites.push(attr(&tag, b"name").unwrap_or_default()),
+                b"testcase" => current = Some(case(&tag, suites.last())),
+                b"failure" | b"error" | b"skipped" => {
+                    if let Some(case) = current.as_mut() {
+                        outcome(case, &tag);
+                        in_outcome = true;
+                    }
+                }
+                _ => {}
+            },
+            Event::Empty(tag) => match tag.local_name().as_ref() {
+                b"testcase" => cases.push(case(&tag, suites.last())),
+                b"failure" | b"error" | b"skipped" => {
+                    if let Some(case) = current.as_mut() {
+                        outcome(case, &tag);
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(text) if in_outcome => {
+                if let (Some(case), Ok(text)) = (current.as_mut(), text.unescape()) {
+                    let text = text.trim();
+                    if !text.is_empty() {
+                        let message = case.message.get_or_insert_with(String::new);
+                        if !message.is_empty() {
+                            message.push('\n');
+                        }
+                        message.push_str(text);
+                        truncate(message);
+                    }
+                }
+            }
+            Event::CData(data) if in_outcome => {
+                if let Some(case) = current.as_mut() {
+                    let text = String::from_utf8_lossy(&data).trim().to_string();
+                    if !text.is_empty() {
+                        let message = case.message.get_or_insert_with(String::new);
+                        if !message.is_empty() {
+                            message.push('\n');
+                        }
+                        message.push_str(&text);
+                        truncate(message);
+                    }
+                }
+            }
+            Event::End(tag) => match tag.local_name().as_ref() {
+                b"testsuite" => {
+                    suites.pop();
+                }
+                b"testcase" => cases.extend(current.take()),
+                b"failure" | b"error" | b"skipped" => in_outcome = false,
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(cases)
+}
+
+fn case(tag: &BytesStart<'_>, suite: Option<&String>) -> TestCase {
+    let name = attr(tag, b"name").unwrap_or_default();
+    let suite =
+        attr(tag, b"classname").filter(|c| !c.is_empty() && *c != name).or_else(|| suite.cloned()).unwrap_or_default();
+    let duration_ms = attr(tag, b"time")
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        .map(|secs| std::time::Duration::from_secs_f64(secs.min(1e9)).as_millis())
+        .and_then(|ms| i64::try_from(ms).ok());
+    // CTest marks tests it did not run with status="notrun" or "disabled".
+    let status = match attr(tag, b"status").as_deref() {
+        Some("notrun" | "disabled" | "skipped") => TestStatus::Skipped,
+        Some("fail" | "failed") => TestStatus::Failed,
+        _ => TestStatus::Passed,
+    };
+    TestCase { suite, name, status, duration_ms, message: attr(tag, b"message").filter(|m| !m.is_empty()) }
+}
+
+fn outcome(case: &mut TestCase, tag: &BytesStart<'_>) {
+    case.status = if tag.local_name().as_ref() == b"skipped" { TestStatus::Skipped } else { TestStatus::Failed };
+    if let Some(message) = attr(tag, b"message").filter(|m| !m.is_empty()) {
+        case.message = Some(message);
+    }
+}
+
+fn attr(tag: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    tag.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| a.unescape_value().ok().map(std::borrow::Cow::into_owned))
+}
+
+fn truncate(message: &mut String) {
+    if message.len() > MESSAGE_LIMIT {
+        let mut cut = MESSAGE_LIMIT;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What CTest 3.25 writes with --output-junit, one passing, one failing, one not run.
+    const CTEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="Linux-c++" tests="3" failures="1" disabled="1" skipped="0" hostname="" time="0" timestamp="2026-11-23T11:00:00">
+    <testcase name="standard" classname="standard" time="0.0023" status="run">
+        <system-out>ok</system-out>
+    </testcase>
+    <testcase name="grid" classname="grid" time="0.51" status="fail">
+        <failure message="Failed">grid.cpp:12: check failed: 2 == 3</failure>
+        <system-out>grid.cpp:12: check failed</system-out>
+    </testcase>
+    <testcase name="slow" classname="slow" time="0" status="disabled">
+        <skipped message="Disabled"/>
+    </testcase>
+</testsuite>"#;
+
+    #[test]
+    fn reads_ctest_junit() {
+        let cases = parse_junit(CTEST).unwrap();
+        assert_eq!(cases.len(), 3);
+        assert_eq!(cases[0].status, TestStatus::Passed);
+        assert_eq!(cases[0].duration_ms, Some(2));
+        assert_eq!((cases[1].name.as_str(), cases[1].status), ("grid", TestStatus::Failed));
+        assert_eq!(cases[1].message.as_deref(), Some("Failed\ngrid.cpp:12: check failed: 2 == 3"));
+        assert_eq!(cases[2].status, TestStatus::Skipped);
+    }
+
+    /// GoogleTest's XML: suites nested in <testsuites>, failures with a message attribute.
+    #[test]
+    fn reads_googletest_xml() {
+        let xml = r#"<testsuites tests="2" failures="1"><testsuite name="Math" tests="2">
+            <testcase name="Adds" status="run" result="completed" time="0.001" classname="Math"/>
+            <testcase name="Divides" status="run" result="completed" time="0.002" classname="Math">
+              <failure message="math.cc:7&#x0A;Expected equality" type=""><![CDATA[math.cc:7
+Expected equality of these values]]></failure></testcase></testsuite></testsuites>"#;
+        let cases = parse_junit(xml).unwrap();
+        assert_eq!(
+            cases.iter().map(|c| (c.suite.as_str(), c.name.as_str(), c.status)).collect::<Vec<_>>(),
+            [("Math", "Adds", TestStatus::Passed), ("Math", "Divides", TestStatus::Failed)]
+        );
+        assert!(cases[1].message.as_deref().unwrap().contains("Expected equality of these values"));
+    }
+
+    #[test]
+    fn bad_xml_is_an_error_not_a_panic() {
+        assert!(parse_junit("<testsuite><testcase name=\"x\"></testsuite>").is_err());
+    }
+}

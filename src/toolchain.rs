@@ -1,0 +1,26 @@
+//! The host's toolchains: which gcc-N, clang-N and llvm-config-N are on PATH, their real
+//! versions, which `-std=` flags each compiler really accepts (learned by compiling an empty
+//! translation unit, cached in the state folder), and what that means for a cell: ready,
+//! unsupported (the compiler cannot compile that standard) or unavailable (this host lacks it).
+
+mod cache;
+mod capability;
+mod detect;
+mod probe;
+mod spec;
+
+pub use capability::{resolve_cell, Availability, ResolvedToolchain};
+pub use detect::{Compiler, Host, Llvm};
+pub use spec::{CompilerSpec, Family, Standard};
+
+/// The cell keys gridrun gives meaning to.
+pub mod keys {
+    /// The compiler, `gcc-12`, `clang-16`, `gcc`, `clang`.
+    pub const COMPILER: &str = "compiler";
+    /// The C++ standard, `17` or `c++17` or `gnu++17`.
+    pub const CXX_STANDARD: &str = "cxx_standard";
+    /// The LLVM major version, `16`.
+    pub const LLVM: &str = "llvm";
+    /// The platform, `linux`, `macos`, `windows`.
+    pub const PLATFORM: &str = "platform";
+}

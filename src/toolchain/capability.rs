@@ -1,0 +1,189 @@
+//! What a cell needs from the host and whether the host has it: the platform, the compiler, the
+//! LLVM, and the compiler's acceptance of the cell's C++ standard.
+
+use std::sync::Arc;
+
+use super::keys;
+use super::{CompilerSpec, Host, Standard};
+use crate::matrix::Cell;
+
+/// Whether this host can run a cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// Everything the cell needs is here.
+    Ready,
+    /// The cell's compiler cannot compile its standard: no host could run it.
+    Unsupported(Arc<str>),
+    /// This host lacks the cell's platform, compiler or LLVM.
+    Unavailable(Arc<str>),
+}
+
+impl Availability {
+    fn unsupported(reason: String) -> Self {
+        Self::Unsupported(reason.into())
+    }
+
+    fn unavailable(reason: String) -> Self {
+        Self::Unavailable(reason.into())
+    }
+
+    /// `ready`, `unsupported`, `unavailable`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Unsupported(_) => "unsupported",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// Why the cell cannot run, if it cannot.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Ready => None,
+            Self::Unsupported(r) | Self::Unavailable(r) => Some(r),
+        }
+    }
+}
+
+/// The tools a cell builds with: the values of its toolchain template variables.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResolvedToolchain {
+    /// The C compiler command (`gcc-12`), or `cc` where the cell names no compiler.
+    pub cc: String,
+    /// The C++ compiler command (`g++-12`), or `c++`.
+    pub cxx: String,
+    /// `gcc`, `clang`, or empty.
+    pub compiler_family: String,
+    /// The compiler's real version, or empty where unknown.
+    pub compiler_version: String,
+    /// The `llvm-config` path (or name, where this host lacks it), where the cell has `llvm`.
+    pub llvm_config: Option<String>,
+    /// `llvm-config --cmakedir`, for `LLVM_DIR`.
+    pub llvm_dir: Option<String>,
+    /// The LLVM's real version, where known.
+    pub llvm_version: Option<String>,
+}
+
+/// Resolves a cell's toolchain on `host` and says whether the host can run it. The host must
+/// already have learned about the cell's compiler and standard ([`Host::learn`]).
+pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availability) {
+    let mut tools = ResolvedToolchain { cc: "cc".into(), cxx: "c++".into(), ..ResolvedToolchain::default() };
+    let mut problems: Vec<Availability> = Vec::new();
+    if let Some(major) = cell.text(keys::LLVM) {
+        tools.llvm_config = Some(format!("llvm-config-{major}"));
+    }
+
+    if let Some(platform) = cell.text(keys::PLATFORM) {
+        let wanted = platform_os(platform);
+        if wanted != host.platform {
+            problems.push(Availability::unavailable(format!(
+                "platform {platform} needs a {wanted} host; this host is {}",
+                host.platform
+            )));
+            // What this host's compilers accept says nothing about another platform's.
+            if let Some(spec) = cell.text(keys::COMPILER).and_then(CompilerSpec::parse) {
+                tools.cc = spec.cc();
+                tools.cxx = spec.cxx();
+                tools.compiler_family = spec.family.as_str().to_string();
+            }
+            return (tools, problems.remove(0));
+        }
+    }
+
+    let standard = cell.text(keys::CXX_STANDARD).map(|s| (s, Standard::parse(s)));
+    if let Some((text, None)) = &standard {
+        problems.push(Availability::unsupported(format!(
+            "`{text}` is not a C++ standard gridrun knows (write 17, c++17 or gnu++17)"
+        )));
+    }
+    let standard = standard.and_then(|(_, s)| s);
+
+    if let Some(name) = cell.text(keys::COMPILER) {
+        match CompilerSpec::parse(name) {
+            None => problems.push(Availability::unavailable(format!(
+                "compiler {name} is not one gridrun can drive on this host (gcc[-N] or clang[-N])"
+            ))),
+            Some(spec) => {
+                tools.cc = spec.cc();
+                tools.cxx = spec.cxx();
+                tools.compiler_family = spec.family.as_str().to_string();
+                match host.compiler(name) {
+                    Some(found) => {
+                        tools.compiler_version.clone_from(&found.version);
+                        if let Some(std) = &standard {
+                            if found.standards.get(std.flag()) == Some(&false) {
+                                let mut reason = format!("{name} does not accept -std={}", std.flag());
+                                if let Some(draft) =
+                                    std.draft().filter(|d| found.standards.get(d.flag()) == Some(&true))
+                                {
+                                    reason.push_str(&format!(" (only its draft name, -std={draft})"));
+                                }
+                                problems.push(Availability::unsupported(reason));
+                            }
+                        }
+                    }
+                    None => {
+                        let too_old = standard.as_ref().and_then(|std| {
+                            let first = std.first_accepted_by(spec.family)?;
+                            (spec.major()? < first).then(|| {
+                                format!(
+                                    "{name} does not accept -std={} ({} {first} is the first that does)",
+                                    std.flag(),
+                                    spec.family
+                                )
+                            })
+                        });
+                        problems.push(match too_old {
+                            Some(reason) => Availability::unsupported(reason),
+                            None => Availability::unavailable(format!(
+                                "{name} is not installed on this host (no {} and {} on PATH)",
+                                spec.cc(),
+                                spec.cxx()
+                            )),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    if let Some(major) = cell.text(keys::LLVM) {
+        match host.llvm(major) {
+            Some(llvm) => {
+                tools.llvm_config = Some(llvm.config.display().to_string());
+                tools.llvm_dir = llvm.cmake_dir.as_ref().map(|d| d.display().to_string());
+                tools.llvm_version = Some(llvm.version.clone());
+            }
+            None => {
+                problems.push(Availability::unavailable(format!(
+                    "LLVM {major} is not installed on this host (no llvm-config-{major} on PATH or in /usr/lib/llvm-{major})"
+                )));
+            }
+        }
+    }
+
+    // Unsupported wins: no host could run the cell, so where else it might run is moot.
+    let availability = problems
+        .iter()
+        .find(|p| matches!(p, Availability::Unsupported(_)))
+        .or_else(|| problems.first())
+        .cloned()
+        .unwrap_or(Availability::Ready);
+    (tools, availability)
+}
+
+/// The operating system a platform value means: `ubuntu-22.04` → `linux`, `macos-14` → `macos`.
+pub(crate) fn platform_os(platform: &str) -> &str {
+    let lower = platform.to_ascii_lowercase();
+    for (prefixes, os) in [
+        (&["linux", "ubuntu", "debian", "fedora", "centos", "rhel", "rocky", "alma", "alpine", "arch"][..], "linux"),
+        (&["macos", "darwin", "osx", "mac"][..], "macos"),
+        (&["windows", "win"][..], "windows"),
+        (&["freebsd"][..], "freebsd"),
+    ] {
+        if prefixes.iter().any(|p| lower.starts_with(p)) {
+            return os;
+        }
+    }
+    platform
+}

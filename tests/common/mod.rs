@@ -1,0 +1,154 @@
+//! A small builder for running the real `gridrun` binary in a temp dir, after just's test
+//! harness: `Test::new().matrix(toml).args(["plan"]).run()`.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// One test: a temp dir holding a matrix file and a state folder.
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new(), env: Vec::new() }
+    }
+
+    /// Writes `gridrun.toml`.
+    pub fn matrix(self, toml: &str) -> Self {
+        self.file("gridrun.toml", toml)
+    }
+
+    /// Writes a file relative to the temp dir.
+    pub fn file(self, name: &str, contents: &str) -> Self {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join(".gridrun")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::cargo_bin("gridrun").expect("gridrun binary");
+        cmd.current_dir(self.dir.path()).env_remove("GRIDRUN_STATE_DIR").env("NO_COLOR", "1").env_remove("CI");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.args(&self.args);
+        cmd
+    }
+
+    /// Runs and returns the output, whatever the exit code.
+    pub fn output(&self) -> Output {
+        self.command().output().expect("gridrun runs")
+    }
+
+    /// Runs, asserts the exit code, returns stdout.
+    pub fn status(&self, code: i32) -> String {
+        let out = self.output();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "exit code\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "gridrun panicked:\n{stderr}");
+        stdout
+    }
+
+    /// Runs, asserts exit 0, returns stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.status(0)).expect("stdout is JSON")
+    }
+}
+
+impl Test {
+    /// Runs `gridrun ARGS` here, whatever the exit code.
+    pub fn gridrun(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("gridrun runs")
+    }
+
+    /// Runs, asserts exit 0 and an empty stderr, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.gridrun(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "gridrun {args:?}\nstderr: {stderr}");
+        assert!(stderr.is_empty(), "gridrun {args:?} wrote to stderr: {stderr}");
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
+    /// As [`Test::ok`], stdout parsed as JSON.
+    pub fn ok_json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("stdout is JSON")
+    }
+
+    /// Runs, asserts exit 2, no stdout and a one-line `error: …`; returns that line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.gridrun(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "gridrun {args:?}\nstderr: {stderr}");
+        assert!(out.stdout.is_empty(), "gridrun {args:?} printed: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        stderr.trim_end().to_string()
+    }
+}
+
+/// Polls `done` until it holds, failing the test after `limit`.
+pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Live processes (zombies excluded) whose environment holds `KEY=VALUE`.
+pub fn processes_with(key: &str, value: &str) -> Vec<u32> {
+    let needle = format!("{key}={value}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+        })
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rfind(')').and_then(|i| s[i + 2..].chars().next()))
+                .is_some_and(|state| state != 'Z')
+        })
+        .collect()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether a command is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}

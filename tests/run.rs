@@ -1,0 +1,499 @@
+//! `gridrun run` with real processes: misbehaving jobs get the outcome written down for each,
+//! nothing outlives a run (timeouts, memory caps, Ctrl-C, gridrun's own SIGKILL), the store stays
+//! whole, and two runs can share one state folder.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{processes_with, repo, Test};
+use gridrun::store::Store;
+
+/// Polls `check` until it holds or `limit` passes; returns whether it held.
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn copy_fixture(name: &str, to: &Path) {
+    let from = repo().join("tests/fixtures").join(name);
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// What each misbehaving job must come to: (case, status, exit code, flaky).
+const EXPECTED: &[(&str, &str, Option<i64>, bool)] = &[
+    ("ok", "passed", None, false),
+    ("fail", "failed", Some(1), false),
+    ("hang", "timed_out", None, false),
+    ("stubborn", "timed_out", None, false),
+    ("hog", "memory_exceeded", None, false),
+    ("flaky", "passed", None, true),
+    // Leaves a process that escaped its process group with setsid: the run's end sweeps it.
+    ("escape", "passed", None, false),
+];
+
+#[test]
+fn misbehaving_jobs_get_their_outcomes_and_leave_nothing_behind() {
+    let t = Test::new();
+    copy_fixture("misbehave", t.path());
+    let out = t.command().args(["run", "-j", "6", "--cpus", "6"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failing job makes exit 1\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let store = Store::open(&t.state_dir()).unwrap();
+    let run = store.run("latest").unwrap();
+    assert_eq!(run.status, "failed");
+    let jobs = store.jobs(run.id).unwrap();
+    let mut wrong = Vec::new();
+    for (case, status, exit, flaky) in EXPECTED {
+        let job = jobs.iter().find(|j| j.slug == *case).unwrap_or_else(|| panic!("job {case} recorded"));
+        if job.status != *status || (exit.is_some() && job.exit_code != *exit) || job.flaky != *flaky {
+            wrong.push(format!(
+                "{case}: got {} exit {:?} flaky {}, want {status} exit {exit:?} flaky {flaky}",
+                job.status, job.exit_code, job.flaky
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The retried step has two attempts, each with its own log.
+    let flaky = jobs.iter().find(|j| j.slug == "flaky").unwrap();
+    let steps = store.steps(flaky.id).unwrap();
+    assert_eq!(
+        steps.iter().map(|s| (s.attempt, s.status.as_str(), s.exit_code)).collect::<Vec<_>>(),
+        [(1, "failed", Some(7)), (2, "passed", Some(0))]
+    );
+    assert!(std::fs::read_to_string(&steps[1].log_path).unwrap().contains("second time lucky"));
+
+    let hog = jobs.iter().find(|j| j.slug == "hog").unwrap();
+    assert_eq!(hog.failure_kind.as_deref(), Some("memory"));
+    assert!(hog.peak_rss_kb.unwrap() > 300 * 1024, "peak memory recorded: {:?}", hog.peak_rss_kb);
+    let fail = jobs.iter().find(|j| j.slug == "fail").unwrap();
+    assert!(fail.log_tail.as_deref().unwrap().contains("going down"), "stderr is in the log");
+    assert!(stdout.contains("going down"), "the failure's last lines are printed:\n{stdout}");
+    assert!(stdout.contains("log: "), "{stdout}");
+
+    let mark = t.state_dir().join("cache");
+    let left = processes_with("MISBEHAVE_MARK", mark.to_str().unwrap());
+    assert!(left.is_empty(), "processes outlived the run: {left:?}");
+}
+
+#[test]
+fn output_streams_to_the_log_whole() {
+    let t = Test::new()
+        .matrix("[[steps]]\nname = \"flood\"\nrun = \"head -c 50000000 /dev/zero | tr '\\\\0' 'x' | fold -w 99\"\n");
+    t.command().args(["run"]).assert().success();
+    let store = Store::open(&t.state_dir()).unwrap();
+    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
+    let step = &store.steps(job.id).unwrap()[0];
+    // 50,000,000 bytes folded into lines of 99: a newline after each full line, none after the
+    // last, partial one.
+    let expected = 50_000_000 + 50_000_000_u64 / 99;
+    assert_eq!(step.log_bytes, i64::try_from(expected).unwrap());
+    assert_eq!(std::fs::metadata(&step.log_path).unwrap().len(), expected);
+}
+
+fn spawn_gridrun(t: &Test, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+        .current_dir(t.path())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GRIDRUN_STATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+const SLEEPERS: &str = r#"
+[matrix]
+n = [1, 2]
+[env]
+SLEEPER_MARK = "{{ cache_dir }}"
+[[steps]]
+name = "sleep"
+run = "sh -c 'trap \"\" TERM; sleep 600' & sleep 600"
+"#;
+
+#[test]
+fn ctrl_c_ends_every_job_and_records_the_run_interrupted() {
+    let t = Test::new().matrix(SLEEPERS);
+    let mark = t.state_dir().join("cache").display().to_string();
+    let mut gridrun = spawn_gridrun(&t, &["run", "-j", "2", "--cpus", "2"]);
+    assert!(eventually(Duration::from_secs(20), || processes_with("SLEEPER_MARK", &mark).len() >= 4), "jobs started");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap()),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = gridrun.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let left = processes_with("SLEEPER_MARK", &mark);
+    assert!(left.is_empty(), "no process of the run remains: {left:?}");
+    let store = Store::open(&t.state_dir()).unwrap();
+    let run = store.run("latest").unwrap();
+    assert_eq!(run.status, "interrupted");
+    assert!(store.jobs(run.id).unwrap().iter().all(|j| j.status == "cancelled"));
+}
+
+#[test]
+fn sigkill_to_gridrun_leaves_no_job_and_a_whole_store() {
+    let t = Test::new().matrix(SLEEPERS);
+    let mark = t.state_dir().join("cache").display().to_string();
+    let mut gridrun = spawn_gridrun(&t, &["run", "-j", "2", "--cpus", "2"]);
+    assert!(eventually(Duration::from_secs(20), || processes_with("SLEEPER_MARK", &mark).len() >= 4), "jobs started");
+    gridrun.kill().unwrap();
+    gridrun.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with("SLEEPER_MARK", &mark).is_empty()),
+        "the watchdog ends every job process: {:?}",
+        processes_with("SLEEPER_MARK", &mark)
+    );
+    let mut store = Store::open(&t.state_dir()).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    assert_eq!(store.run("latest").unwrap().status, "running", "nobody has looked yet");
+    store.mark_abandoned().unwrap();
+    assert_eq!(store.run("latest").unwrap().status, "abandoned");
+}
+
+#[test]
+fn two_runs_share_one_state_folder() {
+    let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6, 7, 8]\n[[steps]]\nname = \"a\"\nrun = \"echo {{ n }}\"\n[[steps]]\nname = \"b\"\nrun = \"true\"\n";
+    let t = Test::new().matrix(toml);
+    let mut a = spawn_gridrun(&t, &["run"]);
+    let mut b = spawn_gridrun(&t, &["run"]);
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let store = Store::open(&t.state_dir()).unwrap();
+    let runs = store.recent_runs(10).unwrap();
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        assert_eq!(run.status, "passed");
+        let jobs = store.jobs(run.id).unwrap();
+        assert_eq!(jobs.len(), 8);
+        for job in jobs {
+            assert_eq!(job.status, "passed");
+            assert_eq!(store.steps(job.id).unwrap().len(), 2);
+        }
+    }
+}
+
+#[test]
+fn fail_fast_cancels_the_rest() {
+    let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6]\n[[steps]]\nname = \"s\"\nrun = \"if [ {{ n }} = 1 ]; then exit 2; fi; sleep 30\"\n";
+    let t = Test::new().matrix(toml);
+    let started = Instant::now();
+    t.command().args(["run", "--fail-fast", "-j", "2", "--cpus", "2"]).assert().code(1);
+    assert!(started.elapsed() < Duration::from_secs(25), "running jobs were terminated, not waited for");
+    let store = Store::open(&t.state_dir()).unwrap();
+    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+    let statuses: Vec<&str> = jobs.iter().map(|j| j.status.as_str()).collect();
+    assert_eq!(statuses[0], "failed");
+    assert!(statuses[1..].iter().all(|s| *s == "cancelled"), "{statuses:?}");
+}
+
+#[test]
+fn jobs_get_cpu_settings_compiler_and_env() {
+    let toml = r#"
+[matrix]
+compiler = ["gcc-12"]
+[limits]
+cpus = 2
+[env]
+GREETING = "hi {{ compiler }}"
+[[steps]]
+name = "env"
+run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKEFLAGS CTEST=$CTEST_PARALLEL_LEVEL CC=$CC CXX=$CXX G=$GREETING"
+"#;
+    let t = Test::new().matrix(toml);
+    t.command().args(["run", "--cpus", "4"]).assert().success();
+    let store = Store::open(&t.state_dir()).unwrap();
+    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
+    let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+    assert_eq!(log.trim(), "CPUS=2 CMAKE=2 MAKEFLAGS=-j2 CTEST=2 CC=gcc-12 CXX=g++-12 G=hi gcc-12");
+    assert!(job.work_dir.is_none(), "a passing job's workspace is removed");
+}
+
+/// The example grid built and tested for real by every compiler .ci/run installs.
+#[test]
+fn example_grid_builds_and_tests_for_real() {
+    let t = Test::new();
+    let state = t.state_dir();
+    let matrix = repo().join("examples/gridrun.toml");
+    let out =
+        t.command().args(["--state-dir", state.to_str().unwrap(), "run", matrix.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::open(&state).unwrap();
+    let run = store.run("latest").unwrap();
+    let jobs = store.jobs(run.id).unwrap();
+    assert_eq!(jobs.len(), 50);
+    let passed = jobs.iter().filter(|j| j.status == "passed").count();
+    let unsupported = jobs.iter().filter(|j| j.status == "unsupported").count();
+    assert_eq!((passed, unsupported), (46, 4));
+    for job in jobs.iter().filter(|j| j.status == "passed") {
+        let steps = store.steps(job.id).unwrap();
+        assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["configure", "build", "test"]);
+        let test_log = std::fs::read_to_string(&steps[2].log_path).unwrap();
+        assert!(test_log.contains("100% tests passed"), "{}: {test_log}", job.slug);
+        assert!(job.cpu_ms.unwrap() > 0);
+    }
+    assert!(stdout.contains("run 1: 46 passed, 0 failed, 4 unsupported"), "{stdout}");
+}
+
+/// A git source is fetched once into the cache and checked out per job at one commit.
+#[test]
+fn git_source_is_checked_out_per_job_at_the_run_commit() {
+    let t = Test::new();
+    let upstream = t.path().join("upstream");
+    std::fs::create_dir_all(&upstream).unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&upstream)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "--quiet", "--initial-branch=main"]);
+    std::fs::write(upstream.join("version.txt"), "one\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "one"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    let toml = format!(
+        "[project]\nname = \"remote\"\nsource = {{ git = \"file://{}\", rev = \"main\", depth = 1 }}\n[matrix]\nn = [1, 2]\n[[steps]]\nname = \"read\"\nrun = \"cat version.txt && git rev-parse HEAD && echo {{{{ commit }}}}\"\n",
+        upstream.display()
+    );
+    let t = t.matrix(&toml);
+    t.command().args(["run", "--keep-workspaces"]).assert().success();
+    let store = Store::open(&t.state_dir()).unwrap();
+    let run = store.run("latest").unwrap();
+    assert_eq!(run.commit, commit);
+    for job in store.jobs(run.id).unwrap() {
+        let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+        assert_eq!(log, format!("one\n{commit}\n{commit}\n"), "{}", job.slug);
+        let work = job.work_dir.expect("--keep-workspaces keeps the workspace");
+        assert!(Path::new(&work).join("src/version.txt").is_file());
+    }
+    assert_eq!(std::fs::read_dir(t.state_dir().join("cache/git")).unwrap().count(), 1, "one clone in the cache");
+}
+
+/// The first Ctrl-C gives jobs their grace; a second one kills at once.
+#[test]
+fn a_second_ctrl_c_kills_at_once() {
+    let toml = r#"
+[limits]
+kill_grace = "120s"
+[env]
+STUBBORN_MARK = "{{ cache_dir }}"
+[[steps]]
+name = "stubborn"
+run = "trap '' TERM; while :; do sleep 1; done"
+"#;
+    let t = Test::new().matrix(toml);
+    let mark = t.state_dir().join("cache").display().to_string();
+    let mut gridrun = Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+        .current_dir(t.path())
+        .args(["run"])
+        .env("NO_COLOR", "1")
+        .env_remove("GRIDRUN_STATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = gridrun.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    assert!(eventually(Duration::from_secs(20), || !processes_with("STUBBORN_MARK", &mark).is_empty()), "job started");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    // gridrun says it is interrupting; the job ignores SIGTERM, so it and gridrun stay…
+    let said = lines.iter().find(|l| l.contains("interrupted")).expect("gridrun reports the interrupt");
+    assert!(said.contains("again to kill at once"), "{said}");
+    assert!(gridrun.try_wait().unwrap().is_none(), "gridrun waits out the grace");
+    assert!(!processes_with("STUBBORN_MARK", &mark).is_empty(), "SIGTERM is only a request");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    // …and gone, with gridrun, soon after the second: far inside the 120 s grace.
+    assert!(eventually(Duration::from_secs(30), || gridrun.try_wait().unwrap().is_some()), "gridrun exits");
+    assert_eq!(gridrun.wait().unwrap().code(), Some(130));
+    assert!(processes_with("STUBBORN_MARK", &mark).is_empty());
+}
+
+#[test]
+fn grid_pivots_by_two_keys_and_colour_follows_the_flag() {
+    let toml = "[matrix]\nos = [\"linux\"]\nopt = [\"O0\", \"O2\"]\nlto = [\"on\", \"off\"]\n[[steps]]\nname = \"s\"\nrun = \"test {{ opt }}{{ lto }} != O2off\"\n";
+    let t = Test::new().matrix(toml);
+    let out = t.command().args(["run", "--pivot", "lto,opt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let header = stdout.lines().next().unwrap();
+    assert!(header.contains("lto") && header.contains("O0") && header.contains("O2"), "{stdout}");
+    let off = stdout.lines().find(|l| l.starts_with("| off")).expect("a row per lto value");
+    assert!(off.contains("pass") && off.contains("FAIL"), "{off}");
+    assert!(!stdout.contains('\u{1b}'), "NO_COLOR: no escape codes");
+    let coloured = t.command().args(["--color", "always", "run", "--pivot", "lto,opt"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}["), "--color always colours the grid");
+    let bad = t.command().args(["run", "--pivot", "lto,nope"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--pivot: `nope` is not a key"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+/// A real compile error and a real link error are recorded as diagnostics with the failure kind.
+#[test]
+fn compiler_diagnostics_are_recorded_with_the_failure_kind() {
+    let toml = r#"
+[matrix]
+compiler = ["gcc-12", "clang-16"]
+what = ["type", "link"]
+[[steps]]
+name = "build"
+run = """
+cd {{ build_dir }}
+if [ {{ what }} = type ]; then printf 'int f() {\n  return "s";\n}\n' > bad.cpp; {{ cxx }} -c bad.cpp
+else printf 'int g();\nint main() { return g(); }\n' > main.cpp; {{ cxx }} main.cpp -o main; fi
+"""
+"#;
+    let t = Test::new().matrix(toml);
+    t.command().args(["run", "--keep-workspaces"]).assert().code(1);
+    let json = t.command().args(["show", "--json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    for job in doc["jobs"].as_array().unwrap() {
+        let slug = job["slug"].as_str().unwrap();
+        let first = &job["diagnostics"][0];
+        if slug.ends_with("type") {
+            assert_eq!(job["failure_kind"], "compile", "{slug}");
+            assert_eq!(
+                (first["file"].as_str(), first["line"].as_u64(), first["severity"].as_str()),
+                (Some("bad.cpp"), Some(2), Some("error")),
+                "{slug}: {first}"
+            );
+        } else {
+            assert_eq!(job["failure_kind"], "link", "{slug}");
+            assert!(first["message"].as_str().unwrap().contains("g()"), "{slug}: {first}");
+        }
+    }
+}
+
+/// Artifacts are copied with their SHA-256, test results read from the step's JUnit file, and
+/// `show RUN/JOB` lists both; a pattern leaving the workspace is refused.
+#[test]
+fn artifacts_and_test_results_are_recorded_and_shown() {
+    let toml = r#"
+[[steps]]
+name = "build"
+run = "mkdir -p {{ build_dir }}/bin && printf 'tool' > {{ build_dir }}/bin/tool && printf 'lib' > {{ build_dir }}/libx.a"
+[[steps]]
+name = "test"
+junit = "{{ results_dir }}/r.xml"
+run = """printf '<testsuite name="s"><testcase name="ok" classname="s" time="0.01"/><testcase name="bad" classname="s" time="0.02"><failure message="2 != 3"/></testcase></testsuite>' > {{ results_dir }}/r.xml"""
+[artifacts]
+patterns = ["{{ build_dir }}/lib*.a", "{{ build_dir }}/bin/*", "/etc/passwd"]
+"#;
+    let t = Test::new().matrix(toml);
+    t.command().args(["run"]).assert().success();
+    let store = Store::open(&t.state_dir()).unwrap();
+    let run = store.run("latest").unwrap();
+    let artifacts = store.run_artifacts(run.id).unwrap();
+    let paths: Vec<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    assert_eq!(paths, ["build/libx.a", "build/bin/tool"]);
+    assert_eq!(artifacts[1].size, 4);
+    // sha256 of "tool".
+    assert_eq!(artifacts[1].sha256, "7c9bbe5ec9b3fb774e8fa0f54247e93c34ddf8e5d16fe3073420de0ae81a262d");
+    assert_eq!(std::fs::read(&artifacts[1].stored_path).unwrap(), b"tool");
+    assert!(artifacts[1].stored_path.contains("/artifacts/"), "{}", artifacts[1].stored_path);
+    let tests = store.run_tests(run.id).unwrap();
+    assert_eq!(
+        tests.iter().map(|t| (t.name.as_str(), t.status.as_str())).collect::<Vec<_>>(),
+        [("ok", "passed"), ("bad", "failed")]
+    );
+    let job = &store.jobs(run.id).unwrap()[0];
+    assert!(
+        job.log_tail.as_deref().unwrap_or("").contains("/etc/passwd leaves the workspace; refused"),
+        "{:?}",
+        job.log_tail
+    );
+
+    let shown = t.command().args(["show", &format!("{}/{}", run.id, job.slug)]).output().unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("tests: 1 passed, 1 failed, 0 skipped"), "{text}");
+    assert!(text.contains("FAIL s.bad 2 != 3"), "{text}");
+    assert!(text.contains("build/bin/tool 4 bytes sha256:"), "{text}");
+}
+
+/// `--max-failures N` lets N jobs fail before it cancels the rest.
+#[test]
+fn max_failures_stops_after_n() {
+    let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6]\n[[steps]]\nname = \"s\"\nrun = \"exit {{ n }}\"\n";
+    let t = Test::new().matrix(toml);
+    t.command().args(["run", "--max-failures", "3", "-j", "1"]).assert().code(1);
+    let store = Store::open(&t.state_dir()).unwrap();
+    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+    let statuses: Vec<&str> = jobs.iter().map(|j| j.status.as_str()).collect();
+    assert_eq!(statuses, ["failed", "failed", "failed", "cancelled", "cancelled", "cancelled"]);
+}
+
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rfind(')').and_then(|i| stat[i + 2..].chars().next())
+}
+
+/// Ctrl-Z stops the jobs with gridrun, and the time stopped does not count against the timeout.
+#[test]
+fn ctrl_z_stops_the_jobs_and_the_clock() {
+    let toml = "[limits]\ntimeout = \"3s\"\n[env]\nPAUSE_MARK = \"{{ cache_dir }}\"\n[[steps]]\nname = \"s\"\nrun = \"sleep 2\"\n";
+    let t = Test::new().matrix(toml);
+    let mark = t.state_dir().join("cache").display().to_string();
+    let mut gridrun = spawn_gridrun(&t, &["run"]);
+    let started = Instant::now();
+    let mut job = Vec::new();
+    assert!(eventually(Duration::from_secs(20), || {
+        job = processes_with("PAUSE_MARK", &mark);
+        !job.is_empty()
+    }));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTSTP).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || process_state(gridrun.id()) == Some('T')
+            && job.iter().all(|p| process_state(*p).is_none_or(|s| s == 'T'))),
+        "gridrun and its job are stopped: {:?}",
+        job.iter().map(|p| process_state(*p)).collect::<Vec<_>>()
+    );
+    // Stay stopped past the job's timeout: the clock must not run while stopped.
+    while started.elapsed() < Duration::from_millis(3500) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    assert!(gridrun.wait().unwrap().success(), "the job finished its 2 s of sleep and passed");
+    let store = Store::open(&t.state_dir()).unwrap();
+    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
+    assert_eq!(job.status, "passed");
+    assert!(job.duration_ms.unwrap() > 3000, "wall time includes the stop: {:?}", job.duration_ms);
+}
