@@ -10,7 +10,7 @@ mod stats;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -22,6 +22,9 @@ pub use write::{AfterCommit, NewJob, NewRun, RunStatus, StoreWriter};
 
 /// The store's file name inside the state folder.
 pub const DB_FILE: &str = "gridrun.db";
+
+/// How long a store operation waits for another gridrun's write lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Something went wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,13 +95,39 @@ impl Store {
 
     fn configure(&mut self) -> rusqlite::Result<()> {
         // Another gridrun may hold the write lock for a moment; wait for it rather than fail.
-        self.conn.busy_timeout(Duration::from_secs(60))?;
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Every transaction here writes. A deferred one that reads first and then writes cannot
+        // wait for another process's commit (SQLite answers SQLITE_BUSY at once rather than risk a
+        // deadlock), so take the write lock at BEGIN, where the busy timeout applies.
+        self.conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+        self.use_wal()?;
         // In WAL mode NORMAL is durable against a crash of gridrun (not of the OS), and it keeps a
         // commit per finished job cheap.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
+    }
+
+    /// Puts the database in WAL mode (a setting kept in the file, so usually there is nothing to do).
+    /// Switching needs an exclusive lock, and SQLite answers SQLITE_BUSY at once there instead of
+    /// calling the busy handler, so when two gridruns create the store together one of them waits
+    /// here, as the busy timeout would have it wait elsewhere.
+    fn use_wal(&self) -> rusqlite::Result<()> {
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if mode.eq_ignore_ascii_case("wal") || Instant::now() >= deadline {
+                // Past the deadline the store still works, in its rollback-journal mode.
+                return Ok(());
+            }
+            match self.conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(e),
+                Ok(()) => {}
+            }
+        }
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {

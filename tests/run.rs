@@ -122,6 +122,18 @@ fn spawn_gridrun(t: &Test, args: &[&str]) -> Child {
         .unwrap()
 }
 
+fn spawn_gridrun_piped(t: &Test, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+        .current_dir(t.path())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GRIDRUN_STATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 const SLEEPERS: &str = r#"
 [matrix]
 n = [1, 2]
@@ -177,10 +189,12 @@ fn sigkill_to_gridrun_leaves_no_job_and_a_whole_store() {
 fn two_runs_share_one_state_folder() {
     let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6, 7, 8]\n[[steps]]\nname = \"a\"\nrun = \"echo {{ n }}\"\n[[steps]]\nname = \"b\"\nrun = \"true\"\n";
     let t = Test::new().matrix(toml);
-    let mut a = spawn_gridrun(&t, &["run"]);
-    let mut b = spawn_gridrun(&t, &["run"]);
-    assert!(a.wait().unwrap().success());
-    assert!(b.wait().unwrap().success());
+    let a = spawn_gridrun_piped(&t, &["run"]);
+    let b = spawn_gridrun_piped(&t, &["run"]);
+    for (name, child) in [("first", a), ("second", b)] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "the {name} run failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let store = Store::open(&t.state_dir()).unwrap();
     let runs = store.recent_runs(10).unwrap();
     assert_eq!(runs.len(), 2);
