@@ -73,6 +73,8 @@ pub fn watch(token: &str, grace: Duration) {
 /// Ends every process carrying `token`: SIGTERM, then SIGKILL for whatever is left after `grace`.
 /// Returns how many processes it found.
 pub fn sweep(token: &str, grace: Duration) -> usize {
+    // Processes still in the run's cgroups go first, however they left the process groups.
+    super::cgroup::sweep(token);
     let found = marked(token);
     if found.is_empty() {
         return 0;

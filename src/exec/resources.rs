@@ -1,9 +1,9 @@
 //! What the host has to share out (CPU slots, memory) and what running jobs hold, and how much
 //! memory a step's process group uses right now.
 //!
-//! Memory caps are enforced by sampling: the cgroup v2 memory controller is not delegated on the
-//! hosts gridrun is tested on (they mount cgroup v1 for memory), so a cgroup path would go
-//! untested. Sampling every 100 ms kills a runaway group within a few hundred megabytes.
+//! A step's memory cap is the kernel's to enforce where gridrun can give the step a cgroup
+//! ([`super::cgroup`]); elsewhere the supervisor samples the step's process tree with
+//! [`tree_rss_kb`] and kills the group when it passes the cap.
 
 use std::num::NonZero;
 

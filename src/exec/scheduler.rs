@@ -247,6 +247,7 @@ async fn run_job(
                     deadline: step_deadline,
                     kill_grace: job.limits.kill_grace,
                     memory_limit: job.limits.memory,
+                    token: &ctx.token,
                     cancel: cancel.clone(),
                     suspension: &suspension,
                 };

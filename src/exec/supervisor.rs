@@ -1,9 +1,10 @@
 //! One step: its shell command spawned in a process group of its own with stdout and stderr
 //! both writing straight into the step's log file (no pipe, so no copy through gridrun, no
-//! deadlock on a full pipe, and flat memory whatever the output's size), its time limit and
-//! memory cap enforced on the whole group (SIGTERM, then SIGKILL after the grace), and its exit
-//! status, CPU time and peak memory taken from `wait4`. The failure excerpt is read back from the
-//! end of the log.
+//! deadlock on a full pipe, and flat memory whatever the output's size), its time limit enforced
+//! on the whole group (SIGTERM, then SIGKILL after the grace), its memory cap by a cgroup of its
+//! own where the host allows one and by sampling the process tree where not, and its exit status,
+//! CPU time and peak memory taken from `wait4`. The failure excerpt is read back from the end of
+//! the log.
 
 use std::fs::File;
 use std::io;
@@ -19,6 +20,7 @@ use nix::unistd::Pid;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{oneshot, watch};
 
+use super::cgroup::MemoryCgroup;
 use super::events::{CancelReason, Status};
 use super::resources::tree_rss_kb;
 use super::suspend::Suspension;
@@ -44,8 +46,10 @@ pub struct StepSpec<'a> {
     pub deadline: Option<Instant>,
     /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
-    /// Memory cap for the step's whole process group, in bytes.
+    /// Memory cap for the step's whole process tree, in bytes.
     pub memory_limit: Option<u64>,
+    /// The run's token, which names the step's cgroup.
+    pub token: &'a str,
     /// The run's cancellation: the most severe reason so far.
     pub cancel: watch::Receiver<Option<CancelReason>>,
     /// Ctrl-Z: where the step's group is registered, and how long the run was suspended.
@@ -93,6 +97,18 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
         // Its own process group, so a signal reaches the step's whole tree and a Ctrl-C at the
         // terminal reaches gridrun alone, which decides what the jobs get.
         .process_group(0);
+    // The kernel holds the step to its cap where gridrun can give it a cgroup; the child joins it
+    // before exec, so nothing the step runs is ever outside.
+    let cgroup = spec.memory_limit.and_then(|limit| MemoryCgroup::create(spec.token, limit));
+    if let Some(cgroup) = &cgroup {
+        let joiner = cgroup.joiner()?;
+        // SAFETY: the hook runs in the forked child before exec and only makes one write(2) to a
+        // descriptor opened beforehand: no allocation, no lock, async-signal-safe.
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(move || joiner.enter());
+        }
+    }
     // A forked child's ru_maxrss starts at gridrun's own peak; below that it says nothing.
     let own_peak_kb = own_peak_rss_kb();
     let child = command.spawn()?;
@@ -163,16 +179,26 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             _ = sampler.tick() => {
                 let rss_kb = tree_rss_kb(pid, group.as_raw());
                 sampled_peak_kb = sampled_peak_kb.max(rss_kb);
-                if spec.memory_limit.is_some_and(|limit| rss_kb.saturating_mul(1024) > limit) && verdict.is_none() {
+                let over = match &cgroup {
+                    // The kernel kept the step under its cap by OOM-killing one of its processes;
+                    // what is left of the step is not what the user asked for.
+                    Some(cgroup) => cgroup.oom_kills() > 0,
+                    None => spec.memory_limit.is_some_and(|limit| rss_kb.saturating_mul(1024) > limit),
+                };
+                if over && verdict.is_none() {
                     verdict = Some(Status::MemoryExceeded);
                     signal_group(group, Signal::SIGKILL);
                 }
             }
         }
     };
-    // Whatever the step left running in its group goes with it.
+    // Whatever the step left running in its group (or its cgroup) goes with it.
     signal_group(group, Signal::SIGKILL);
     spec.suspension.unregister(pid);
+    if cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0) {
+        verdict.get_or_insert(Status::MemoryExceeded);
+    }
+    drop(cgroup);
     let (raw_status, usage) = exited?;
 
     let (exit_code, signal) = match WaitStatus::from_raw(group, raw_status) {
