@@ -40,3 +40,12 @@ PY
 for f in report.html report.md report.xml; do
   echo "$f: $(du -h "$work/$f" | cut -f1) ($(wc -c < "$work/$f") bytes)"
 done
+
+# The page in a real browser (optional: needs Debian's chromium and npm, which fetches
+# playwright-core into the scratch folder).
+if command -v chromium > /dev/null && command -v npm > /dev/null; then
+  echo "== the HTML report in Chromium =="
+  (cd "$work" && npm install --silent --no-save playwright-core@1 > /dev/null 2>&1) &&
+    NODE_PATH="$work/node_modules" node bench/browser-load.js "$work/report.html" ||
+    echo "(could not install playwright-core; skipped)"
+fi
