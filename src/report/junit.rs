@@ -7,7 +7,10 @@
 //!
 //! A failing step's case carries the job's first error diagnostic (else the last line of its
 //! log) as its message and the excerpt as its text. A step that failed is a `<failure>`; one that
-//! was killed (timeout, memory limit, signal) is an `<error>`.
+//! was killed (timeout, memory limit, signal) is an `<error>`. A step that failed and then passed
+//! on a retry is one passing case holding a `<flakyFailure>` per failed attempt (Maven
+//! Surefire's form, which Jenkins shows as flaky and other readers take as a pass), so a flaky job
+//! never turns a CI's test view red.
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
@@ -60,6 +63,8 @@ struct Case {
     name: String,
     time_ms: Option<i64>,
     outcome: Outcome,
+    /// Earlier attempts that failed before this one passed: a message and how it ended.
+    flaky: Vec<(String, String)>,
 }
 
 /// How a test case ended.
@@ -90,14 +95,41 @@ impl<'a> Suite<'a> {
         if job.steps.is_empty() && job.test_cases.is_empty() {
             // It did not run: one skipped case says why.
             let why = markup::outcome(job);
-            let case =
-                Case { classname: job.slug.clone(), name: "job".into(), time_ms: None, outcome: Outcome::Skipped(why) };
+            let case = Case {
+                classname: job.slug.clone(),
+                name: "job".into(),
+                time_ms: None,
+                outcome: Outcome::Skipped(why),
+                flaky: Vec::new(),
+            };
             return Self { job, cases: vec![case] };
         }
         let deciding = deciding_step(job);
-        let mut cases: Vec<Case> =
-            job.steps.iter().enumerate().map(|(i, step)| step_case(job, step, Some(i) == deciding)).collect();
+        let mut cases: Vec<Case> = Vec::new();
+        let mut failed_before: Vec<(String, String)> = Vec::new();
+        for (i, step) in job.steps.iter().enumerate() {
+            let retried_later = job.steps[i + 1..].iter().any(|later| later.name == step.name);
+            if step.status == "failed" && retried_later {
+                // Held until the attempt that decides the step: a flaky failure if that one passes.
+                failed_before
+                    .push((format!("attempt {}: {}", step.attempt, how_it_ended(step)), format!("log: {}", step.log)));
+                continue;
+            }
+            let mut case = step_case(job, step, Some(i) == deciding);
+            let earlier = std::mem::take(&mut failed_before);
+            if matches!(case.outcome, Outcome::Passed) {
+                case.flaky = earlier;
+            } else {
+                // It never passed: every attempt is a case of its own.
+                for (n, _) in earlier.iter().enumerate() {
+                    let attempt = &job.steps[i - earlier.len() + n];
+                    cases.push(step_case(job, attempt, false));
+                }
+            }
+            cases.push(case);
+        }
         cases.extend(job.test_cases.iter().map(|t| Case {
+            flaky: Vec::new(),
             classname: format!("{}.{}", job.slug, t.suite),
             name: t.name.clone(),
             time_ms: t.duration_ms,
@@ -168,8 +200,24 @@ impl Case {
         let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let element = w.create_element("testcase").with_attributes(attrs);
         let (tag, kind, message, text) = match &self.outcome {
-            Outcome::Passed => {
+            Outcome::Passed if self.flaky.is_empty() => {
                 element.write_empty()?;
+                return Ok(());
+            }
+            Outcome::Passed => {
+                element.write_inner_content(|w| {
+                    for (message, text) in &self.flaky {
+                        let inner = w
+                            .create_element("flakyFailure")
+                            .with_attributes([("message", message.as_str()), ("type", "failed")]);
+                        if text.is_empty() {
+                            inner.write_empty()?;
+                        } else {
+                            inner.write_text_content(BytesText::new(text))?;
+                        }
+                    }
+                    Ok(())
+                })?;
                 return Ok(());
             }
             Outcome::Failure(kind, message, text) => ("failure", kind.as_str(), message, text),
@@ -207,11 +255,7 @@ fn step_case(job: &JobDoc, step: &StepDoc, deciding: bool) -> Case {
     } else {
         format!("step:{}", step.name)
     };
-    let how = match (step.signal, step.exit_code) {
-        (Some(signal), _) => format!("killed by signal {signal}"),
-        (None, Some(code)) => format!("exit {code}"),
-        (None, None) => step.status.replace('_', " "),
-    };
+    let how = how_it_ended(step);
     let (message, text) = if deciding { explain(job, &how) } else { (how.clone(), String::new()) };
     let outcome = match step.status.as_str() {
         "passed" => Outcome::Passed,
@@ -220,7 +264,16 @@ fn step_case(job: &JobDoc, step: &StepDoc, deciding: bool) -> Case {
         "running" | "queued" => Outcome::Skipped("not finished".into()),
         other => Outcome::Error(other.into(), message, text),
     };
-    Case { classname: job.slug.clone(), name, time_ms: Some(step.duration_ms), outcome }
+    Case { classname: job.slug.clone(), name, time_ms: Some(step.duration_ms), outcome, flaky: Vec::new() }
+}
+
+/// `exit 7`, `killed by signal 9`, or the step's status.
+fn how_it_ended(step: &StepDoc) -> String {
+    match (step.signal, step.exit_code) {
+        (Some(signal), _) => format!("killed by signal {signal}"),
+        (None, Some(code)) => format!("exit {code}"),
+        (None, None) => step.status.replace('_', " "),
+    }
 }
 
 /// A failing step's message (its first error diagnostic, else its log's last line, else how it
@@ -296,6 +349,27 @@ mod tests {
         assert!(text.contains(r#"message="exit 2: a.cpp:3:1: error: boom &amp; &lt;bust&gt;""#), "{text}");
         assert!(text.contains("red line") && !text.contains('\u{1b}'), "{text}");
         assert!(text.contains(r#"tests="2" failures="2" errors="0" skipped="0" time="1.000""#), "{text}");
+    }
+
+    #[test]
+    fn a_step_that_passed_on_a_retry_is_a_passing_case_with_its_flaky_failure() {
+        let mut j = job("gcc-12-17", &[("compiler", "gcc-12")], "passed");
+        j.flaky = true;
+        j.steps = vec![
+            step("build", 1, "failed", Some(7)),
+            step("build", 2, "passed", Some(0)),
+            step("test", 1, "passed", Some(0)),
+        ];
+        let text = xml(&run(1, vec![j]));
+        assert!(text.contains(r#"tests="2" failures="0" errors="0" skipped="0""#), "{text}");
+        assert!(
+            text.contains(
+                r#"<flakyFailure message="attempt 1: exit 7" type="failed">log: /logs/build.log</flakyFailure>"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"name="step:build (attempt 2)""#), "{text}");
+        assert!(!text.contains("<failure"), "{text}");
     }
 
     #[test]
