@@ -47,6 +47,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error, nor a panic.
+fn print_out(text: impl AsRef<[u8]>, what: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    recorded::written(out.write_all(text.as_ref()).and_then(|()| out.flush()), what)
+}
+
 /// What every command shares.
 pub(crate) struct Context {
     state_dir: Option<PathBuf>,

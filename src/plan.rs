@@ -113,6 +113,33 @@ pub struct RenderedJob {
     pub limits: Limits,
 }
 
+/// Plans every file of a selection. One file must know every `-f` key and the `--cell` slug; in
+/// a folder of files, a file that does not is left out (its project has no such cells), and only
+/// a filter no file knows is an error.
+pub fn build_all(
+    files: Vec<MatrixFile>,
+    host: &mut Host,
+    filter: &CellFilter,
+    state_dir: &Path,
+    folder: bool,
+) -> Result<Vec<Plan>, PlanError> {
+    let mut plans = Vec::with_capacity(files.len());
+    let mut first_miss: Option<PlanError> = None;
+    for file in files {
+        match Plan::build(file, host, filter, state_dir) {
+            Ok(plan) => plans.push(plan),
+            Err(e @ PlanError::Filter(_)) if folder => {
+                first_miss.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match first_miss {
+        Some(miss) if plans.is_empty() => Err(miss),
+        _ => Ok(plans),
+    }
+}
+
 impl Plan {
     /// Expands `matrix`, resolves every cell on `host`, keeps the cells `filter` passes, and
     /// renders every template of every kept job so a mistake shows now rather than mid-run.

@@ -318,3 +318,51 @@ fn init_writes_a_starter_that_plans_and_runs() {
     );
     t.ok(&["init", "--force"]);
 }
+
+/// Output cut short by its reader (`gridrun toolchains | head -1`) ends the command quietly: no
+/// panic, exit 0. The reader here is gone before gridrun writes, so every write fails.
+#[test]
+fn a_reader_that_went_away_is_not_an_error() {
+    let t = Test::new().matrix(&format!("[matrix]\nn = [1, 2]\n{STEP}"));
+    for args in
+        [&["toolchains"][..], &["toolchains", "--json"], &["completions", "bash"], &["plan"], &["init", "--help"]]
+    {
+        let (read, write) = nix::unistd::pipe().unwrap();
+        drop(read);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+            .current_dir(t.path())
+            .env("NO_COLOR", "1")
+            .args(args)
+            .stdout(std::process::Stdio::from(write))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "gridrun {args:?} panicked: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "gridrun {args:?}: {stderr}");
+    }
+}
+
+/// In a folder of matrix files, `-f` picks the projects that have the key and leaves the others
+/// out; a key no project has is still an error.
+#[test]
+fn filters_over_a_folder_leave_out_projects_without_the_key() {
+    let matrices = repo().join("matrices");
+    let t = Test::new();
+    let plan = t.ok_json(&["plan", matrices.to_str().unwrap(), "--format", "json", "-f", "cxx_standard=20"]);
+    let projects = plan["projects"].as_array().unwrap();
+    let names: Vec<&str> = projects.iter().map(|p| p["project"].as_str().unwrap()).collect();
+    assert!(names.contains(&"heimdall"), "{names:?}");
+    assert!(!names.contains(&"linux") && !names.contains(&"cjson"), "{names:?}");
+    for project in projects {
+        for job in project["jobs"].as_array().unwrap() {
+            assert_eq!(
+                job["cell"]["cxx_standard"].as_str().or(job["cell"]["cxx_standard"].as_i64().map(|_| "20")),
+                Some("20"),
+                "{job}"
+            );
+        }
+    }
+    let out = t.gridrun(&["plan", matrices.to_str().unwrap(), "-f", "no_such_key=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_key"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -9,6 +9,8 @@ use crate::error::Result;
 
 pub(super) fn run(args: &CompletionsArgs) -> Result<ExitCode> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "gridrun", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "gridrun", &mut script);
+    super::print_out(script, "the completions")?;
     Ok(ExitCode::SUCCESS)
 }

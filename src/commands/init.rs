@@ -19,7 +19,10 @@ pub(super) fn run(args: &InitArgs) -> Result<ExitCode> {
     let host = Host::detect(None);
     let text = starter(&name, &host, &cwd);
     std::fs::write(&path, text).map_err(Error::io(format!("cannot write {}", path.display())))?;
-    println!("wrote {}: check it with `gridrun plan`, run it with `gridrun run`", path.display());
+    super::print_out(
+        format!("wrote {}: check it with `gridrun plan`, run it with `gridrun run`\n", path.display()),
+        "to stdout",
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

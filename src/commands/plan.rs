@@ -22,11 +22,7 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let state_dir = ctx.state_dir(&path)?;
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
     let folder = files.len() > 1 || path.is_dir();
-    let plans =
-        files.into_iter().map(|m| Plan::build(m, &mut host, &filter, &state_dir)).collect::<Result<Vec<_>, _>>()?;
-    if folder && args.selection.cell.is_some() && plans.iter().all(|p| p.jobs.is_empty()) {
-        return Err(Error::Usage("--cell matched no cell in any project".into()));
-    }
+    let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

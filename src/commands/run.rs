@@ -37,7 +37,11 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let timeout = args
         .timeout
         .as_deref()
-        .map(|t| humantime::parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t}: {e}"))))
+        .map(|t| match humantime::parse_duration(t) {
+            Ok(d) if d.is_zero() => Err(Error::Usage(format!("--timeout {t}: a timeout must be longer than zero"))),
+            Ok(d) => Ok(d),
+            Err(e) => Err(Error::Usage(format!("--timeout {t}: {e}"))),
+        })
         .transpose()?;
     let memory = args
         .memory
@@ -48,8 +52,8 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         .transpose()?;
     let state_dir = ctx.state_dir(&path)?;
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
-    let plans =
-        files.into_iter().map(|m| Plan::build(m, &mut host, &filter, &state_dir)).collect::<Result<Vec<_>, _>>()?;
+    let folder = files.len() > 1 || path.is_dir();
+    let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
     if let Some((row, col)) = &pivot {
         // A wrong pivot is a usage error now, not a missing grid after an hour of building.
         for plan in &plans {
@@ -197,8 +201,10 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
     }
     reaper.dismiss();
 
-    print_summary(ctx, &store, run_id, options.pivot.as_ref()).map_err(Error::io("cannot write the summary"))?;
+    // The reports are written even when the summary cannot be (`gridrun run | head`).
+    let summary = super::recorded::written(print_summary(ctx, &store, run_id, options.pivot.as_ref()), "the summary");
     finish_reports(&store, run_id, args, options.pivot.as_ref())?;
+    summary?;
     let code = match status {
         RunStatus::Interrupted => ExitCode::from(130),
         RunStatus::Failed => ExitCode::from(1),
@@ -347,7 +353,7 @@ fn finish_reports(store: &Store, run_id: i64, args: &RunArgs, pivot: Option<&(St
         write_report(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
     if github {
-        print!("{}", github_annotations(&doc));
+        super::print_out(github_annotations(&doc), "the annotations")?;
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             let markdown = Markdown { pivot: pivot.cloned() }.serialize(&doc, None).map_err(report_error)?;
             let mut file = std::fs::OpenOptions::new()

@@ -29,11 +29,13 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
             "compilers": host.compilers,
             "llvms": host.llvms,
         });
-        println!("{}", serde_json::to_string_pretty(&json).expect("serializable"));
+        let mut text = serde_json::to_string_pretty(&json).expect("serializable");
+        text.push('\n');
+        super::print_out(text, "the toolchains")?;
         return Ok(ExitCode::SUCCESS);
     }
 
-    println!("platform: {} ({})", host.platform, host.arch);
+    let mut text = format!("platform: {} ({})\n", host.platform, host.arch);
     let mut table = ctx.style.table();
     table.set_header(["compiler", "version", "C++ standards accepted", "C", "C++"]);
     for c in &host.compilers {
@@ -51,9 +53,9 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
         ]);
     }
     if host.compilers.is_empty() {
-        println!("no gcc or clang found on PATH");
+        text.push_str("no gcc or clang found on PATH\n");
     } else {
-        println!("{table}");
+        text.push_str(&format!("{table}\n"));
     }
     if !host.llvms.is_empty() {
         let mut table = ctx.style.table();
@@ -66,7 +68,8 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
                 Cell::new(l.cmake_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default()),
             ]);
         }
-        println!("{table}");
+        text.push_str(&format!("{table}\n"));
     }
+    super::print_out(text, "the toolchains")?;
     Ok(ExitCode::SUCCESS)
 }
