@@ -79,7 +79,7 @@ pub struct RunArgs {
     pub fail_fast: bool,
 
     /// Stop after N failures.
-    #[arg(long, value_name = "N", conflicts_with = "fail_fast")]
+    #[arg(long, value_name = "N", conflicts_with = "fail_fast", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_failures: Option<u32>,
 
     /// Time limit per job, overriding `limits.timeout`, e.g. `10m`.

@@ -17,6 +17,10 @@ use super::{
     Artifacts, ConfigError, DurationValue, Limits, Preset, Project, Scalar, SizeValue, Source, SourceFile, Step,
 };
 
+/// The most cells one file may expand to: far past any real matrix (a 100,000-cell plan takes a
+/// quarter of a second), and short of the memory a runaway product would take.
+const MAX_CELLS: u64 = 1_000_000;
+
 /// The name gridrun looks for in the current directory and its parents.
 pub const DEFAULT_FILE: &str = "gridrun.toml";
 /// The folder of matrix files gridrun falls back to.
@@ -290,6 +294,22 @@ impl Validator<'_> {
                 name: Arc::from(name.into_inner()),
                 values: values.into_iter().map(Spanned::into_inner).collect(),
             });
+        }
+        let mut cells: u64 = 1;
+        for axis in &axes {
+            cells = cells.saturating_mul(axis.values.len() as u64);
+            if cells > MAX_CELLS {
+                let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+                return Err(self.file.error(
+                    axis.span.clone(),
+                    format!(
+                        "the matrix has more than {MAX_CELLS} cells ({} values, from axis `{}` on); narrow it with \
+                         fewer values or split it into files",
+                        sizes.join(" × "),
+                        axis.name
+                    ),
+                ));
+            }
         }
         let axis_names: Vec<&str> = axes.iter().map(|a| &*a.name).collect();
         let mut exclude = Vec::with_capacity(raw.exclude.len());

@@ -61,7 +61,8 @@ fn sanitize(value: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_matches('-').to_string()
+    // Leading dots go too: a slug names folders, and `.`, `..` or a hidden name must not be one.
+    out.trim_matches('-').trim_start_matches('.').trim_start_matches('-').to_string()
 }
 
 #[cfg(test)]
@@ -73,6 +74,13 @@ mod tests {
 
     fn cell(values: &[&str]) -> Cell {
         Cell::new(values.iter().enumerate().map(|(i, v)| (Arc::from(format!("k{i}")), Scalar::string(*v))).collect())
+    }
+
+    #[test]
+    fn a_slug_is_never_dots_or_hidden() {
+        assert_eq!(assign_slugs(&[cell(&[".."])]), ["default"]);
+        assert_eq!(assign_slugs(&[cell(&[".", "gcc"])]), ["gcc"]);
+        assert_eq!(assign_slugs(&[cell(&[".hidden", "1.2"])]), ["hidden-1.2"]);
     }
 
     #[test]
