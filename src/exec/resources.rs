@@ -85,7 +85,8 @@ fn available_memory() -> Option<u64> {
 /// group `group`. The tree is walked through /proc/PID/task/TID/children, which costs a few reads
 /// for a build rather than a scan of every process on the host.
 pub fn tree_rss_kb(root: i32, group: i32) -> u64 {
-    let page_kb = 4; // x86-64 and aarch64 Linux; /proc/PID/stat counts pages.
+    // /proc/PID/stat counts pages: 4 KiB on x86-64, up to 64 KiB on some aarch64 and ppc64 kernels.
+    let page_kb = rustix::param::page_size() as u64 / 1024;
     let mut total = 0;
     let mut pending = vec![root];
     let mut seen = 0;

@@ -106,7 +106,8 @@ pub async fn run(
                 if !pool.try_take(*claim) {
                     break;
                 }
-                let (job, claim) = queue.pop_front().expect("front exists");
+                let (mut job, claim) = queue.pop_front().expect("front exists");
+                grant_cpus(&mut job.env, claim.cpus);
                 held.insert(job.job.slug.clone(), claim);
                 tokio::spawn(run_job(job, ctx.clone(), cancel_rx.clone(), tx.clone(), suspension.clone()));
             }
@@ -362,4 +363,25 @@ async fn diagnose_step(step: &str, status: Status, log: &std::path::Path, tail: 
         })
         .collect();
     (findings, kind.as_str().to_string())
+}
+
+/// Sets the CPU variables gridrun gives a job to the slots it was granted, which are fewer than
+/// `limits.cpus` on a host with fewer CPUs. Only gridrun's own entries change (they come first);
+/// a value the file's `[env]` sets later still wins.
+fn grant_cpus(env: &mut [(String, String)], cpus: u32) {
+    let mut done: Vec<&'static str> = Vec::with_capacity(4);
+    for (key, value) in env.iter_mut() {
+        let var = match key.as_str() {
+            "GRIDRUN_CPUS" => "GRIDRUN_CPUS",
+            "CMAKE_BUILD_PARALLEL_LEVEL" => "CMAKE_BUILD_PARALLEL_LEVEL",
+            "CTEST_PARALLEL_LEVEL" => "CTEST_PARALLEL_LEVEL",
+            "MAKEFLAGS" => "MAKEFLAGS",
+            _ => continue,
+        };
+        if done.contains(&var) {
+            continue;
+        }
+        done.push(var);
+        *value = if var == "MAKEFLAGS" { format!("-j{cpus}") } else { cpus.to_string() };
+    }
 }
