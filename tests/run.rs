@@ -96,17 +96,39 @@ fn misbehaving_jobs_get_their_outcomes_and_leave_nothing_behind() {
     assert!(left.is_empty(), "processes outlived the run: {left:?}");
 }
 
+/// A step printing 200 MB: the log holds every byte, and gridrun's own memory stays flat (the
+/// output goes straight to the file, never through gridrun).
 #[test]
 fn output_streams_to_the_log_whole() {
     let t = Test::new()
-        .matrix("[[steps]]\nname = \"flood\"\nrun = \"head -c 50000000 /dev/zero | tr '\\\\0' 'x' | fold -w 99\"\n");
-    t.command().args(["run"]).assert().success();
+        .matrix("[[steps]]\nname = \"flood\"\nrun = \"head -c 200000000 /dev/zero | tr '\\\\0' 'x' | fold -w 99\"\n");
+    let mut gridrun = spawn_gridrun(&t, &["run"]);
+    // VmHWM is gridrun's own peak resident memory so far; its last reading before exit is the peak.
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Some(status) = gridrun.try_wait().unwrap() {
+            break status;
+        }
+        if let Some(kb) = std::fs::read_to_string(format!("/proc/{}/status", gridrun.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").to_string()))
+            })
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    assert!(peak_kb > 0, "gridrun's memory was read");
+    assert!(peak_kb < 50 * 1024, "gridrun's own peak memory while logging 200 MB: {peak_kb} KiB");
     let store = Store::open(&t.state_dir()).unwrap();
     let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
     let step = &store.steps(job.id).unwrap()[0];
-    // 50,000,000 bytes folded into lines of 99: a newline after each full line, none after the
+    // 200,000,000 bytes folded into lines of 99: a newline after each full line, none after the
     // last, partial one.
-    let expected = 50_000_000 + 50_000_000_u64 / 99;
+    let expected = 200_000_000 + 200_000_000_u64 / 99;
     assert_eq!(step.log_bytes, i64::try_from(expected).unwrap());
     assert_eq!(std::fs::metadata(&step.log_path).unwrap().len(), expected);
 }
@@ -313,6 +335,27 @@ run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKE
     assert!(job.work_dir.is_none(), "a passing job's workspace is removed");
 }
 
+/// A job that asks for more CPUs than the host grants runs alone, told the slots it really has;
+/// a value the file sets itself stands.
+#[test]
+fn jobs_are_told_the_cpu_slots_they_were_granted() {
+    let toml = r#"
+[limits]
+cpus = 8
+[env]
+CTEST_PARALLEL_LEVEL = "1"
+[[steps]]
+name = "env"
+run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKEFLAGS CTEST=$CTEST_PARALLEL_LEVEL"
+"#;
+    let t = Test::new().matrix(toml);
+    t.command().args(["run", "--cpus", "3"]).assert().success();
+    let store = Store::open(&t.state_dir()).unwrap();
+    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
+    let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+    assert_eq!(log.trim(), "CPUS=3 CMAKE=3 MAKEFLAGS=-j3 CTEST=1");
+}
+
 /// The example grid built and tested for real by every compiler .ci/run installs.
 #[test]
 fn example_grid_builds_and_tests_for_real() {
@@ -338,6 +381,30 @@ fn example_grid_builds_and_tests_for_real() {
         assert!(job.cpu_ms.unwrap() > 0);
     }
     assert!(stdout.contains("run 1: 46 passed, 0 failed, 4 unsupported"), "{stdout}");
+
+    // `show --json` tells the same story as the store: every job, its status, its steps and logs.
+    let out = t.command().args(["--state-dir", state.to_str().unwrap(), "show", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["run"].as_i64(), doc["status"].as_str()), (Some(run.id), Some("passed")));
+    let shown = doc["jobs"].as_array().unwrap();
+    assert_eq!(shown.len(), jobs.len());
+    for (job, doc) in jobs.iter().zip(shown) {
+        assert_eq!(doc["slug"].as_str(), Some(job.slug.as_str()));
+        assert_eq!(doc["status"].as_str(), Some(job.status.as_str()), "{}", job.slug);
+        assert_eq!(doc["cell"]["compiler"].as_str().map(|c| job.slug.starts_with(c)), Some(true), "{}", job.slug);
+        let steps = store.steps(job.id).unwrap();
+        let shown_steps = doc["steps"].as_array().unwrap();
+        assert_eq!(shown_steps.len(), steps.len(), "{}", job.slug);
+        for (step, shown) in steps.iter().zip(shown_steps) {
+            assert_eq!(shown["name"].as_str(), Some(step.name.as_str()));
+            assert_eq!(shown["exit_code"].as_i64(), step.exit_code);
+            assert_eq!(shown["log"].as_str(), Some(step.log_path.as_str()));
+        }
+        if job.status == "unsupported" {
+            assert!(doc["reason"].as_str().is_some_and(|r| r.contains("does not accept -std=c++23")), "{doc}");
+        }
+    }
 }
 
 /// A git source is fetched once into the cache and checked out per job at one commit.
@@ -578,4 +645,41 @@ fn ctrl_z_stops_the_jobs_and_the_clock() {
     let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
     assert_eq!(job.status, "passed");
     assert!(job.duration_ms.unwrap() > 3000, "wall time includes the stop: {:?}", job.duration_ms);
+}
+
+/// `--shard K/N`: the slices of 1..N run every job exactly once between them; a bad slice is a
+/// usage error.
+#[test]
+fn shards_cover_every_job_once() {
+    let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6, 7]\n[[steps]]\nname = \"s\"\nrun = \"true\"\n";
+    let t = Test::new().matrix(toml);
+    let mut seen: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        t.command().args(["run", "--shard", &format!("{k}/3")]).assert().success();
+        let store = Store::open(&t.state_dir()).unwrap();
+        let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+        assert!(!jobs.is_empty() && jobs.len() <= 3, "shard {k}/3 has {} jobs", jobs.len());
+        assert!(jobs.iter().all(|j| j.status == "passed"));
+        seen.extend(jobs.into_iter().map(|j| j.slug));
+    }
+    seen.sort();
+    assert_eq!(seen, ["1", "2", "3", "4", "5", "6", "7"]);
+    for bad in ["0/3", "4/3", "x", "1/0"] {
+        let out = t.command().args(["run", "--shard", bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--shard {bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--shard"), "--shard {bad}");
+    }
+}
+
+/// Limits that cannot mean anything are usage errors before anything runs.
+#[test]
+fn senseless_limits_are_usage_errors() {
+    let t = Test::new().matrix("[[steps]]\nname = \"s\"\nrun = \"true\"\n");
+    for args in [&["run", "--max-failures", "0"][..], &["run", "--timeout", "0s"]] {
+        let out = t.command().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "gridrun {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(args[1]), "gridrun {args:?}: {stderr}");
+    }
+    assert!(!t.state_dir().join("gridrun.db").exists(), "nothing was recorded");
 }
