@@ -344,8 +344,12 @@ fn report_writes_its_file_whole_and_bad_requests_get_one_line() {
     );
     assert_eq!(fails(&t, &["report", "--baseline", "9"]), "error: no run 9 (the newest is run 1)");
     assert_eq!(fails(&t, &["compare", "9", "1"]), "error: no run 9 (the newest is run 1)");
-    let missing = t.path().join("no/such/folder/r.html");
-    assert!(fails(&t, &["report", "-o", missing.to_str().unwrap()]).starts_with("error: cannot write "));
+    // Missing folders are made; a path through a file cannot be.
+    let nested = t.path().join("new/folder/r.html");
+    ok(&t, &["report", "-o", nested.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&nested).unwrap().contains("</html>"));
+    let through_a_file = t.path().join("gridrun.toml/r.html");
+    assert!(fails(&t, &["report", "-o", through_a_file.to_str().unwrap()]).starts_with("error: cannot write "));
 }
 
 /// Runs Chromium headless on `page` and returns the DOM it ends with and what it logged.
@@ -462,4 +466,24 @@ i=0; while [ ! -f {{ cache_dir }}/go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+
     assert!(stdout.contains("::error file=src/a.cpp,line=3,col=5"), "{stdout}");
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("broken") && md.contains('|'), "{md}");
+}
+
+/// A folder of matrices is a run per project, and `--report`/`--junit` give each its own file
+/// rather than the last project overwriting the others.
+#[test]
+fn a_folder_run_writes_reports_per_project() {
+    let step = "\n[[steps]]\nname = \"s\"\nrun = \"true\"\n";
+    let t = Test::new()
+        .file("matrices/alpha.toml", &format!("[project]\nname = \"alpha\"\n[matrix]\nn = [1, 2]\n{step}"))
+        .file("matrices/beta.toml", &format!("[project]\nname = \"beta\"\n[matrix]\nm = [\"x\"]\n{step}"));
+    let out = gridrun(&t, &["run", "matrices", "--report", "out/grid.html", "--junit", "out/junit.xml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for (project, slugs) in [("alpha", &["1", "2"][..]), ("beta", &["x"])] {
+        let html = std::fs::read_to_string(t.path().join(format!("out/grid.{project}.html"))).unwrap();
+        assert!(html.contains(&format!("<title>{project} run")), "{project}: {html:.300}");
+        let xml = std::fs::read_to_string(t.path().join(format!("out/junit.{project}.xml"))).unwrap();
+        let (_, suites) = parse_junit(&xml);
+        assert_eq!(suites.iter().map(|(s, _)| s.attr("name")).collect::<Vec<_>>(), slugs, "{project}");
+    }
+    assert!(!t.path().join("out/grid.html").exists() && !t.path().join("out/junit.xml").exists());
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,8 +69,13 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     }
 
     let mut worst = ExitCode::SUCCESS;
+    let several = plans.len() > 1;
     for plan in &plans {
-        let options = RunOptions { args, shard, pivot: pivot.clone(), timeout, memory };
+        // Each project is a run of its own, so in a folder each gets report files of its own.
+        let name = &plan.matrix.project.name;
+        let report = args.report.as_deref().map(|p| if several { per_project(p, name) } else { p.to_path_buf() });
+        let junit = args.junit.as_deref().map(|p| if several { per_project(p, name) } else { p.to_path_buf() });
+        let options = RunOptions { args, shard, pivot: pivot.clone(), timeout, memory, report, junit };
         let (code, back) = run_plan(ctx, plan, store, &options)?;
         store = back;
         if code != ExitCode::SUCCESS {
@@ -89,6 +94,20 @@ struct RunOptions<'a> {
     pivot: Option<(String, String)>,
     timeout: Option<Duration>,
     memory: Option<u64>,
+    /// Where this project's HTML report goes (`--report`).
+    report: Option<PathBuf>,
+    /// Where this project's JUnit report goes (`--junit`).
+    junit: Option<PathBuf>,
+}
+
+/// `out/grid.html` for project `heimdall` in a folder run: `out/grid.heimdall.html`.
+fn per_project(path: &Path, project: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{project}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{project}"),
+    };
+    path.with_file_name(name)
 }
 
 fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'_>) -> Result<(ExitCode, Store)> {
@@ -174,7 +193,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         writer: StoreWriter::spawn(
             store,
             run_id,
-            args.report.clone().map(|path| live_report(path, run_id, options.pivot.clone())),
+            options.report.clone().map(|path| live_report(path, run_id, options.pivot.clone())),
         ),
         progress: Progress::new(rendered.len(), ctx.style.color),
     };
@@ -203,7 +222,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
 
     // The reports are written even when the summary cannot be (`gridrun run | head`).
     let summary = super::recorded::written(print_summary(ctx, &store, run_id, options.pivot.as_ref()), "the summary");
-    finish_reports(&store, run_id, args, options.pivot.as_ref())?;
+    finish_reports(&store, run_id, options.junit.as_deref(), options.pivot.as_ref())?;
     summary?;
     let code = match status {
         RunStatus::Interrupted => ExitCode::from(130),
@@ -340,15 +359,15 @@ fn live_report(path: PathBuf, run_id: i64, pivot: Option<(String, String)>) -> A
 }
 
 /// `--junit`, and under GitHub Actions the step summary and annotations.
-fn finish_reports(store: &Store, run_id: i64, args: &RunArgs, pivot: Option<&(String, String)>) -> Result<()> {
+fn finish_reports(store: &Store, run_id: i64, junit: Option<&Path>, pivot: Option<&(String, String)>) -> Result<()> {
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    if args.junit.is_none() && !github {
+    if junit.is_none() && !github {
         return Ok(());
     }
     let run = store.run(&run_id.to_string())?;
     let doc = RunDoc::load(store, &run)?;
     let report_error = |e: crate::report::format::ReportError| Error::Usage(format!("cannot write the report: {e}"));
-    if let Some(path) = &args.junit {
+    if let Some(path) = junit {
         let bytes = Junit.serialize(&doc, None).map_err(report_error)?;
         write_report(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
     }

@@ -49,6 +49,10 @@ impl Export for Json {
 /// `path`. A browser reloading a live report, or a CI step reading it, never sees half a file.
 pub fn write_report(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let temp = temp_beside(path)?;
+    // `-o reports/grid.html` makes `reports/` as needed.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let written = (|| {
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
