@@ -90,10 +90,12 @@ fn status_lists_runs_newest_first_one_line_each() {
         assert_eq!(format!("{} {}", words[3], words[4]), format!("{} {}", &started[..10], &started[11..19]), "{line}");
         assert!(words[5].ends_with('s'), "a duration: {line}");
     }
-    assert!(lines[0].contains("  1 passed, 0 failed"), "{}", lines[0]);
+    // The passing job passed on a retry: flaky, in the line and the JSON.
+    assert!(lines[0].contains("  1 passed (1 flaky), 0 failed"), "{}", lines[0]);
     assert_eq!(runs[0]["status"], "passed");
     assert_eq!(runs[0]["counts"], json!({"passed": 1}));
-    assert!(lines[1].contains("  1 passed, 1 failed"), "{}", lines[1]);
+    assert_eq!(runs[0]["flaky"], json!(1));
+    assert!(lines[1].contains("  1 passed (1 flaky), 1 failed"), "{}", lines[1]);
     assert_eq!(runs[1]["status"], "failed");
     assert_eq!(runs[1]["counts"], json!({"failed": 1, "passed": 1}));
     for run in runs {

@@ -310,7 +310,8 @@ fn print_summary(ctx: &Context, store: &Store, run_id: i64, pivot: Option<&(Stri
     if let Some(run) = run {
         let count = |s: &str| run.counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
         let failed = count("failed") + count("timed_out") + count("memory_exceeded");
-        let mut line = format!("run {}: {} passed, {failed} failed", run.id, count("passed"));
+        let flaky = if run.flaky > 0 { format!(" ({} flaky)", run.flaky) } else { String::new() };
+        let mut line = format!("run {}: {} passed{flaky}, {failed} failed", run.id, count("passed"));
         for (label, key) in [
             ("cancelled", "cancelled"),
             ("unsupported", "unsupported"),

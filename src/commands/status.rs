@@ -41,6 +41,7 @@ fn print_json(runs: &[RunRow], out: &mut impl Write) -> std::io::Result<()> {
                 "finished_at": run.finished_at,
                 "duration_ms": run.duration_ms,
                 "counts": counts,
+                "flaky": run.flaky,
                 "matrix_path": run.matrix_path,
             })
         })
@@ -83,18 +84,21 @@ fn line(run: &RunRow) -> Line {
         project: run.project.clone(),
         started: local_time(&run.started_at),
         took: elapsed(run.duration_ms, Some(&run.started_at)),
-        counts: counts(&run.counts),
+        counts: counts(&run.counts, run.flaky),
         commit: short_commit(&run.commit, run.dirty),
     }
 }
 
-/// `2 passed, 1 failed, 1 unsupported`.
-fn counts(counts: &[(String, i64)]) -> String {
+/// `2 passed (1 flaky), 1 failed, 1 unsupported`.
+fn counts(counts: &[(String, i64)], flaky: i64) -> String {
     let n = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
     let mut parts: Vec<String> = COUNTED
         .iter()
         .filter(|(status, _)| matches!(*status, "passed" | "failed") || n(status) > 0)
-        .map(|(status, word)| format!("{} {word}", n(status)))
+        .map(|(status, word)| match *status {
+            "passed" if flaky > 0 => format!("{} {word} ({flaky} flaky)", n(status)),
+            _ => format!("{} {word}", n(status)),
+        })
         .collect();
     // A status this gridrun does not know (a newer one wrote the store) still counts.
     parts.extend(
@@ -124,8 +128,9 @@ mod tests {
 
     #[test]
     fn counts_show_passed_and_failed_always_and_others_when_present() {
-        assert_eq!(counts(&[]), "0 passed, 0 failed");
+        assert_eq!(counts(&[], 0), "0 passed, 0 failed");
         let found = [("cancelled".into(), 1), ("passed".into(), 3), ("timed_out".into(), 2), ("new_kind".into(), 1)];
-        assert_eq!(counts(&found), "3 passed, 0 failed, 2 timed out, 1 cancelled, 1 new_kind");
+        assert_eq!(counts(&found, 0), "3 passed, 0 failed, 2 timed out, 1 cancelled, 1 new_kind");
+        assert_eq!(counts(&found, 2), "3 passed (2 flaky), 0 failed, 2 timed out, 1 cancelled, 1 new_kind");
     }
 }

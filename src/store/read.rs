@@ -28,6 +28,8 @@ pub struct RunRow {
     pub duration_ms: Option<i64>,
     /// Its jobs, counted by status.
     pub counts: Vec<(String, i64)>,
+    /// How many of its jobs passed only on a retry.
+    pub flaky: i64,
 }
 
 /// One job of a run.
@@ -115,7 +117,7 @@ impl Store {
         })()
         .map_err(|e| self.err(e))?;
         for run in &mut runs {
-            run.counts = self.counts(run.id)?;
+            (run.counts, run.flaky) = self.counts(run.id)?;
         }
         Ok(runs)
     }
@@ -140,7 +142,7 @@ impl Store {
                 format!("no run {which}")
             })
         })?;
-        run.counts = self.counts(run.id)?;
+        (run.counts, run.flaky) = self.counts(run.id)?;
         Ok(run)
     }
 
@@ -197,13 +199,22 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    fn counts(&self, run: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    /// The run's jobs counted by status, and how many were flaky.
+    fn counts(&self, run: i64) -> Result<(Vec<(String, i64)>, i64), StoreError> {
         (|| {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT status, COUNT(*) FROM jobs WHERE run_id = ?1 GROUP BY status ORDER BY status",
+                "SELECT status, COUNT(*), SUM(flaky) FROM jobs WHERE run_id = ?1 GROUP BY status ORDER BY status",
             )?;
-            let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
+            let rows =
+                stmt.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+            let mut counts = Vec::new();
+            let mut flaky = 0;
+            for row in rows {
+                let (status, n, f) = row?;
+                counts.push((status, n));
+                flaky += f;
+            }
+            Ok((counts, flaky))
         })()
         .map_err(|e| self.err(e))
     }
@@ -221,6 +232,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
         finished_at: r.get(7)?,
         duration_ms: r.get(8)?,
         counts: Vec::new(),
+        flaky: 0,
     })
 }
 
