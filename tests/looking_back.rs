@@ -427,3 +427,25 @@ fn a_run_whose_gridrun_was_killed_is_abandoned_and_its_processes_reaped() {
     assert_eq!((doc["status"].as_str(), doc["jobs"][0]["status"].as_str()), (Some("abandoned"), Some("cancelled")));
     wait_for("the run's processes to be gone", Duration::from_secs(20), || run_processes(pid).is_empty());
 }
+
+/// A state folder on a shared file system can hold another host's live run: its pid means
+/// nothing here, so it is left `running`; a dead run of this host is `abandoned`.
+#[test]
+fn only_this_hosts_dead_runs_are_abandoned() {
+    let t = one_run();
+    let db = t.state_dir().join("gridrun.db");
+    let set = |host: &str| {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.busy_timeout(Duration::from_secs(30)).unwrap();
+        // A pid no process has (above the kernel's pid_max).
+        conn.execute("UPDATE runs SET status = 'running', finished_at = NULL, pid = 99999999, host = ?1", [host])
+            .unwrap();
+    };
+    set("some-other-build-host");
+    let runs = t.ok_json(&["status", "--json"]);
+    assert_eq!(runs["runs"][0]["status"], "running", "{runs}");
+    let here = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    set(&here);
+    let runs = t.ok_json(&["status", "--json"]);
+    assert_eq!(runs["runs"][0]["status"], "abandoned", "{runs}");
+}

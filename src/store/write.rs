@@ -84,7 +84,7 @@ impl Store {
     /// Records a new run and its jobs; returns the run id.
     pub fn begin_run(&mut self, run: &NewRun) -> Result<i64, StoreError> {
         let me = ProcessIdentity::current();
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string();
+        let host = hostname();
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
@@ -134,9 +134,14 @@ impl Store {
     /// Marks runs whose gridrun has died as abandoned, and their unfinished jobs as cancelled.
     /// Returns the tokens of those runs, so their leftover processes can be found.
     pub fn mark_abandoned(&mut self) -> Result<Vec<String>, StoreError> {
+        // A state folder on a shared file system may hold another host's live run: only this
+        // host's processes can be looked up here.
+        let host = hostname();
         let running: Vec<(i64, u32, u64, String)> = (|| {
-            let mut stmt = self.conn.prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = 'running'")?;
-            let rows = stmt.query_map([], |r| {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = 'running' AND host = ?1")?;
+            let rows = stmt.query_map([&host], |r| {
                 Ok((r.get(0)?, r.get::<_, u32>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0), r.get(3)?))
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -376,4 +381,9 @@ impl StoreWriter {
         let _ = self.sender.send(Message::Finish(status));
         self.thread.join().expect("store writer thread")
     }
+}
+
+/// This host's name, as runs record it.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string()
 }
