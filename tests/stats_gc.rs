@@ -333,15 +333,18 @@ fn gc_removes_what_is_past_retention_and_records_it() {
     assert!(t.ok(&["gc"]).ends_with("\nnothing past retention\n"));
     assert_eq!((files(&state), rows(&t)), before);
 
-    // Run 3 builds `new` again at the same commit, into the same artifact folder. When run 2
-    // expires its artifact row is released but the file, which run 3 holds, stays.
+    // Run 3 builds `new` again at the same commit, into the same artifact folder, with other
+    // bytes: run 2's copy is gone at once and its record says so; gc then has only run 2's logs
+    // and workspace to remove, and run 3's file stays.
     exits(&t, &["run", "-f", "kind=new"], 0);
+    assert_eq!(removal(&t, 2), (None, None, 1, 1), "run 2's artifact was replaced by run 3's");
+    assert_eq!(removal(&t, 3), (None, None, 0, 1));
     age(&t, 2, 8);
-    let shared = t.ok(&["gc"]);
-    assert!(shared.contains("1 artifact released, its file shared with another run"), "{shared}");
+    let replaced = t.ok(&["gc"]);
+    let line = replaced.lines().find(|l| l.starts_with("run #2 (gc, ")).unwrap_or_else(|| panic!("{replaced}"));
+    assert!(line.ends_with("logs 0 B, workspace 13 B"), "no artifact left to remove: {replaced}");
     assert_eq!(std::fs::read_to_string(&new_artifact).unwrap(), "new of run 3\n");
     assert!(!state.join("runs/2").exists() && state.join("runs/3/new").is_dir());
-    assert_eq!(removal(&t, 2).2, 1);
     assert_eq!(removal(&t, 3), (None, None, 0, 1));
 
     // --older-than overrides the file: everything finished goes.
@@ -409,4 +412,16 @@ fn gc_never_touches_a_running_run() {
     age(&t, 1, 2);
     assert!(t.ok(&["gc", "--older-than", "1d"]).contains("run #1 (sleepy, "));
     assert!(!state.join("runs/1").exists() && !state.join("work/1").exists());
+}
+
+/// A later run at the same commit that copies the very same bytes leaves the earlier run's
+/// artifact record standing: the file on disk is still exactly what it recorded.
+#[test]
+fn an_artifact_rebuilt_byte_for_byte_stays_recorded_for_both_runs() {
+    let same = GC.replace("{{ kind }} of run {{ run }}", "{{ kind }}");
+    let t = Test::new().matrix(&same).env("TZ", "UTC");
+    exits(&t, &["run", "-f", "kind=new"], 0);
+    exits(&t, &["run", "-f", "kind=new"], 0);
+    assert_eq!(removal(&t, 1), (None, None, 0, 1));
+    assert_eq!(removal(&t, 2), (None, None, 0, 1));
 }

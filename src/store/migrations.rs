@@ -117,6 +117,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN logs_removed_at TEXT;
     ALTER TABLE runs ADD COLUMN work_removed_at TEXT;
     ",
+    // 4: a later run at the same commit replaces an artifact copy; find the earlier records of it.
+    r"
+    CREATE INDEX artifacts_by_stored_path ON artifacts(stored_path);
+    ",
 ];
 
 /// The schema version this gridrun writes.

@@ -248,6 +248,12 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         .execute(params![job_id, step, t.suite, t.name, t.status.as_str(), t.duration_ms, t.message])?;
     }
     for a in &job.artifacts {
+        // A later run at the same commit copies to the same place. Where the bytes differ, the
+        // earlier runs' records no longer describe what is on disk: their copy is gone.
+        tx.prepare_cached(
+            "UPDATE artifacts SET removed_at = ?1 WHERE stored_path = ?2 AND sha256 != ?3 AND removed_at IS NULL",
+        )?
+        .execute(params![now(), a.stored_path.display().to_string(), a.sha256])?;
         tx.prepare_cached(
             "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
