@@ -150,7 +150,13 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         dirty: source.dirty,
         argv: std::env::args().collect::<Vec<_>>().join(" "),
         token: token.clone(),
-        jobs: jobs.iter().map(|job| new_job(job, reused.get(job.slug.as_str()).copied())).collect(),
+        jobs: {
+            let position: HashMap<&str, usize> =
+                plan.jobs.iter().enumerate().map(|(i, j)| (j.slug.as_str(), i)).collect();
+            jobs.iter()
+                .map(|job| new_job(job, position[job.slug.as_str()], reused.get(job.slug.as_str()).copied()))
+                .collect()
+        },
     };
     let run_id = store.begin_run(&new_run)?;
     let run_number = u64::try_from(run_id).unwrap_or(0);
@@ -257,7 +263,7 @@ fn failed_in(store: &Store, which: &str, project: &str) -> Result<Option<HashSet
     Ok(Some(failed))
 }
 
-fn new_job(job: &Job, reused_from: Option<i64>) -> NewJob {
+fn new_job(job: &Job, position: usize, reused_from: Option<i64>) -> NewJob {
     let (status, reason) = match &job.availability {
         Availability::Ready if reused_from.is_some() => (Some(Status::Reused), None),
         Availability::Ready => (None, None),
@@ -265,6 +271,7 @@ fn new_job(job: &Job, reused_from: Option<i64>) -> NewJob {
         Availability::Unavailable(r) => (Some(Status::Unavailable), Some(r.to_string())),
     };
     NewJob {
+        position,
         slug: job.slug.clone(),
         cell: serde_json::to_string(&job.cell).expect("a cell serializes"),
         config_hash: job.config_hash.to_string(),

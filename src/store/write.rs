@@ -62,6 +62,9 @@ pub struct NewRun {
 /// A job as the run starts.
 #[derive(Clone, Debug)]
 pub struct NewJob {
+    /// Its place in the plan: shards of one plan keep their jobs' plan order, so runs merged
+    /// from several machines read in the order of the whole grid.
+    pub position: usize,
     /// Its slug.
     pub slug: String,
     /// Its cell as JSON.
@@ -110,10 +113,10 @@ impl Store {
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, compiler, compiler_version, reused_from)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            for (position, job) in run.jobs.iter().enumerate() {
+            for job in &run.jobs {
                 insert.execute(params![
                     id,
-                    position,
+                    job.position,
                     job.slug,
                     job.cell,
                     job.config_hash,
