@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -160,6 +161,15 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gridrun;merge' {
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find the state folder to merge into (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every run of each source, not only its latest')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gridrun;toolchains' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
@@ -201,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -233,6 +244,9 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             break
         }
         'gridrun;help;gc' {
+            break
+        }
+        'gridrun;help;merge' {
             break
         }
         'gridrun;help;toolchains' {

@@ -40,6 +40,9 @@ _gridrun() {
             gridrun,log)
                 cmd="gridrun__subcmd__log"
                 ;;
+            gridrun,merge)
+                cmd="gridrun__subcmd__merge"
+                ;;
             gridrun,plan)
                 cmd="gridrun__subcmd__plan"
                 ;;
@@ -82,6 +85,9 @@ _gridrun() {
             gridrun__subcmd__help,log)
                 cmd="gridrun__subcmd__help__subcmd__log"
                 ;;
+            gridrun__subcmd__help,merge)
+                cmd="gridrun__subcmd__help__subcmd__merge"
+                ;;
             gridrun__subcmd__help,plan)
                 cmd="gridrun__subcmd__help__subcmd__plan"
                 ;;
@@ -110,7 +116,7 @@ _gridrun() {
 
     case "${cmd}" in
         gridrun)
-            opts="-h -V --state-dir --color --help --version plan run status history show log report compare stats gc toolchains init completions __reap help"
+            opts="-h -V --state-dir --color --help --version plan run status history show log report compare stats gc merge toolchains init completions __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,7 +238,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help)
-            opts="plan run status show log report compare stats gc toolchains init completions __reap help"
+            opts="plan run status show log report compare stats gc merge toolchains init completions __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,6 +336,20 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -474,6 +494,32 @@ _gridrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --matrix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__merge)
+            opts="-h --all --matrix --state-dir --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --matrix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
             cand gc 'Drop logs, workspaces and artifacts past their retention'
+            cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
@@ -146,6 +147,14 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gridrun;merge'= {
+            cand --matrix 'A matrix file or folder, to find the state folder to merge into (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --all 'Every run of each source, not only its latest'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gridrun;toolchains'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
@@ -183,6 +192,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
             cand gc 'Drop logs, workspaces and artifacts past their retention'
+            cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
@@ -206,6 +216,8 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;help;stats'= {
         }
         &'gridrun;help;gc'= {
+        }
+        &'gridrun;help;merge'= {
         }
         &'gridrun;help;toolchains'= {
         }

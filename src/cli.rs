@@ -44,6 +44,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Drop logs, workspaces and artifacts past their retention.
     Gc(GcArgs),
+    /// Bring runs recorded in other state folders (shards run on other machines) into this one.
+    Merge(MergeArgs),
     /// List the compilers, LLVMs and C++ standards found on this host.
     Toolchains(ToolchainsArgs),
     /// Write a starter gridrun.toml from the compilers found on this host.
@@ -154,6 +156,22 @@ pub enum ReportFormat {
     Junit,
     /// DESIGN's `show --json` shape.
     Json,
+}
+
+/// `gridrun merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// State folders to merge from (each holds a gridrun.db), or folders holding a `.gridrun`.
+    #[arg(value_name = "STATE_DIR", required = true, value_hint = clap::ValueHint::DirPath)]
+    pub sources: Vec<PathBuf>,
+
+    /// Every run of each source, not only its latest.
+    #[arg(long)]
+    pub all: bool,
+
+    /// A matrix file or folder, to find the state folder to merge into (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
 }
 
 /// `gridrun compare`.

@@ -6,6 +6,7 @@ mod completions;
 mod gc;
 mod init;
 mod log;
+mod merge;
 mod plan;
 mod recorded;
 mod report;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gc(args) => gc::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Compare(args) => compare::run(&ctx, &args),
+        Command::Merge(args) => merge::run(&ctx, &args),
         Command::Reap(args) => {
             crate::exec::reaper::watch(&args.token, std::time::Duration::from_millis(args.grace_ms));
             Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@
 
 mod gc;
 mod liveness;
+mod merge;
 mod migrations;
 mod read;
 mod stats;
@@ -16,6 +17,7 @@ use rusqlite::Connection;
 
 pub use gc::{ExpiredRun, HeldArtifact, Removal};
 pub use liveness::ProcessIdentity;
+pub use merge::{MergeOutcome, MergedRun};
 pub use read::{ArtifactRow, JobRow, RunRow, StepRow, TestRow};
 pub use stats::{CellStats, DayStats, FlakyCell, ProjectStats};
 pub use write::{AfterCommit, NewJob, NewRun, RunStatus, StoreWriter};

@@ -121,6 +121,15 @@ const MIGRATIONS: &[&str] = &[
     r"
     CREATE INDEX artifacts_by_stored_path ON artifacts(stored_path);
     ",
+    // 5: runs `merge` brought from other state folders, by their token, so none comes twice.
+    r"
+    CREATE TABLE merged (
+        token       TEXT PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        source      TEXT NOT NULL,
+        source_run  INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this gridrun writes.
