@@ -68,7 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit per job, overriding `limits.timeout`, e.g. `10m`')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once')
             [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns: two keys of the matrix (default: compiler,cxx_standard)')
-            [CompletionResult]::new('--rerun-failed', '--rerun-failed', [CompletionResultType]::ParameterName, 'Run only the cells that failed in RUN (default: the latest run)')
+            [CompletionResult]::new('--rerun-failed', '--rerun-failed', [CompletionResultType]::ParameterName, 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here when the run ends')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')

@@ -63,7 +63,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --timeout 'Time limit per job, overriding `limits.timeout`, e.g. `10m`'
             cand --shard 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once'
             cand --pivot 'The grid''s rows and columns: two keys of the matrix (default: compiler,cxx_standard)'
-            cand --rerun-failed 'Run only the cells that failed in RUN (default: the latest run)'
+            cand --rerun-failed 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)'
             cand --junit 'Write JUnit XML here when the run ends'
             cand --report 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'

@@ -65,7 +65,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l max-failures -d 
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l timeout -d 'Time limit per job, overriding `limits.timeout`, e.g. `10m`' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l shard -d 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l pivot -d 'The grid\'s rows and columns: two keys of the matrix (default: compiler,cxx_standard)' -r
-complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l rerun-failed -d 'Run only the cells that failed in RUN (default: the latest run)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l rerun-failed -d 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l junit -d 'Write JUnit XML here when the run ends' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l report -d 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F

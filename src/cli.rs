@@ -100,7 +100,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "ROW,COL")]
     pub pivot: Option<String>,
 
-    /// Run only the cells that failed in RUN (default: the latest run).
+    /// Run only the cells that failed in RUN, or were cancelled before they finished (default: the
+    /// latest run).
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
     pub rerun_failed: Option<String>,
 

@@ -683,3 +683,21 @@ fn senseless_limits_are_usage_errors() {
     }
     assert!(!t.state_dir().join("gridrun.db").exists(), "nothing was recorded");
 }
+
+/// After `--fail-fast`, `--rerun-failed` runs the failure again and the cells it cancelled, which
+/// never got an answer.
+#[test]
+fn rerun_failed_includes_what_fail_fast_cancelled() {
+    let toml = "[matrix]\nn = [1, 2, 3, 4]\n[[steps]]\nname = \"s\"\nrun = \"if [ {{ n }} = 1 ] && [ ! -f fixed ]; then exit 2; fi\"\n";
+    let t = Test::new().matrix(toml);
+    t.command().args(["run", "--fail-fast", "-j", "1"]).assert().code(1);
+    let store = Store::open(&t.state_dir()).unwrap();
+    let statuses = |run: i64| -> Vec<(String, String)> {
+        store.jobs(run).unwrap().into_iter().map(|j| (j.slug, j.status)).collect()
+    };
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(statuses(1), [s("1", "failed"), s("2", "cancelled"), s("3", "cancelled"), s("4", "cancelled")]);
+    std::fs::write(t.path().join("fixed"), "").unwrap();
+    t.command().args(["run", "--rerun-failed"]).assert().success();
+    assert_eq!(statuses(2), [s("1", "passed"), s("2", "passed"), s("3", "passed"), s("4", "passed")]);
+}

@@ -253,7 +253,8 @@ fn failed_in(store: &Store, which: &str, project: &str) -> Result<Option<HashSet
     let failed: HashSet<String> = store
         .jobs(run.id)?
         .into_iter()
-        .filter(|j| matches!(j.status.as_str(), "failed" | "timed_out" | "memory_exceeded"))
+        // A cell cancelled by --fail-fast or Ctrl-C never got its answer: it goes again too.
+        .filter(|j| matches!(j.status.as_str(), "failed" | "timed_out" | "memory_exceeded" | "cancelled"))
         .map(|j| j.slug)
         .collect();
     if failed.is_empty() {
