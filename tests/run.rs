@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -700,4 +701,56 @@ fn rerun_failed_includes_what_fail_fast_cancelled() {
     std::fs::write(t.path().join("fixed"), "").unwrap();
     t.command().args(["run", "--rerun-failed"]).assert().success();
     assert_eq!(statuses(2), [s("1", "passed"), s("2", "passed"), s("3", "passed"), s("4", "passed")]);
+}
+
+/// In a folder of projects, a Ctrl-C while the next project fetches its source (it reaches git as
+/// well) stops there: exit 130, that project not recorded, the one before it kept.
+#[test]
+fn ctrl_c_between_projects_stops_the_next_one() {
+    let step = "\n[[steps]]\nname = \"s\"\nrun = \"true\"\n";
+    let t = Test::new().file("matrices/alpha.toml", &format!("[project]\nname = \"alpha\"\n{step}")).file(
+        "matrices/beta.toml",
+        &format!("[project]\nname = \"beta\"\nsource = {{ git = \"file:///nowhere/beta.git\" }}\n{step}"),
+    );
+    // A git that hangs when asked to clone or fetch, as a slow network would, and says so.
+    let bin = t.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let marker = t.path().join("fetching");
+    let real_git =
+        String::from_utf8(Command::new("sh").args(["-c", "command -v git"]).output().unwrap().stdout).unwrap();
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *' clone '*|*' fetch '*) touch {}; exec sleep 60 ;; esac\nexec {} \"$@\"\n",
+            marker.display(),
+            real_git.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let gridrun = Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+        .current_dir(t.path())
+        .args(["run", "matrices"])
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .env_remove("GRIDRUN_STATE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        // Its own process group, as a shell gives a foreground command: Ctrl-C reaches the group.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(30), || marker.exists()), "beta's fetch started");
+    let started = Instant::now();
+    let group = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = gridrun.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "gridrun stopped, not waited for the fetch");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before beta started"), "{stderr}");
+    let store = Store::open(&t.state_dir()).unwrap();
+    let runs = store.recent_runs(10).unwrap();
+    assert_eq!(runs.iter().map(|r| (r.project.as_str(), r.status.as_str())).collect::<Vec<_>>(), [("alpha", "passed")]);
 }

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,14 +69,26 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         reaper::sweep(&token, Duration::from_secs(2));
     }
 
+    // While a project runs, its dispatcher handles Ctrl-C and SIGTERM. Between projects (and while
+    // one fetches its source) nothing would: once the first dispatcher has listened, the signals
+    // no longer end gridrun by default. This flag catches them there, so the next project does
+    // not start.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(Error::io("cannot handle signals"))?;
+    }
     let mut worst = ExitCode::SUCCESS;
     let several = plans.len() > 1;
     for plan in &plans {
+        if stop.load(Ordering::SeqCst) {
+            eprintln!("gridrun: interrupted; {} and the projects after it did not run", plan.matrix.project.name);
+            return Ok(ExitCode::from(130));
+        }
         // Each project is a run of its own, so in a folder each gets report files of its own.
         let name = &plan.matrix.project.name;
         let report = args.report.as_deref().map(|p| if several { per_project(p, name) } else { p.to_path_buf() });
         let junit = args.junit.as_deref().map(|p| if several { per_project(p, name) } else { p.to_path_buf() });
-        let options = RunOptions { args, shard, pivot: pivot.clone(), timeout, memory, report, junit };
+        let options = RunOptions { args, shard, pivot: pivot.clone(), timeout, memory, report, junit, stop: &stop };
         let (code, back) = run_plan(ctx, plan, store, &options)?;
         store = back;
         if code != ExitCode::SUCCESS {
@@ -98,6 +111,8 @@ struct RunOptions<'a> {
     report: Option<PathBuf>,
     /// Where this project's JUnit report goes (`--junit`).
     junit: Option<PathBuf>,
+    /// Set by Ctrl-C or SIGTERM outside a dispatcher.
+    stop: &'a AtomicBool,
 }
 
 /// `out/grid.html` for project `heimdall` in a folder run: `out/grid.heimdall.html`.
@@ -128,8 +143,14 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         .map(|(_, job)| job)
         .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
         .collect();
-    let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir)
-        .map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
+    let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir);
+    // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
+    // recorded.
+    if options.stop.load(Ordering::SeqCst) {
+        eprintln!("gridrun: interrupted before {project} started");
+        return Ok((ExitCode::from(130), store));
+    }
+    let source = source.map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
     let commit = source.commit.clone();
     // A pass at this commit with this config hash stands, unless the tree has local changes.
     let mut reused: HashMap<&str, i64> = HashMap::new();
