@@ -117,3 +117,32 @@ fn a_folder_without_a_store_or_the_store_itself_is_refused() {
     let line = t.fails(&["merge", own.to_str().unwrap()]);
     assert!(line.ends_with("that is the state folder being merged into"), "{line}");
 }
+
+/// A run still at work on this host is left to finish rather than frozen half-done; once it
+/// has ended it merges like any other.
+#[test]
+fn a_run_still_running_is_left_to_finish() {
+    let t = Test::new().matrix("[project]\nname = \"nap\"\n[[steps]]\nname = \"nap\"\nrun = \"echo up; sleep 60\"\n");
+    let machine = tempfile::tempdir().unwrap();
+    let source = machine.path().join("state");
+    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
+        .current_dir(t.path())
+        .args(["--state-dir", source.to_str().unwrap(), "run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = source.join("runs/1/default/nap.log");
+    common::wait_for("the job to start", std::time::Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l == "up\n")
+    });
+    let said = t.ok(&["merge", source.to_str().unwrap()]);
+    assert_eq!(said, format!("{} run 1: still running; merge it when it has finished\n", source.display()));
+    assert!(!t.state_dir().join("gridrun.db").exists() || t.gridrun(&["status"]).status.code() == Some(2));
+
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(running.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(running.wait().unwrap().code(), Some(130));
+    let said = t.ok(&["merge", source.to_str().unwrap()]);
+    assert!(said.starts_with("run 1: nap, 1 job, interrupted (from "), "{said}");
+}

@@ -30,6 +30,9 @@ pub(super) fn run(ctx: &Context, args: &MergeArgs) -> Result<ExitCode> {
     let outcome = store.merge(&state_dir, &sources, args.all)?;
 
     let mut text = String::new();
+    for (source, run) in &outcome.running {
+        let _ = writeln!(text, "{} run {run}: still running; merge it when it has finished", source.display());
+    }
     for (source, run, here) in &outcome.already {
         let _ = writeln!(text, "{} run {run}: already merged as run {here}", source.display());
     }
@@ -39,15 +42,16 @@ pub(super) fn run(ctx: &Context, args: &MergeArgs) -> Result<ExitCode> {
         let at = if commit.is_empty() { String::new() } else { format!(" at {commit}") };
         let _ = writeln!(
             text,
-            "run {}: {}{at}, {} jobs, {} (from {})",
+            "run {}: {}{at}, {} job{}, {} (from {})",
             merged.run,
             merged.project,
             merged.jobs,
+            if merged.jobs == 1 { "" } else { "s" },
             merged.status,
             from.join(", ")
         );
     }
-    if outcome.merged.is_empty() && outcome.already.is_empty() {
+    if outcome.merged.is_empty() && outcome.already.is_empty() && outcome.running.is_empty() {
         text.push_str("nothing to merge: the sources hold no runs\n");
     }
     super::print_out(text, "the merge")?;

@@ -31,6 +31,8 @@ struct SourceRun {
     token: String,
     logs_removed_at: Option<String>,
     slugs: BTreeSet<String>,
+    /// Whether its gridrun is still at work on this host: such a run is left to finish.
+    live: bool,
 }
 
 /// One run made here by `merge`.
@@ -57,6 +59,8 @@ pub struct MergeOutcome {
     pub merged: Vec<MergedRun>,
     /// Source runs already merged before: (source folder, run id there, run here).
     pub already: Vec<(PathBuf, i64, i64)>,
+    /// Source runs still running on this host, left to finish: (source folder, run id there).
+    pub running: Vec<(PathBuf, i64)>,
 }
 
 /// A source store, snapshotted and migrated into a temporary folder.
@@ -87,7 +91,7 @@ impl Snapshot {
         (|| {
             let mut stmt = conn.prepare(
                 "SELECT id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, host, token,
-                        logs_removed_at
+                        logs_removed_at, pid, pid_start
                  FROM runs ORDER BY id DESC LIMIT ?1",
             )?;
             let mut runs = stmt
@@ -106,6 +110,15 @@ impl Snapshot {
                         token: r.get(9)?,
                         logs_removed_at: r.get(10)?,
                         slugs: BTreeSet::new(),
+                        live: {
+                            let status: String = r.get(3)?;
+                            let host: String = r.get(8)?;
+                            let me = super::ProcessIdentity {
+                                pid: r.get(11)?,
+                                start: u64::try_from(r.get::<_, i64>(12)?).unwrap_or(0),
+                            };
+                            status == "running" && host == super::write::hostname() && me.is_alive()
+                        },
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -130,6 +143,10 @@ impl Store {
         let mut groups: Vec<Vec<SourceRun>> = Vec::new();
         for (i, snapshot) in snapshots.iter().enumerate() {
             for run in snapshot.runs(i, all)? {
+                if run.live {
+                    outcome.running.push((snapshot.dir.clone(), run.id));
+                    continue;
+                }
                 if let Some(here) = self.merged_as(&run.token)? {
                     outcome.already.push((snapshot.dir.clone(), run.id, here));
                     continue;

@@ -393,6 +393,6 @@ impl StoreWriter {
 }
 
 /// This host's name, as runs record it.
-fn hostname() -> String {
+pub(super) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string()
 }
