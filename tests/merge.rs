@@ -112,6 +112,9 @@ fn a_folder_without_a_store_or_the_store_itself_is_refused() {
     let empty = tempfile::tempdir().unwrap();
     let line = t.fails(&["merge", empty.path().to_str().unwrap()]);
     assert!(line.ends_with("no gridrun store there (no gridrun.db, nor .gridrun/gridrun.db)"), "{line}");
+    std::fs::write(empty.path().join("gridrun.db"), "not a database").unwrap();
+    let line = t.fails(&["merge", empty.path().to_str().unwrap()]);
+    assert!(line.ends_with("gridrun.db: file is not a database"), "{line}");
     t.gridrun(&["run", "--shard", "1/3"]);
     let own = t.state_dir();
     let line = t.fails(&["merge", own.to_str().unwrap()]);

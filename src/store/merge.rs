@@ -79,6 +79,8 @@ impl Snapshot {
         let temp = tempfile::tempdir().map_err(io)?;
         let source = Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
         source.busy_timeout(std::time::Duration::from_secs(60)).map_err(err)?;
+        // Read it once first: the backup API reports a file that is not a database poorly.
+        source.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(err)?;
         source.backup(rusqlite::DatabaseName::Main, temp.path().join(DB_FILE), None).map_err(err)?;
         // Migrating the copy also refuses a store from a newer gridrun.
         let store = Store::open(temp.path())?;
