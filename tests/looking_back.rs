@@ -449,3 +449,16 @@ fn only_this_hosts_dead_runs_are_abandoned() {
     let runs = t.ok_json(&["status", "--json"]);
     assert_eq!(runs["runs"][0]["status"], "abandoned", "{runs}");
 }
+
+/// A flaky job keeps the end of the attempt that failed, which the reports show.
+#[test]
+fn a_flaky_job_keeps_the_output_of_its_failed_attempt() {
+    let t = one_run();
+    let store = gridrun::store::Store::open(&t.state_dir()).unwrap();
+    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+    let ok = jobs.iter().find(|j| j.slug == "ok").unwrap();
+    assert!(ok.flaky);
+    assert_eq!(ok.log_tail.as_deref(), Some("first try fails"));
+    let page = t.ok(&["report", "--format", "html"]);
+    assert!(page.contains("<h3>Flaky: passed on a retry (1)</h3>") && page.contains("first try fails"));
+}

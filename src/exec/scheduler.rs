@@ -217,6 +217,8 @@ async fn run_job(
         let mut job_env = job.env.clone();
         job_env.push((TOKEN_VAR.into(), ctx.token.clone()));
         let mut retried = false;
+        // The end of the last attempt that failed and was retried: what a flaky job shows.
+        let mut retried_tail: Vec<String> = Vec::new();
         'steps: for (index, step) in job.steps.iter().enumerate() {
             let mut attempt = 1;
             loop {
@@ -296,7 +298,10 @@ async fn run_job(
                         record.exit_code = outcome.exit_code;
                         break;
                     }
-                    Status::Failed if attempt <= step.retries && cancel.borrow().is_none() => attempt += 1,
+                    Status::Failed if attempt <= step.retries && cancel.borrow().is_none() => {
+                        retried_tail = outcome.tail;
+                        attempt += 1;
+                    }
                     status => {
                         record.status = status;
                         record.exit_code = outcome.exit_code;
@@ -312,6 +317,9 @@ async fn run_job(
         }
         // Flaky: it passed, but only because a step was retried.
         record.flaky = retried && record.status == Status::Passed;
+        if record.flaky {
+            record.log_tail = retried_tail;
+        }
         if !job.artifacts.is_empty() && record.status != Status::Cancelled {
             let patterns = job.artifacts.clone();
             let roots = [job.work_dir.clone(), job.source.clone()];

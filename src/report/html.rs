@@ -91,6 +91,8 @@ struct Page<'a> {
     diagnostics_hidden: usize,
     failing: Vec<FailingJob<'a>>,
     failing_brief: Vec<JobLine<'a>>,
+    /// Jobs that passed only on a retry: in detail, with the attempt that failed.
+    flaky: Vec<FailingJob<'a>>,
     not_run: Vec<JobLine<'a>>,
     passed: Vec<JobLine<'a>>,
     csp: &'static str,
@@ -144,7 +146,18 @@ impl<'a> Page<'a> {
                 .iter()
                 .map(|&i| JobLine::new(summary, i, markup::outcome(summary.job(i))))
                 .collect(),
-            passed: summary.passed.iter().map(|&i| JobLine::new(summary, i, passed_line(summary.job(i)))).collect(),
+            flaky: summary
+                .passed
+                .iter()
+                .filter(|&&i| summary.job(i).flaky)
+                .map(|&i| FailingJob::new(summary, i))
+                .collect(),
+            passed: summary
+                .passed
+                .iter()
+                .filter(|&&i| !summary.job(i).flaky)
+                .map(|&i| JobLine::new(summary, i, passed_line(summary.job(i))))
+                .collect(),
             csp: csp(),
             script: SCRIPT,
             version: env!("CARGO_PKG_VERSION"),
@@ -637,6 +650,33 @@ mod tests {
         doc.status = "passed".into();
         assert!(!render(&doc, true).contains(refresh));
         assert!(!render(&doc, true).contains("id=\"running\""));
+    }
+
+    #[test]
+    fn a_flaky_job_is_shown_in_detail_with_the_attempt_that_failed() {
+        let mut flaky = job("gcc-12-17", &[("compiler", "gcc-12")], "passed");
+        flaky.flaky = true;
+        flaky.log_tail = Some("segfault once".into());
+        let step = |attempt: i64, status: &str, exit: i64| crate::report::json::StepDoc {
+            name: "test".into(),
+            status: status.into(),
+            exit_code: Some(exit),
+            duration_ms: 1000,
+            log: format!("/logs/test.{attempt}.log"),
+            attempt,
+            signal: None,
+            cpu_ms: 0,
+            peak_rss_kb: 0,
+            log_bytes: 0,
+            command: "ctest".into(),
+        };
+        flaky.steps = vec![step(1, "failed", 139), step(2, "passed", 0)];
+        let steady = job("gcc-12-20", &[("compiler", "gcc-12")], "passed");
+        let html = render(&run(1, vec![flaky, steady]), false);
+        assert!(html.contains("<h3>Flaky: passed on a retry (1)</h3>"), "{html}");
+        assert!(html.contains("segfault once") && html.contains("&#x2f;logs&#x2f;test.1.log"), "{html}");
+        assert_eq!(html.matches(r#"id="j0""#).count(), 1, "one anchor per job");
+        assert!(html.contains("<summary>Passed (1)</summary>"), "{html}");
     }
 
     #[test]
