@@ -206,6 +206,16 @@ impl MemoryCgroup {
         std::fs::read_to_string(self.dir.join(file)).ok().as_deref().and_then(|s| counter(s, "oom_kill")).unwrap_or(0)
     }
 
+    /// The most memory the cgroup has been charged, in bytes (page cache included), where the
+    /// kernel says (`memory.peak` needs Linux 5.19 on v2).
+    pub fn peak_bytes(&self) -> Option<u64> {
+        let file = match self.flavor {
+            Flavor::V2 => "memory.peak",
+            Flavor::V1 => "memory.max_usage_in_bytes",
+        };
+        std::fs::read_to_string(self.dir.join(file)).ok()?.trim().parse().ok()
+    }
+
     fn pids(&self) -> Vec<Pid> {
         std::fs::read_to_string(self.dir.join("cgroup.procs"))
             .unwrap_or_default()

@@ -195,8 +195,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     // Whatever the step left running in its group (or its cgroup) goes with it.
     signal_group(group, Signal::SIGKILL);
     spec.suspension.unregister(pid);
-    if cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0) {
+    if let Some(cgroup) = cgroup.as_ref().filter(|c| c.oom_kills() > 0) {
         verdict.get_or_insert(Status::MemoryExceeded);
+        // The process the kernel killed at the cap may have died between two samples and
+        // unreaped by its parent, so neither saw its size: the cgroup's own peak says it.
+        sampled_peak_kb = sampled_peak_kb.max(cgroup.peak_bytes().unwrap_or(0) / 1024);
     }
     drop(cgroup);
     let (raw_status, usage) = exited?;
