@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::matrix::CellFilter;
 use crate::plan::{Job, Plan, PlanError};
 use crate::toolchain::{Availability, Host};
@@ -31,16 +31,8 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
         PlanFormat::Json => print_json(ctx, &plans, folder, &mut out),
         PlanFormat::Github => print_github(&plans, folder, &mut out),
     };
-    written.and_then(|()| out.flush()).or_else(ignore_broken_pipe).map_err(Error::io("cannot write the plan"))?;
+    super::recorded::written(written.and_then(|()| out.flush()), "the plan")?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn ignore_broken_pipe(err: std::io::Error) -> std::io::Result<()> {
-    if err.kind() == std::io::ErrorKind::BrokenPipe {
-        Ok(())
-    } else {
-        Err(err)
-    }
 }
 
 fn print_tables(ctx: &Context, plans: &[Plan], folder: bool, out: &mut impl Write) -> std::io::Result<()> {

@@ -377,19 +377,12 @@ async fn diagnose_step(step: &str, status: Status, log: &std::path::Path, tail: 
 /// `limits.cpus` on a host with fewer CPUs. Only gridrun's own entries change (they come first);
 /// a value the file's `[env]` sets later still wins.
 fn grant_cpus(env: &mut [(String, String)], cpus: u32) {
-    let mut done: Vec<&'static str> = Vec::with_capacity(4);
+    const VARS: [&str; 4] = ["GRIDRUN_CPUS", "CMAKE_BUILD_PARALLEL_LEVEL", "CTEST_PARALLEL_LEVEL", "MAKEFLAGS"];
+    let mut set = [false; VARS.len()];
     for (key, value) in env.iter_mut() {
-        let var = match key.as_str() {
-            "GRIDRUN_CPUS" => "GRIDRUN_CPUS",
-            "CMAKE_BUILD_PARALLEL_LEVEL" => "CMAKE_BUILD_PARALLEL_LEVEL",
-            "CTEST_PARALLEL_LEVEL" => "CTEST_PARALLEL_LEVEL",
-            "MAKEFLAGS" => "MAKEFLAGS",
-            _ => continue,
-        };
-        if done.contains(&var) {
-            continue;
+        let Some(i) = VARS.iter().position(|var| var == key) else { continue };
+        if !std::mem::replace(&mut set[i], true) {
+            *value = if key == "MAKEFLAGS" { format!("-j{cpus}") } else { cpus.to_string() };
         }
-        done.push(var);
-        *value = if var == "MAKEFLAGS" { format!("-j{cpus}") } else { cpus.to_string() };
     }
 }

@@ -206,17 +206,9 @@ impl Case {
             }
             Outcome::Passed => {
                 element.write_inner_content(|w| {
-                    for (message, text) in &self.flaky {
-                        let inner = w
-                            .create_element("flakyFailure")
-                            .with_attributes([("message", message.as_str()), ("type", "failed")]);
-                        if text.is_empty() {
-                            inner.write_empty()?;
-                        } else {
-                            inner.write_text_content(BytesText::new(text))?;
-                        }
-                    }
-                    Ok(())
+                    self.flaky
+                        .iter()
+                        .try_for_each(|(message, text)| write_failure(w, "flakyFailure", "failed", message, text))
                 })?;
                 return Ok(());
             }
@@ -230,17 +222,20 @@ impl Case {
                 return Ok(());
             }
         };
-        element.write_inner_content(|w| {
-            let inner = w.create_element(tag).with_attributes([("message", message.as_str()), ("type", kind)]);
-            if text.is_empty() {
-                inner.write_empty()?;
-            } else {
-                inner.write_text_content(BytesText::new(text))?;
-            }
-            Ok(())
-        })?;
+        element.write_inner_content(|w| write_failure(w, tag, kind, message, text))?;
         Ok(())
     }
+}
+
+/// `<TAG message=… type=…>TEXT</TAG>`: a failure, an error or a flaky failure of a case.
+fn write_failure(w: &mut Writer<Vec<u8>>, tag: &str, kind: &str, message: &str, text: &str) -> std::io::Result<()> {
+    let inner = w.create_element(tag).with_attributes([("message", message), ("type", kind)]);
+    if text.is_empty() {
+        inner.write_empty()?;
+    } else {
+        inner.write_text_content(BytesText::new(text))?;
+    }
+    Ok(())
 }
 
 /// The step whose failure decided the job's: its last attempt that did not pass.

@@ -12,21 +12,17 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{now, Store, StoreError, DB_FILE};
+use super::read::{run_row, RUN_COLUMNS};
+use super::write::hostname;
+use super::{now, ProcessIdentity, RunRow, Store, StoreError, DB_FILE};
 
 /// A source run as merge reads it.
 #[derive(Clone, Debug)]
 struct SourceRun {
     /// Which source (index into the sources given).
     source: usize,
-    id: i64,
-    project: String,
-    matrix_path: String,
-    status: String,
-    commit: String,
-    dirty: bool,
-    started_at: String,
-    finished_at: Option<String>,
+    /// The run as the source recorded it.
+    row: RunRow,
     host: String,
     token: String,
     logs_removed_at: Option<String>,
@@ -91,43 +87,30 @@ impl Snapshot {
         let limit = if all { -1 } else { 1 };
         let conn = &self.store.conn;
         (|| {
-            let mut stmt = conn.prepare(
-                "SELECT id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, host, token,
-                        logs_removed_at, pid, pid_start
-                 FROM runs ORDER BY id DESC LIMIT ?1",
-            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {RUN_COLUMNS}, host, token, logs_removed_at, pid, pid_start FROM runs ORDER BY id DESC LIMIT ?1"
+            ))?;
             let mut runs = stmt
                 .query_map([limit], |r| {
+                    let row = run_row(r)?;
+                    let host: String = r.get(9)?;
+                    let gridrun =
+                        ProcessIdentity { pid: r.get(12)?, start: u64::try_from(r.get::<_, i64>(13)?).unwrap_or(0) };
                     Ok(SourceRun {
                         source,
-                        id: r.get(0)?,
-                        project: r.get(1)?,
-                        matrix_path: r.get(2)?,
-                        status: r.get(3)?,
-                        commit: r.get(4)?,
-                        dirty: r.get(5)?,
-                        started_at: r.get(6)?,
-                        finished_at: r.get(7)?,
-                        host: r.get(8)?,
-                        token: r.get(9)?,
-                        logs_removed_at: r.get(10)?,
+                        live: row.status == "running" && host == hostname() && gridrun.is_alive(),
+                        row,
+                        host,
+                        token: r.get(10)?,
+                        logs_removed_at: r.get(11)?,
                         slugs: BTreeSet::new(),
-                        live: {
-                            let status: String = r.get(3)?;
-                            let host: String = r.get(8)?;
-                            let me = super::ProcessIdentity {
-                                pid: r.get(11)?,
-                                start: u64::try_from(r.get::<_, i64>(12)?).unwrap_or(0),
-                            };
-                            status == "running" && host == super::write::hostname() && me.is_alive()
-                        },
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             runs.reverse();
             let mut slugs = conn.prepare("SELECT slug FROM jobs WHERE run_id = ?1")?;
             for run in &mut runs {
-                run.slugs = slugs.query_map([run.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                run.slugs = slugs.query_map([run.row.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             }
             Ok(runs)
         })()
@@ -146,17 +129,17 @@ impl Store {
         for (i, snapshot) in snapshots.iter().enumerate() {
             for run in snapshot.runs(i, all)? {
                 if run.live {
-                    outcome.running.push((snapshot.dir.clone(), run.id));
+                    outcome.running.push((snapshot.dir.clone(), run.row.id));
                     continue;
                 }
                 if let Some(here) = self.merged_as(&run.token)? {
-                    outcome.already.push((snapshot.dir.clone(), run.id, here));
+                    outcome.already.push((snapshot.dir.clone(), run.row.id, here));
                     continue;
                 }
                 let fits = |group: &Vec<SourceRun>| {
                     let first = &group[0];
-                    first.project == run.project
-                        && first.commit == run.commit
+                    first.row.project == run.row.project
+                        && first.row.commit == run.row.commit
                         && group.iter().all(|g| g.slugs.is_disjoint(&run.slugs))
                 };
                 match groups.iter_mut().find(|g| fits(g)) {
@@ -212,9 +195,9 @@ impl From<rusqlite::Error> for CopyError {
 /// abandoned, or still running elsewhere, which here can only be abandoned), else what the jobs
 /// say.
 fn merged_status(group: &[SourceRun], any_job_failed: bool) -> &'static str {
-    if group.iter().any(|r| r.status == "interrupted") {
+    if group.iter().any(|r| r.row.status == "interrupted") {
         "interrupted"
-    } else if group.iter().any(|r| matches!(r.status.as_str(), "abandoned" | "running")) {
+    } else if group.iter().any(|r| matches!(r.row.status.as_str(), "abandoned" | "running")) {
         "abandoned"
     } else if any_job_failed {
         "failed"
@@ -231,9 +214,9 @@ fn copy_group(
     group: &[SourceRun],
 ) -> Result<MergedRun, CopyError> {
     let first = &group[0];
-    let started = group.iter().map(|r| r.started_at.as_str()).min().unwrap_or_default().to_string();
+    let started = group.iter().map(|r| r.row.started_at.as_str()).min().unwrap_or_default().to_string();
     let finished: Option<String> =
-        group.iter().map(|r| r.finished_at.clone()).collect::<Option<Vec<_>>>().and_then(|f| f.into_iter().max());
+        group.iter().map(|r| r.row.finished_at.clone()).collect::<Option<Vec<_>>>().and_then(|f| f.into_iter().max());
     let duration_ms = finished.as_deref().and_then(|end| {
         let start = chrono::DateTime::parse_from_rfc3339(&started).ok()?;
         let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
@@ -241,7 +224,7 @@ fn copy_group(
     });
     let mut hosts: Vec<&str> = group.iter().map(|r| r.host.as_str()).collect();
     hosts.dedup();
-    let me = super::ProcessIdentity::current();
+    let me = ProcessIdentity::current();
     let token = format!("merge-{:x}-{:x}", me.pid, chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
     let argv = std::env::args().collect::<Vec<_>>().join(" ");
     tx.execute(
@@ -249,10 +232,10 @@ fn copy_group(
                            argv, pid, pid_start, token, logs_removed_at)
          VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
-            first.project,
-            first.matrix_path,
-            first.commit,
-            group.iter().any(|r| r.dirty),
+            first.row.project,
+            first.row.matrix_path,
+            first.row.commit,
+            group.iter().any(|r| r.row.dirty),
             started,
             finished,
             duration_ms,
@@ -275,7 +258,7 @@ fn copy_group(
                     finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail
              FROM jobs WHERE run_id = ?1 ORDER BY position",
         )?;
-        let mut rows = job_stmt.query([run.id])?;
+        let mut rows = job_stmt.query([run.row.id])?;
         while let Some(r) = rows.next()? {
             let old_id: i64 = r.get(0)?;
             let slug: String = r.get(2)?;
@@ -312,22 +295,22 @@ fn copy_group(
             let new_id = tx.last_insert_rowid();
             jobs += 1;
             copy_job_rows(tx, src, old_id, new_id)?;
-            copy_logs(tx, src, &snapshot.dir, run.id, old_id, new_id, state_dir, run_id, &slug)?;
+            copy_logs(tx, src, &snapshot.dir, run.row.id, old_id, new_id, state_dir, run_id, &slug)?;
             copy_artifacts(tx, src, &snapshot.dir, old_id, new_id, state_dir, &slug)?;
         }
         tx.execute(
             "INSERT INTO merged (token, run_id, source, source_run) VALUES (?1, ?2, ?3, ?4)",
-            params![run.token, run_id, snapshot.dir.display().to_string(), run.id],
+            params![run.token, run_id, snapshot.dir.display().to_string(), run.row.id],
         )?;
     }
     let status = merged_status(group, any_job_failed);
     tx.execute("UPDATE runs SET status = ?1 WHERE id = ?2", params![status, run_id])?;
     Ok(MergedRun {
         run: run_id,
-        project: first.project.clone(),
-        commit: first.commit.clone(),
+        project: first.row.project.clone(),
+        commit: first.row.commit.clone(),
         status: status.to_string(),
-        from: group.iter().map(|r| (snapshots[r.source].dir.clone(), r.id)).collect(),
+        from: group.iter().map(|r| (snapshots[r.source].dir.clone(), r.row.id)).collect(),
         jobs,
     })
 }

@@ -104,7 +104,8 @@ pub struct StepRow {
     pub command: String,
 }
 
-const RUN_COLUMNS: &str = "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
+pub(super) const RUN_COLUMNS: &str =
+    "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
 const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from";
 
 impl Store {
@@ -220,7 +221,7 @@ impl Store {
     }
 }
 
-fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
+pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
         id: r.get(0)?,
         project: r.get(1)?,
