@@ -65,16 +65,16 @@ pub struct RunArgs {
     pub selection: Selection,
 
     /// Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`).
-    #[arg(short = 'j', long, value_name = "N")]
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
 
     /// CPU slots to share out (default: this host's CPUs).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub cpus: Option<u32>,
 
     /// Memory to share out, e.g. `16GiB` (default: the host's available memory).
-    #[arg(long, value_name = "SIZE")]
-    pub memory: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = crate::config::parse_size)]
+    pub memory: Option<u64>,
 
     /// Stop at the first failure: queued jobs are cancelled, running ones terminated.
     #[arg(long)]
@@ -85,8 +85,8 @@ pub struct RunArgs {
     pub max_failures: Option<u32>,
 
     /// Time limit per job, overriding `limits.timeout`, e.g. `10m`.
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 
     /// Keep every job's workspace (by default only failed jobs keep theirs).
     #[arg(long)]

@@ -12,10 +12,10 @@ mod scalar;
 mod schema;
 mod size;
 
-pub use duration::DurationValue;
+pub use duration::{parse_duration, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
 pub use load::{discover, load_file, load_path, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
 pub use preset::Preset;
 pub use scalar::Scalar;
 pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};
-pub use size::SizeValue;
+pub use size::{parse_size, SizeValue, MAX_SIZE};

@@ -11,7 +11,7 @@
 //! the log: one line at a time, each cut at 4 KiB, at most [`MAX_DIAGNOSTICS`] kept, each with a
 //! bounded message and context.
 
-use std::borrow::Cow;
+use crate::text::{cut, strip_ansi};
 use std::io::{self, BufRead};
 use std::path::Path;
 
@@ -352,58 +352,6 @@ fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) ->
             return Ok(true);
         }
     }
-}
-
-/// Drops terminal escapes: SGR colours (`ESC [ … m`), GCC's erase-line `ESC [ K`, and OSC 8
-/// hyperlinks (`ESC ] 8 ; ; url BEL`) that `-fdiagnostics-urls` adds.
-fn strip_ansi(text: &str) -> Cow<'_, str> {
-    if !text.contains('\x1b') {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                // Parameters, then one final byte in @..~.
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                // Up to BEL or ESC \.
-                while let Some(c) = chars.next() {
-                    if c == '\x07' {
-                        break;
-                    }
-                    if c == '\x1b' {
-                        chars.next_if_eq(&'\\');
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// At most `max` bytes of `text`, cut at a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 fn is_werror(message: &str) -> bool {

@@ -48,5 +48,24 @@ impl Error {
     }
 }
 
+/// The exit code of a bug in gridrun (a panic), as Rust programs give it.
+pub const INTERNAL_ERROR: u8 = 101;
+
+/// Makes a panic anywhere one line on stderr that says it is a bug, and where it struck. The
+/// run's watchdog ends its jobs when the process goes; the next command marks the run
+/// abandoned.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("gridrun: internal error: {message}{place}; this is a bug in gridrun");
+    }));
+}
+
 /// A command's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,5 +18,6 @@ pub mod report;
 pub mod store;
 pub mod term;
 pub mod testresults;
+pub mod text;
 pub mod toolchain;
 pub mod vcs;

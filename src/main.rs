@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    gridrun::error::install_panic_hook();
     let cli = gridrun::cli::Cli::parse();
     match gridrun::commands::run(cli) {
         Ok(code) => code,

@@ -35,22 +35,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let filter = CellFilter::new(&args.selection.filters, args.selection.cell.as_deref()).map_err(PlanError::from)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let pivot = args.pivot.as_deref().map(parse_pivot).transpose()?;
-    let timeout = args
-        .timeout
-        .as_deref()
-        .map(|t| match humantime::parse_duration(t) {
-            Ok(d) if d.is_zero() => Err(Error::Usage(format!("--timeout {t}: a timeout must be longer than zero"))),
-            Ok(d) => Ok(d),
-            Err(e) => Err(Error::Usage(format!("--timeout {t}: {e}"))),
-        })
-        .transpose()?;
-    let memory = args
-        .memory
-        .as_deref()
-        .map(|m| {
-            m.parse::<bytesize::ByteSize>().map(|b| b.as_u64()).map_err(|e| Error::Usage(format!("--memory {m}: {e}")))
-        })
-        .transpose()?;
+    let (timeout, memory) = (args.timeout, args.memory);
     let state_dir = ctx.state_dir(&path)?;
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
     let folder = files.len() > 1 || path.is_dir();
@@ -251,6 +236,10 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
     let summary = super::recorded::written(print_summary(ctx, &store, run_id, options.pivot.as_ref()), "the summary");
     finish_reports(&store, run_id, options.junit.as_deref(), options.pivot.as_ref())?;
     summary?;
+    if let Some(message) = &outcome.internal_error {
+        eprintln!("gridrun: the run was stopped by an internal error: {message}");
+        return Ok((ExitCode::from(crate::error::INTERNAL_ERROR), store));
+    }
     let code = match status {
         RunStatus::Interrupted => ExitCode::from(130),
         RunStatus::Failed => ExitCode::from(1),

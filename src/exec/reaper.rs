@@ -82,7 +82,7 @@ pub fn sweep(token: &str, grace: Duration) -> usize {
     for pid in &found {
         let _ = kill(*pid, Signal::SIGTERM);
     }
-    let until = Instant::now() + grace;
+    let until = Instant::now().checked_add(grace).unwrap_or_else(Instant::now);
     while Instant::now() < until && !marked(token).is_empty() {
         std::thread::sleep(Duration::from_millis(50));
     }

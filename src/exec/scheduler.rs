@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use super::events::{CancelReason, Event, Finding, JobRecord, Status, StepRecord};
 use super::reaper::TOKEN_VAR;
@@ -67,6 +68,8 @@ pub struct Outcome {
     pub records: Vec<JobRecord>,
     /// The most severe cancellation, if any.
     pub cancelled: Option<CancelReason>,
+    /// A job's task panicked: a bug in gridrun, which stopped the run as an interrupt would.
+    pub internal_error: Option<String>,
 }
 
 /// Runs `jobs` (in order, as capacity allows) to the end or until cancelled.
@@ -87,6 +90,11 @@ pub async fn run(
         })
         .collect();
     let mut held: HashMap<String, Claim> = HashMap::new();
+    // Each job's task, so one that panics is noticed: its job is recorded and the run stopped,
+    // rather than waited for forever.
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let mut task_slugs: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut internal_error: Option<String> = None;
     let mut records = Vec::with_capacity(queue.len());
     let mut failures = 0u32;
     let mut cancelled: Option<CancelReason> = None;
@@ -109,10 +117,12 @@ pub async fn run(
                 let (mut job, claim) = queue.pop_front().expect("front exists");
                 grant_cpus(&mut job.env, claim.cpus);
                 held.insert(job.job.slug.clone(), claim);
-                tokio::spawn(run_job(job, ctx.clone(), cancel_rx.clone(), tx.clone(), suspension.clone()));
+                let slug = job.job.slug.clone();
+                let task = tasks.spawn(run_job(job, ctx.clone(), cancel_rx.clone(), tx.clone(), suspension.clone()));
+                task_slugs.insert(task.id(), slug);
             }
         }
-        if held.is_empty() && (queue.is_empty() || cancelled.is_some()) {
+        if held.is_empty() && tasks.is_empty() && (queue.is_empty() || cancelled.is_some()) {
             break;
         }
         let escalate = tokio::select! {
@@ -130,6 +140,41 @@ pub async fn run(
                     too_many.then_some(CancelReason::Failures)
                 } else {
                     None
+                }
+            }
+            Some(joined) = tasks.join_next_with_id() => {
+                let panic = match joined {
+                    Ok((id, ())) => {
+                        task_slugs.remove(&id);
+                        None
+                    }
+                    Err(err) => task_slugs.remove(&err.id()).filter(|_| err.is_panic()).map(|slug| (slug, panic_message(err))),
+                };
+                match panic {
+                    // A job whose task died before it said it finished: record it, free its claim.
+                    Some((slug, message)) if held.contains_key(&slug) => {
+                        let claim = held.remove(&slug).expect("held above");
+                        pool.give_back(claim);
+                        let record = JobRecord {
+                            status: Status::Failed,
+                            failure_kind: Some("infra".into()),
+                            log_tail: vec![format!("gridrun: internal error: {message}")],
+                            ..JobRecord::empty(slug)
+                        };
+                        failures += 1;
+                        internal_error.get_or_insert(message);
+                        let event = Event::JobFinished { record };
+                        observer.event(&event);
+                        if let Event::JobFinished { record } = event {
+                            records.push(record);
+                        }
+                        Some(CancelReason::Interrupt)
+                    }
+                    Some((_, message)) => {
+                        internal_error.get_or_insert(message);
+                        Some(CancelReason::Interrupt)
+                    }
+                    None => None,
                 }
             }
             Some(()) = recv(&mut sigint) => Some(if cancelled >= Some(CancelReason::Interrupt) { CancelReason::Kill } else { CancelReason::Interrupt }),
@@ -160,7 +205,17 @@ pub async fn run(
             records.push(record);
         }
     }
-    Outcome { records, cancelled }
+    Outcome { records, cancelled, internal_error }
+}
+
+/// What a panicking task said.
+fn panic_message(err: tokio::task::JoinError) -> String {
+    let payload = err.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a job's task panicked".into())
 }
 
 async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
@@ -171,22 +226,29 @@ async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 }
 
 fn empty_record(job: &RenderedJob) -> JobRecord {
-    JobRecord {
-        slug: job.job.slug.clone(),
-        status: Status::Passed,
-        failure_kind: None,
-        exit_code: None,
-        signal: None,
-        duration: Duration::ZERO,
-        cpu: Duration::ZERO,
-        peak_rss_kb: 0,
-        flaky: false,
-        steps: Vec::new(),
-        log_tail: Vec::new(),
-        work_dir: None,
-        diagnostics: Vec::new(),
-        tests: Vec::new(),
-        artifacts: Vec::new(),
+    JobRecord::empty(job.job.slug.clone())
+}
+
+impl JobRecord {
+    /// A record of `slug` with nothing run yet.
+    fn empty(slug: String) -> Self {
+        Self {
+            slug,
+            status: Status::Passed,
+            failure_kind: None,
+            exit_code: None,
+            signal: None,
+            duration: Duration::ZERO,
+            cpu: Duration::ZERO,
+            peak_rss_kb: 0,
+            flaky: false,
+            steps: Vec::new(),
+            log_tail: Vec::new(),
+            work_dir: None,
+            diagnostics: Vec::new(),
+            tests: Vec::new(),
+            artifacts: Vec::new(),
+        }
     }
 }
 
@@ -201,6 +263,13 @@ async fn run_job(
     let started = Instant::now();
     let slug = job.job.slug.clone();
     let _ = tx.send(Event::JobStarted { slug: slug.clone() });
+    // A debug build can be told to panic in one job, so the tests can check that gridrun stops
+    // the run and leaves nothing behind when a bug strikes.
+    #[cfg(debug_assertions)]
+    assert!(
+        !std::env::var("GRIDRUN_DEBUG_PANIC_IN_JOB").is_ok_and(|wanted| wanted == slug),
+        "GRIDRUN_DEBUG_PANIC_IN_JOB={slug}"
+    );
     let mut record = empty_record(&job);
     let log_dir = ctx.logs_dir.join(&slug);
     let mut dirs: Vec<&std::path::Path> = job.make_dirs.iter().map(PathBuf::as_path).collect();
@@ -212,7 +281,7 @@ async fn run_job(
         record.failure_kind = Some("infra".into());
         record.log_tail = vec![format!("gridrun: cannot prepare the workspace: {err}")];
     } else {
-        let deadline = ctx.timeout.or(job.limits.timeout).map(|t| started + t);
+        let deadline = ctx.timeout.or(job.limits.timeout).and_then(|t| started.checked_add(t));
         let paused_at_start = suspension.total();
         let mut job_env = job.env.clone();
         job_env.push((TOKEN_VAR.into(), ctx.token.clone()));
@@ -237,8 +306,8 @@ async fn run_job(
                 let mut env = job_env.clone();
                 env.extend(step.env.iter().cloned());
                 // Time suspended with Ctrl-Z before this step pushes the job's deadline back.
-                let deadline = deadline.map(|d| d + suspension.total().saturating_sub(paused_at_start));
-                let step_deadline = match (deadline, step.timeout.map(|t| Instant::now() + t)) {
+                let deadline = deadline.and_then(|d| d.checked_add(suspension.total().saturating_sub(paused_at_start)));
+                let step_deadline = match (deadline, step.timeout.and_then(|t| Instant::now().checked_add(t))) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };

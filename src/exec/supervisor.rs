@@ -143,7 +143,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
                 Some(_) if kill_at.is_none() => {
                     verdict.get_or_insert(Status::Cancelled);
                     signal_group(group, Signal::SIGTERM);
-                    kill_at = Some(tokio::time::Instant::now() + spec.kill_grace);
+                    kill_at = Some(grace_end(spec.kill_grace));
                 }
                 _ => {}
             }
@@ -155,14 +155,14 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
                 let total = *paused.borrow();
                 let stopped = total.saturating_sub(paused_seen);
                 paused_seen = total;
-                deadline = deadline.map(|d| d + stopped);
-                kill_at = kill_at.map(|k| k + stopped);
+                deadline = deadline.and_then(|d| d.checked_add(stopped));
+                kill_at = kill_at.map(|k| k.checked_add(stopped).unwrap_or(k));
             }
             exited = &mut exit => break exited,
             () = sleep_until(deadline), if verdict.is_none() => {
                 verdict = Some(Status::TimedOut);
                 signal_group(group, Signal::SIGTERM);
-                kill_at = Some(tokio::time::Instant::now() + spec.kill_grace);
+                kill_at = Some(grace_end(spec.kill_grace));
             }
             () = sleep_until(kill_at), if kill_at.is_some() => {
                 signal_group(group, Signal::SIGKILL);
@@ -226,6 +226,12 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
         log_bytes,
         tail,
     })
+}
+
+/// When the grace after a SIGTERM ends; at once where the grace is past what the clock can hold.
+fn grace_end(grace: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(grace).unwrap_or(now)
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

@@ -2,11 +2,11 @@
 //! hyperfine's exporters), the error they return, the JSON format itself, writing a report file
 //! atomically, and making recorded text safe to put in a document.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::json::RunDoc;
+pub(crate) use crate::text::{plain, tail};
 
 /// Turns a recorded run into the bytes of one report format.
 pub trait Export {
@@ -77,49 +77,6 @@ fn temp_beside(path: &Path) -> io::Result<PathBuf> {
     Ok(path.with_file_name(temp))
 }
 
-/// Recorded text made fit for a document: terminal colour and cursor sequences dropped, carriage
-/// returns dropped, and other control characters (which XML 1.0 forbids outright) shown as `�`.
-/// Escaping for the format is left to the format.
-pub(crate) fn plain(text: &str) -> Cow<'_, str> {
-    let clean = |c: char| !c.is_control() || c == '\n' || c == '\t';
-    if text.chars().all(clean) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => skip_escape(&mut chars),
-            '\r' => {}
-            c if clean(c) => out.push(c),
-            _ => out.push('\u{fffd}'),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Skips the rest of an escape sequence: `ESC [ … final` (CSI), `ESC ] … BEL|ESC \` (OSC), or
-/// `ESC x` for any other single character.
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    match chars.next() {
-        Some('[') => {
-            for c in chars.by_ref() {
-                if ('\u{40}'..='\u{7e}').contains(&c) {
-                    break;
-                }
-            }
-        }
-        Some(']') => {
-            while let Some(c) = chars.next() {
-                if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
-                    break;
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// A duration in seconds with three decimals, as JUnit wants it.
 pub(crate) fn seconds(ms: i64) -> String {
     let ms = ms.max(0);
@@ -148,46 +105,15 @@ pub(crate) fn mib(kb: Option<i64>) -> Option<String> {
     }
 }
 
-/// The last `lines` lines of `text`, and no more than `bytes` of its end (cut at a character).
-pub(crate) fn tail(text: &str, lines: usize, bytes: usize) -> &str {
-    let mut start = text.len().saturating_sub(bytes);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    let text = &text[start..];
-    // A final newline ends the last line rather than starting an empty one.
-    let end = text.strip_suffix('\n').map_or(text.len(), str::len);
-    match text[..end].rmatch_indices('\n').nth(lines.saturating_sub(1)) {
-        Some((i, _)) => &text[i + 1..],
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_text_drops_terminal_sequences_and_marks_control_characters() {
-        assert_eq!(plain("ok\tfine\n"), "ok\tfine\n");
-        assert_eq!(plain("\u{1b}[1;31merror\u{1b}[0m: x\r\n"), "error: x\n");
-        assert_eq!(plain("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\"), "link");
-        assert_eq!(plain("nul\0bell\u{7}"), "nul\u{fffd}bell\u{fffd}");
-    }
 
     #[test]
     fn seconds_have_three_decimals() {
         assert_eq!(seconds(0), "0.000");
         assert_eq!(seconds(1234), "1.234");
         assert_eq!(seconds(-3), "0.000");
-    }
-
-    #[test]
-    fn tails_keep_the_last_lines_within_the_byte_limit() {
-        assert_eq!(tail("a\nb\nc", 2, 100), "b\nc");
-        assert_eq!(tail("a\nb\nc\n", 1, 100), "c\n");
-        assert_eq!(tail("abc", 5, 2), "bc");
-        assert_eq!(tail("aé", 5, 1), "");
     }
 
     #[test]

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# Throwaway single-node Slurm cluster (slurmctld + slurmd + munged) for
+# gridrun's integration tests. Everything lives in DIR, listens on 127.0.0.1
+# only, and dies with OWNER_PID. See README.md next to this file.
+#
+#   cluster.sh start  DIR OWNER_PID   start; prints `export SLURM_CONF=...`
+#   cluster.sh stop   DIR             stop everything (idempotent)
+#   cluster.sh drain  DIR [REASON]    node -> DRAIN (running tasks go on, pending wait)
+#   cluster.sh down   DIR [REASON]    node -> DOWN  (running tasks end as NODE_FAIL)
+#   cluster.sh resume DIR             node -> back to service (IDLE/ALLOCATED)
+#   cluster.sh status DIR             sinfo + squeue
+#
+# Needs root and Debian 12's packages: slurmctld slurmd slurm-client munge.
+set -uo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+MARK=GRIDRUN_SLURM_DIR          # env marker put on every daemon we start
+START_TIMEOUT=${GRIDRUN_SLURM_START_TIMEOUT:-30}   # seconds
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+log() { [ -n "${GRIDRUN_SLURM_VERBOSE:-}" ] && echo "cluster.sh: $*" >&2; return 0; }
+
+abs_dir() { # abs_dir DIR [create]
+    [ -n "${1:-}" ] || die "missing DIR"
+    [ "${2:-}" = create ] && mkdir -p "$1"
+    [ -d "$1" ] || return 1
+    (cd "$1" && pwd -P)
+}
+
+# alive PID: process exists and is not a zombie.
+alive() {
+    local st
+    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed -E 's/^.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# PIDs whose initial environment carries our marker for DIR.
+marked_pids() {
+    local dir=$1 f p
+    for f in $(grep -lzxF "$MARK=$dir" /proc/[0-9]*/environ 2>/dev/null); do
+        p=${f#/proc/}; p=${p%/environ}
+        [ "$p" = $$ ] || [ "$p" = "${BASHPID:-$$}" ] || echo "$p"
+    done
+}
+
+free_port() { # a TCP port nobody listens on (loopback or any)
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        [ "$p" = "${1:-}" ] && continue
+        if [ -z "$(ss -Htln "( sport = :$p )" 2>/dev/null)" ]; then
+            echo "$p"; return 0
+        fi
+    done
+    return 1
+}
+
+slurm_env() { export SLURM_CONF="$1/slurm.conf"; }
+
+node_name() { sed -n 's/^NodeName=\([^ ]*\) .*/\1/p' "$1/slurm.conf" | head -n1; }
+
+# ---------------------------------------------------------------- cgroups
+# Slurm's cgroup/v1 plugin puts jobs in /sys/fs/cgroup/<ctrl>/slurm_<node>/uid_U/job_J
+# (one tree shared by every slurmd on the host). Each cluster gets its own
+# FirstJobId block so that concurrent clusters never share a job_J directory;
+# stop() kills what is left in our block and removes its (empty) cgroups.
+JOBID_BLOCK=1000000
+our_job_cgroups() { # prints job_J cgroup dirs belonging to DIR's id block
+    local dir=$1 first j d
+    first=$(cat "$dir/first_job_id" 2>/dev/null) || return 0
+    for d in /sys/fs/cgroup/*/slurm*/uid_*/job_* /sys/fs/cgroup/slurm*/uid_*/job_*; do
+        [ -d "$d" ] || continue
+        j=${d##*/job_}
+        case $j in *[!0-9]*|'') continue ;; esac
+        if [ "$j" -ge "$first" ] && [ "$j" -lt $((first + JOBID_BLOCK)) ]; then
+            echo "$d"
+        fi
+    done
+}
+
+kill_job_cgroups() {
+    local dir=$1 d f p
+    for d in $(our_job_cgroups "$dir"); do
+        for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
+            while read -r p; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done <"$f"
+        done
+    done
+}
+
+rm_job_cgroups() {
+    local dir=$1 d
+    for d in $(our_job_cgroups "$dir"); do
+        # depth first; rmdir only succeeds on empty cgroups
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    return 0
+}
+
+# ---------------------------------------------------------------- stop
+do_stop() {
+    local dir p pids i
+    dir=$(abs_dir "${1:-}") || return 0          # nothing there: nothing to stop
+    [ -f "$dir/.gridrun-slurm" ] || { log "no cluster in $dir"; return 0; }
+
+    # the watchdog (unless we are it)
+    p=$(cat "$dir/run/watchdog.pid" 2>/dev/null)
+    if [ -n "$p" ] && [ "$p" != $$ ] && [ "$p" != "${GRIDRUN_WATCHDOG_PID:-}" ]; then
+        kill -KILL "$p" 2>/dev/null
+    fi
+
+    # SIGTERM the daemons we know, then SIGKILL step daemons and job processes.
+    for p in $(cat "$dir"/run/*.pid 2>/dev/null); do
+        [ "$p" = "${GRIDRUN_WATCHDOG_PID:-}" ] && continue
+        alive "$p" && kill -TERM "$p" 2>/dev/null
+    done
+    pids=$(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}")
+    for p in $pids; do
+        case $(cat "/proc/$p/comm" 2>/dev/null) in
+            slurmstepd) kill -KILL "$p" 2>/dev/null ;;
+            *) kill -TERM "$p" 2>/dev/null ;;
+        esac
+    done
+    kill_job_cgroups "$dir"
+
+    # wait up to ~3 s, then SIGKILL whatever is left
+    for i in $(seq 1 30); do
+        pids=$(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}")
+        local any=
+        for p in $pids; do alive "$p" && any=1; done
+        [ -z "$any" ] && break
+        sleep 0.1
+    done
+    for p in $(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}"); do
+        kill -KILL "$p" 2>/dev/null
+    done
+    kill_job_cgroups "$dir"
+    sleep 0.05
+    rm_job_cgroups "$dir"
+    rm -f "$dir"/run/*.pid "$dir/munge/munge.sock" "$dir/munge/munge.sock.lock"
+    log "stopped $dir"
+    return 0
+}
+
+# ---------------------------------------------------------------- watchdog
+do_watchdog() { # runs detached (setsid), found by run/watchdog.pid
+    local dir=$1 owner=$2
+    export GRIDRUN_WATCHDOG_PID=$$
+    echo $$ >"$dir/run/watchdog.pid"
+    while alive "$owner"; do sleep 0.2; done
+    do_stop "$dir" >>"$dir/log/watchdog.log" 2>&1
+    rm -f "$dir/run/watchdog.pid"
+}
+
+# ---------------------------------------------------------------- start
+write_conf() {
+    local dir=$1 host cpus_line mem real ctld_port slurmd_port first
+    host=$(hostname -s)
+    # Topology as slurmd detects it (a mismatch makes the node INVALID).
+    cpus_line=$(slurmd -C 2>/dev/null | head -n1) || true
+    [ -n "$cpus_line" ] || die "slurmd -C failed"
+    mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$cpus_line")
+    real=$((mem - mem / 20)); [ "$real" -lt 1 ] && real=1      # 95 %
+    cpus_line=$(sed -E "s/^NodeName=[^ ]+ //; s/RealMemory=[0-9]+/RealMemory=$real/" <<<"$cpus_line")
+    ctld_port=$(free_port) || die "no free port"
+    slurmd_port=$(free_port "$ctld_port") || die "no free port"
+    first=$(( (1 + RANDOM % 60) * JOBID_BLOCK ))
+    echo "$first" >"$dir/first_job_id"
+
+    cat >"$dir/slurm.conf" <<EOF
+# generated by tests/engines/slurm/cluster.sh -- one node, loopback only
+ClusterName=gridrun
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+SrunPortRange=$((slurmd_port + 1))-$((slurmd_port + 20))
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$dir/munge/munge.sock
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/run/slurmctld.pid
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+TmpFS=$dir/tmp
+MpiDefault=none
+MailProg=/bin/true
+ReturnToService=2
+FirstJobId=$first
+MaxArraySize=1001
+MaxJobCount=20000
+# finished jobs stay visible to squeue/scontrol for 10 min
+MinJobAge=600
+# quick kills: SIGTERM -> SIGKILL after 2 s on timeout/cancel
+KillWait=2
+OverTimeLimit=0
+SlurmdTimeout=30
+InactiveLimit=0
+# resources: cores + memory are consumable, --mem is enforced by cgroups
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+# without this a job that gives no --mem is allotted the whole node's memory
+DefMemPerCPU=1024
+ProctrackType=proctrack/cgroup
+TaskPlugin=task/cgroup
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+# no slurmdbd: finished jobs are appended to a text file; read with sacct -c
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/jobcomp.txt
+${GRIDRUN_SLURM_EXTRA_CONF:-}
+NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host $cpus_line State=UNKNOWN
+PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+
+    cat >"$dir/cgroup.conf" <<EOF
+CgroupPlugin=${GRIDRUN_SLURM_CGROUP_PLUGIN:-autodetect}
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=no
+ConstrainDevices=no
+ConstrainRAMSpace=yes
+AllowedRAMSpace=100
+ConstrainSwapSpace=no
+EOF
+}
+
+wait_for() { # wait_for SECONDS CMD...  (polls every 50 ms)
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+    until "$@"; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+node_idle() { sinfo -h -N -o '%t' 2>/dev/null | grep -qx idle; }
+
+fail_start() {
+    local dir=$1; shift
+    echo "cluster.sh: start failed: $*" >&2
+    for f in munge/munged.log log/slurmctld.log log/slurmd.log; do
+        [ -s "$dir/$f" ] && { echo "--- $f" >&2; tail -n 15 "$dir/$f" >&2; }
+    done
+    do_stop "$dir"
+    exit 1
+}
+
+do_start() {
+    local dir owner t0
+    t0=$(date +%s%N)
+    [ "$(id -u)" = 0 ] || die "must run as root"
+    for b in munged mungekey slurmctld slurmd sinfo scontrol ss; do
+        command -v "$b" >/dev/null || die "$b not found (apt-get install slurmctld slurmd slurm-client munge)"
+    done
+    dir=$(abs_dir "${1:-}" create) || die "cannot create DIR"
+    owner=${2:-}
+    [[ "$owner" =~ ^[0-9]+$ ]] && alive "$owner" || die "OWNER_PID '$owner' is not a live process"
+
+    do_stop "$dir"                       # leftovers of an earlier run in DIR
+    touch "$dir/.gridrun-slurm"
+    # munged insists that every directory above its socket is world-executable
+    chmod 755 "$dir"
+    mkdir -p "$dir"/{munge,state,spool,log,run,tmp}
+    chmod 755 "$dir/munge"
+    rm -f "$dir/env" "$dir/jobcomp.txt"
+
+    slurm_env "$dir"
+
+    # watchdog first, so a half-done start is cleaned up too
+    setsid "$SELF" _watchdog "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/run/watchdog.pid"
+    write_conf "$dir"
+
+    rm -f "$dir/munge/munge.key"
+    mungekey --create --keyfile="$dir/munge/munge.key" --bits=1024 >/dev/null 2>&1 \
+        || fail_start "$dir" "mungekey"
+    env "$MARK=$dir" munged --socket="$dir/munge/munge.sock" --key-file="$dir/munge/munge.key" \
+        --log-file="$dir/munge/munged.log" --pid-file="$dir/run/munged.pid" \
+        --seed-file="$dir/munge/munged.seed" </dev/null >/dev/null 2>&1 \
+        || fail_start "$dir" "munged"
+
+    # -c: no state to recover; -i: ignore state errors. Both fork into the background.
+    env "$MARK=$dir" slurmctld -c -i -f "$dir/slurm.conf" </dev/null >>"$dir/log/slurmctld.out" 2>&1 \
+        || fail_start "$dir" "slurmctld"
+    env "$MARK=$dir" slurmd -f "$dir/slurm.conf" </dev/null >>"$dir/log/slurmd.out" 2>&1 \
+        || fail_start "$dir" "slurmd"
+
+    wait_for "$START_TIMEOUT" node_idle || fail_start "$dir" "node not idle after ${START_TIMEOUT}s: $(sinfo -h -N -o '%t %E' 2>&1)"
+
+    printf 'export SLURM_CONF=%s\n' "$dir/slurm.conf" >"$dir/env"
+    log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    cat "$dir/env"
+}
+
+# ---------------------------------------------------------------- node state
+do_node() { # do_node DIR STATE [REASON]
+    local dir node
+    dir=$(abs_dir "${1:-}") || die "no such DIR"
+    slurm_env "$dir"
+    node=$(node_name "$dir")
+    case $2 in
+        RESUME) scontrol update NodeName="$node" State=RESUME ;;
+        *) scontrol update NodeName="$node" State="$2" Reason="${3:-gridrun test}" ;;
+    esac
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+    start) do_start "$@" ;;
+    stop) do_stop "$@" ;;
+    drain) do_node "${1:-}" DRAIN "${2:-}" ;;
+    down) do_node "${1:-}" DOWN "${2:-}" ;;
+    resume) do_node "${1:-}" RESUME ;;
+    status)
+        dir=$(abs_dir "${1:-}") || die "no such DIR"; slurm_env "$dir"
+        sinfo -N -o '%N %t %c %m %E'; squeue -o '%i %t %M %R' ;;
+    _watchdog) do_watchdog "$@" ;;
+    *) echo "usage: $0 start DIR OWNER_PID | stop DIR | drain DIR [REASON] | down DIR [REASON] | resume DIR | status DIR" >&2
+       exit 2 ;;
+esac
