@@ -101,3 +101,18 @@ run = "if [ {{ case }} = sleeper ]; then exec sleep 1000; fi"
     let left = processes_with("GRIDRUN_TEST_MARK", &t.path().display().to_string());
     assert!(left.is_empty(), "the sleeper was ended: {left:?}");
 }
+
+#[test]
+fn a_git_source_that_looks_like_an_option_runs_nothing() {
+    for source in [
+        r#"{ git = "--upload-pack=touch PWNED", rev = "main" }"#,
+        r#"{ git = "ext::sh -c touch% PWNED", rev = "main" }"#,
+        r#"{ git = "https://example.invalid/x.git", rev = "--upload-pack=touch PWNED" }"#,
+    ] {
+        let t =
+            Test::new().matrix(&format!("[project]\nsource = {source}\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n"));
+        let out = t.gridrun(&["run"]);
+        assert_eq!(out.status.code(), Some(2), "{source}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!t.path().join("PWNED").exists(), "{source} ran a command");
+    }
+}

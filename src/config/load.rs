@@ -253,14 +253,18 @@ impl Validator<'_> {
                         Source::Path(dir.join(p))
                     }
                     (None, Some(url)) => {
+                        self.git_operand(&url, "git", "a repository URL or path")?;
+                        if let Some(rev) = &s.rev {
+                            self.git_operand(rev, "rev", "a branch, tag or commit")?;
+                        }
                         if let Some(depth) = &s.depth {
                             if *depth.get_ref() == 0 {
                                 return Err(self.file.error(depth.span(), "project.source.depth must be at least 1"));
                             }
                         }
                         Source::Git {
-                            url,
-                            rev: s.rev,
+                            url: url.into_inner(),
+                            rev: s.rev.map(Spanned::into_inner),
                             depth: s.depth.map(Spanned::into_inner),
                             submodules: s.submodules.unwrap_or(false),
                         }
@@ -269,6 +273,30 @@ impl Validator<'_> {
             }
         };
         Ok(Project { name, source })
+    }
+
+    /// A value that reaches git's command line as an operand: never something git would read as
+    /// an option, and never a transport that runs a command (`ext::`, `fd::`).
+    fn git_operand(&self, value: &Spanned<String>, key: &str, what: &str) -> Result<(), ConfigError> {
+        let text = value.get_ref();
+        let problem = if text.trim().is_empty() {
+            Some(format!("project.source.{key} must not be empty"))
+        } else if text.starts_with('-') {
+            Some(format!("project.source.{key} must be {what}, not something starting with `-`"))
+        } else if text.chars().any(char::is_control) {
+            Some(format!("project.source.{key} must not hold control characters"))
+        } else if key == "git" && (text.starts_with("ext::") || text.starts_with("fd::")) {
+            Some(format!(
+                "project.source.{key}: the `{}` transport runs commands; gridrun refuses it",
+                &text[..text.find("::").unwrap_or(0) + 2]
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => Err(self.file.error(value.span(), message)),
+            None => Ok(()),
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -555,8 +583,8 @@ struct RawProject {
 #[serde(deny_unknown_fields)]
 struct RawSource {
     path: Option<PathBuf>,
-    git: Option<String>,
-    rev: Option<String>,
+    git: Option<Spanned<String>>,
+    rev: Option<Spanned<String>>,
     depth: Option<Spanned<u32>>,
     submodules: Option<bool>,
 }

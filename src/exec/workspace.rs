@@ -63,7 +63,8 @@ pub fn prepare_source(source: &Source, state_dir: &Path) -> Result<PreparedSourc
             if let Some(depth) = depth {
                 fetch.push(format!("--depth={depth}"));
             }
-            fetch.extend([url.clone(), rev.to_string()]);
+            // `--`: what follows are operands, whatever they look like.
+            fetch.extend(["--".to_string(), url.clone(), rev.to_string()]);
             git(Some(&repo), &fetch.iter().map(String::as_str).collect::<Vec<_>>())?;
             let commit = git(Some(&repo), &["rev-parse", "FETCH_HEAD^{commit}"])?;
             // A branch keeps the commit from gc and lets `git clone --shared` see a non-empty repo.
@@ -87,12 +88,13 @@ pub fn prepare_job(prepared: &PreparedSource, source: &Path, dirs: &[&Path]) -> 
                     "--quiet",
                     "--shared",
                     "--no-checkout",
+                    "--",
                     &repo.display().to_string(),
                     &source.display().to_string(),
                 ],
             )?;
         }
-        git(Some(source), &["checkout", "--quiet", "--detach", &prepared.commit])?;
+        git(Some(source), &["checkout", "--quiet", "--detach", &prepared.commit, "--"])?;
         if prepared.submodules {
             git(Some(source), &["submodule", "update", "--quiet", "--init", "--recursive"])?;
         }
@@ -118,6 +120,9 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, WorkspaceError> {
         .args(args)
         .stdin(Stdio::null())
         .env("GIT_TERMINAL_PROMPT", "0")
+        // Only transports that move data: `ext::` and `fd::` (which run commands) are refused,
+        // here and for every submodule.
+        .env("GIT_ALLOW_PROTOCOL", "file:git:http:https:ssh")
         .output()
         .map_err(|e| WorkspaceError { what: "git".into(), detail: e.to_string() })?;
     if !out.status.success() {
