@@ -129,9 +129,11 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
 
-    /// Where to write it (default: stdout).
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout
+    /// (the default).
+    #[arg(short = 'o', long, value_name = "FILE",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), crate::outfile::Destination::from))]
+    pub output: Option<crate::outfile::Destination>,
 
     /// A run to compare against: newly failing and fixed cells are marked.
     #[arg(long, value_name = "RUN")]

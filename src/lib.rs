@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod error;
 pub mod exec;
 pub mod matrix;
+pub mod outfile;
 pub mod plan;
 pub mod progress;
 pub mod report;

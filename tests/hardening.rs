@@ -116,3 +116,80 @@ fn a_git_source_that_looks_like_an_option_runs_nothing() {
         assert!(!t.path().join("PWNED").exists(), "{source} ran a command");
     }
 }
+
+fn one_passing_run() -> Test {
+    let t = Test::new().matrix("[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    assert_eq!(t.gridrun(&["run"]).status.code(), Some(0));
+    t
+}
+
+fn make_fifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+/// Reads a FIFO to its end on a thread of its own.
+fn drain(path: &std::path::Path) -> std::thread::JoinHandle<Vec<u8>> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || std::fs::read(path).unwrap())
+}
+
+#[test]
+fn a_report_into_a_pipe_is_streamed_not_replaced() {
+    let t = one_passing_run();
+    let fifo = t.path().join("report.pipe");
+    make_fifo(&fifo);
+    let reader = drain(&fifo);
+    t.ok(&["report", "--format", "json", "-o", fifo.to_str().unwrap()]);
+    let got = reader.join().unwrap();
+    assert!(String::from_utf8_lossy(&got).contains("\"schema\": 1"));
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind), "the pipe is still a pipe");
+}
+
+#[test]
+fn a_report_through_a_link_replaces_what_the_link_names_and_keeps_the_link() {
+    let t = one_passing_run();
+    std::fs::write(t.path().join("real.md"), "old").unwrap();
+    std::os::unix::fs::symlink("real.md", t.path().join("link.md")).unwrap();
+    t.ok(&["report", "--format", "md", "-o", "link.md"]);
+    assert!(std::fs::symlink_metadata(t.path().join("link.md")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(t.path().join("real.md")).unwrap().contains("passed"));
+}
+
+#[test]
+fn a_report_to_dash_goes_to_stdout_and_a_folder_is_refused() {
+    let t = one_passing_run();
+    assert!(t.ok(&["report", "--format", "json", "-o", "-"]).contains("\"schema\": 1"));
+    std::fs::create_dir(t.path().join("out")).unwrap();
+    let line = t.fails(&["report", "-o", "out"]);
+    assert!(line.contains("is a folder"), "{line}");
+    let out = t.gridrun(&["run", "--junit", "out"]);
+    assert_eq!(out.status.code(), Some(2), "refused before anything runs");
+    assert_eq!(t.ok_json(&["status", "--json"])["runs"].as_array().unwrap().len(), 1, "no second run");
+}
+
+/// As `-o /dev/full` would, without pointing a root process at a device: a full file system of
+/// the test's own.
+#[test]
+fn a_write_error_on_a_report_is_reported() {
+    let t = one_passing_run();
+    let Some(full) = common::Tmpfs::mount(&t.path().join("full"), "64k") else { return };
+    std::fs::write(full.path().join("filler"), vec![0u8; 64 * 1024]).ok();
+    let target = full.path().join("report.html");
+    let out = t.gridrun(&["report", "-o", target.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write") && stderr.contains("No space left"), "{stderr}");
+    assert!(!target.exists(), "no half-written report is left");
+}
+
+#[test]
+fn junit_into_a_pipe_is_streamed_once() {
+    let t = Test::new().matrix("[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    let fifo = t.path().join("junit.pipe");
+    make_fifo(&fifo);
+    let reader = drain(&fifo);
+    assert_eq!(t.gridrun(&["run", "--junit", fifo.to_str().unwrap()]).status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&reader.join().unwrap()).contains("<testsuites"));
+}

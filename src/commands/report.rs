@@ -1,7 +1,6 @@
 //! `gridrun report [RUN]`: a recorded run as an HTML page, Markdown, JUnit XML or JSON, against
 //! a `--baseline` run where the format can say what changed; to stdout, or atomically to `-o`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use super::recorded::{self, Recorded};
@@ -9,7 +8,8 @@ use super::show::parse_pivot;
 use super::Context;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
-use crate::report::format::{write_report, Export, Json, ReportError};
+use crate::outfile::{self, Destination};
+use crate::report::format::{Export, Json, ReportError};
 use crate::report::html::Html;
 use crate::report::json::RunDoc;
 use crate::report::junit::Junit;
@@ -21,12 +21,9 @@ pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
     let doc = load(&recorded, &args.run)?;
     let baseline = args.baseline.as_deref().map(|b| load(&recorded, b)).transpose()?;
     let bytes = exporter(args.format, pivot).serialize(&doc, baseline.as_ref()).map_err(report_error)?;
-    match &args.output {
-        Some(path) => write_report(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            recorded::written(out.write_all(&bytes).and_then(|()| out.flush()), "the report")?;
-        }
+    match args.output.as_ref().unwrap_or(&Destination::Stdout) {
+        Destination::Stdout => recorded::written(outfile::write(&Destination::Stdout, &bytes), "the report")?,
+        path @ Destination::Path(_) => outfile::write(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,9 +19,10 @@ use crate::exec::resources::Capacity;
 use crate::exec::scheduler::{self, Observer, RunContext, SchedulerOptions};
 use crate::exec::workspace;
 use crate::matrix::CellFilter;
+use crate::outfile;
 use crate::plan::{Job, Plan, PlanError};
 use crate::progress::Progress;
-use crate::report::format::{write_report, Export};
+use crate::report::format::Export;
 use crate::report::grid::{self, GridJob};
 use crate::report::html::Html;
 use crate::report::json::RunDoc;
@@ -36,6 +37,12 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let pivot = args.pivot.as_deref().map(parse_pivot).transpose()?;
     let (timeout, memory) = (args.timeout, args.memory);
+    // A report path that cannot be written is said now, not after an hour of building.
+    for (flag, target) in [("--report", &args.report), ("--junit", &args.junit)] {
+        if let Some(target) = target {
+            outfile::resolve(target).map_err(|e| Error::Usage(format!("{flag} {}: {e}", target.display())))?;
+        }
+    }
     let state_dir = ctx.state_dir(&path)?;
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
     let folder = files.len() > 1 || path.is_dir();
@@ -355,8 +362,13 @@ fn print_summary(ctx: &Context, store: &Store, run_id: i64, pivot: Option<&(Stri
 fn live_report(path: PathBuf, run_id: i64, pivot: Option<(String, String)>) -> AfterCommit {
     let mut next_at = Instant::now();
     let mut warned = false;
+    // A pipe or device takes the page once, at the end: it cannot be rewritten.
+    let streamed = matches!(outfile::resolve(&path), Ok((_, outfile::Kind::Stream)));
     Box::new(move |store: &Store, finished: bool| {
-        if !finished && Instant::now() < next_at {
+        if !finished && (streamed || Instant::now() < next_at) {
+            if streamed {
+                return None;
+            }
             return Some(next_at - Instant::now());
         }
         let started = Instant::now();
@@ -365,7 +377,7 @@ fn live_report(path: PathBuf, run_id: i64, pivot: Option<(String, String)>) -> A
             .and_then(|run| RunDoc::load(store, &run))
             .map_err(|e| e.to_string())
             .and_then(|doc| Html { live: true, pivot: pivot.clone() }.serialize(&doc, None).map_err(|e| e.to_string()))
-            .and_then(|bytes| write_report(&path, &bytes).map_err(|e| format!("{}: {e}", path.display())));
+            .and_then(|bytes| outfile::write_path(&path, &bytes).map_err(|e| format!("{}: {e}", path.display())));
         if let Err(e) = written {
             if !warned {
                 eprintln!("gridrun: cannot write the report: {e}");
@@ -388,16 +400,13 @@ fn finish_reports(store: &Store, run_id: i64, junit: Option<&Path>, pivot: Optio
     let report_error = |e: crate::report::format::ReportError| Error::Usage(format!("cannot write the report: {e}"));
     if let Some(path) = junit {
         let bytes = Junit.serialize(&doc, None).map_err(report_error)?;
-        write_report(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+        outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
     if github {
         super::print_out(github_annotations(&doc), "the annotations")?;
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             let markdown = Markdown { pivot: pivot.cloned() }.serialize(&doc, None).map_err(report_error)?;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&summary)
+            let mut file = outfile::append(std::path::Path::new(&summary))
                 .map_err(Error::io("cannot open $GITHUB_STEP_SUMMARY"))?;
             file.write_all(&markdown).map_err(Error::io("cannot write $GITHUB_STEP_SUMMARY"))?;
         }

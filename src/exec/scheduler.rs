@@ -150,6 +150,19 @@ pub async fn run(
                     }
                     Err(err) => task_slugs.remove(&err.id()).filter(|_| err.is_panic()).map(|slug| (slug, panic_message(err))),
                 };
+                if panic.is_some() {
+                    // What the task said before it died comes first.
+                    while let Ok(event) = rx.try_recv() {
+                        observer.event(&event);
+                        if let Event::JobFinished { record } = event {
+                            if let Some(claim) = held.remove(&record.slug) {
+                                pool.give_back(claim);
+                            }
+                            failures += u32::from(record.status.is_failure());
+                            records.push(record);
+                        }
+                    }
+                }
                 match panic {
                     // A job whose task died before it said it finished: record it, free its claim.
                     Some((slug, message)) if held.contains_key(&slug) => {

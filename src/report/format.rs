@@ -2,8 +2,7 @@
 //! hyperfine's exporters), the error they return, the JSON format itself, writing a report file
 //! atomically, and making recorded text safe to put in a document.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
 
 use super::json::RunDoc;
 pub(crate) use crate::text::{plain, tail};
@@ -45,38 +44,6 @@ impl Export for Json {
     }
 }
 
-/// Writes `bytes` to `path` atomically: into a temp file in the same folder, then renamed over
-/// `path`. A browser reloading a live report, or a CI step reading it, never sees half a file.
-pub fn write_report(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = temp_beside(path)?;
-    // `-o reports/grid.html` makes `reports/` as needed.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        // Nothing else will ever remove it; the rename's error is the one to report.
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
-}
-
-/// `.NAME.PID.N.tmp` in `path`'s folder: the same file system, so the rename is atomic, and
-/// unique per process and call, so two writers never share a temp file.
-fn temp_beside(path: &Path) -> io::Result<PathBuf> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name =
-        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the report path names no file"))?;
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
-    Ok(path.with_file_name(temp))
-}
-
 /// A duration in seconds with three decimals, as JUnit wants it.
 pub(crate) fn seconds(ms: i64) -> String {
     let ms = ms.max(0);
@@ -114,19 +81,5 @@ mod tests {
         assert_eq!(seconds(0), "0.000");
         assert_eq!(seconds(1234), "1.234");
         assert_eq!(seconds(-3), "0.000");
-    }
-
-    #[test]
-    fn a_report_is_written_whole_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.html");
-        write_report(&path, b"one").unwrap();
-        write_report(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temp file is left behind");
-        // A missing folder is made; a path through a file cannot be written.
-        write_report(&dir.path().join("new/r.html"), b"x").unwrap();
-        assert!(write_report(&path.join("r.html"), b"x").is_err());
     }
 }

@@ -152,3 +152,45 @@ pub fn repo() -> PathBuf {
 pub fn have(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
+
+/// A tmpfs of a given size mounted on a folder of the test's own (root only; `None` with a note
+/// elsewhere), unmounted when dropped: a small or full file system without touching the host's.
+pub struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    pub fn mount(path: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(Self { path: path.to_path_buf() }),
+            _ => {
+                assert!(!is_root(), "root could not mount a tmpfs on {}", path.display());
+                eprintln!("not root: cannot mount a tmpfs, this test checks nothing here");
+                None
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Whether the tests run as root (as CI does).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
