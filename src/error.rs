@@ -63,7 +63,7 @@ pub fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("gridrun: internal error: {message}{place}; this is a bug in gridrun");
+        crate::term::note(format_args!("internal error: {message}{place}; this is a bug in gridrun"));
     }));
 }
 

@@ -4,6 +4,14 @@
 //! [`plan`] (jobs on this host, with [`toolchain`]) → exec → store → report. [`commands`] is the
 //! glue the binary calls.
 
+/// `gridrun: <message>` on stderr, never panicking (see [`term::note`]).
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::term::note(format_args!($($arg)*))
+    };
+}
+pub(crate) use note;
+
 pub mod artifacts;
 pub mod cli;
 pub mod commands;

@@ -10,10 +10,12 @@ fn main() -> ExitCode {
     match gridrun::commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            let mut text = format!("error: {}\n", gridrun::text::one_line(&err.to_string()));
             if let Some(snippet) = err.snippet() {
-                eprintln!("{snippet}");
+                text.push_str(&snippet);
+                text.push('\n');
             }
+            gridrun::term::to_stderr(&text);
             ExitCode::from(err.exit_code())
         }
     }

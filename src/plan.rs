@@ -14,7 +14,7 @@ use crate::config::{ConfigError, Limits, MatrixFile, Source};
 use crate::matrix::{assign_slugs, expand, Cell, CellFilter, FilterError};
 use crate::toolchain::{keys, resolve_cell, Availability, Host, ResolvedToolchain, Standard};
 pub use hash::ConfigHash;
-pub use template::{JobContext, TemplateSite, Templates, BUILTINS};
+pub use template::{JobContext, SiteKind, TemplateSite, Templates, BUILTINS};
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -308,11 +308,42 @@ impl Plan {
                     .collect();
                 if seen.insert((i, key)) {
                     let context = context.get_or_insert_with(|| self.context(job, 0, &self.commit));
-                    self.templates.render(i, context, &self.matrix, &job.slug)?;
+                    let rendered = self.templates.render(i, context, &self.matrix, &job.slug)?;
+                    self.check_rendered(&self.templates.sites()[i], &rendered, job)?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+impl Plan {
+    /// What a template rendered to is fit for its use: a command that says something, a glob that
+    /// compiles, nothing a process cannot be handed (a NUL).
+    fn check_rendered(&self, site: &TemplateSite, rendered: &str, job: &Job) -> Result<(), ConfigError> {
+        let error = |message: String| Err(self.matrix.file.error(site.text.span.clone(), message));
+        if rendered.contains('\0') {
+            return error(format!("{}: renders to text holding a NUL character for cell {}", site.what, job.slug));
+        }
+        match site.kind {
+            SiteKind::Command if rendered.trim().is_empty() => {
+                error(format!("{}: renders to an empty command for cell {}", site.what, job.slug))
+            }
+            SiteKind::Glob => match globset::Glob::new(rendered) {
+                Ok(_) => Ok(()),
+                Err(e) => error(format!(
+                    "{}: `{}` is not a valid glob for cell {}: {}",
+                    site.what,
+                    crate::text::one_line(rendered),
+                    job.slug,
+                    e.kind()
+                )),
+            },
+            SiteKind::Path if rendered.trim().is_empty() => {
+                error(format!("{}: renders to an empty path for cell {}", site.what, job.slug))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -321,19 +352,23 @@ fn template_sites(matrix: &MatrixFile) -> Vec<TemplateSite> {
     let mut sites = Vec::new();
     for step in &matrix.steps {
         let name = &step.name.value;
-        sites.push(TemplateSite { what: format!("steps.{name}.run"), text: step.run.clone() });
+        sites.push(TemplateSite { what: format!("steps.{name}.run"), text: step.run.clone(), kind: SiteKind::Command });
         if let Some(junit) = &step.junit {
-            sites.push(TemplateSite { what: format!("steps.{name}.junit"), text: junit.clone() });
+            sites.push(TemplateSite { what: format!("steps.{name}.junit"), text: junit.clone(), kind: SiteKind::Path });
         }
         for (key, value) in &step.env {
-            sites.push(TemplateSite { what: format!("steps.{name}.env.{key}"), text: value.clone() });
+            sites.push(TemplateSite {
+                what: format!("steps.{name}.env.{key}"),
+                text: value.clone(),
+                kind: SiteKind::Env,
+            });
         }
     }
     for (key, value) in &matrix.env {
-        sites.push(TemplateSite { what: format!("env.{key}"), text: value.clone() });
+        sites.push(TemplateSite { what: format!("env.{key}"), text: value.clone(), kind: SiteKind::Env });
     }
     for pattern in &matrix.artifacts.patterns {
-        sites.push(TemplateSite { what: "artifacts.patterns".into(), text: pattern.clone() });
+        sites.push(TemplateSite { what: "artifacts.patterns".into(), text: pattern.clone(), kind: SiteKind::Glob });
     }
     sites
 }

@@ -50,3 +50,18 @@ impl Style {
         table
     }
 }
+
+/// Writes `gridrun: <message>` on a line of its own to stderr. Unlike `eprintln!` it never panics:
+/// a stderr that was closed (`2>&1 | head -1`) must not turn a note into a crash.
+pub fn note(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "gridrun: {message}");
+}
+
+/// Writes `text` to stderr as it is, ignoring a stderr that went away.
+pub fn to_stderr(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}

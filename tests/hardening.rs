@@ -193,3 +193,45 @@ fn junit_into_a_pipe_is_streamed_once() {
     assert_eq!(t.gridrun(&["run", "--junit", fifo.to_str().unwrap()]).status.code(), Some(0));
     assert!(String::from_utf8_lossy(&reader.join().unwrap()).contains("<testsuites"));
 }
+
+#[test]
+fn a_project_name_cannot_lead_a_report_out_of_its_folder() {
+    let t = Test::new()
+        .file("matrices/a.toml", "[[steps]]\nname = \"x\"\nrun = \"true\"\n")
+        .file("matrices/b.toml", "[project]\nname = \"../../../evil\"\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    let out = t.gridrun(&["run", "matrices", "--report", "out/grid.html", "--junit", "out/junit.xml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: matrices/b.toml:2:8: project.name must not contain `/`"), "{stderr}");
+    let written: Vec<_> = walk(t.path()).into_iter().filter(|p| p.to_string_lossy().contains("evil")).collect();
+    assert!(written.is_empty(), "{written:?}");
+    assert!(!t.path().join("out").exists(), "nothing ran, nothing was written");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(entry.path());
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk(&entry.path()));
+        }
+    }
+    out
+}
+
+/// `gridrun plan 2>&1 | head -1` closed stderr under an error message with a snippet: printing
+/// the snippet panicked, and the panic hook's own message aborted the process.
+#[test]
+fn an_error_into_a_closed_stderr_is_not_a_crash() {
+    let t = Test::new().matrix("[[steps]]\nname = \"x\"\nrun = \"   \"\n");
+    let mut child = t
+        .process()
+        .arg("plan")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+}

@@ -177,7 +177,7 @@ fn remove_dir(dir: &Path, dry_run: bool) -> Option<u64> {
         Ok(()) => Some(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Some(0),
         Err(e) => {
-            eprintln!("gridrun: cannot remove {}: {e}", dir.display());
+            crate::note!("cannot remove {}: {e}", dir.display());
             None
         }
     }
@@ -199,7 +199,7 @@ fn remove_artifact(artifact: &HeldArtifact, root: &Path, dry_run: bool) -> Optio
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(0),
         Err(e) => {
-            eprintln!("gridrun: cannot remove {}: {e}", path.display());
+            crate::note!("cannot remove {}: {e}", path.display());
             return None;
         }
     }

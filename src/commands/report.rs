@@ -23,7 +23,9 @@ pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
     let bytes = exporter(args.format, pivot).serialize(&doc, baseline.as_ref()).map_err(report_error)?;
     match args.output.as_ref().unwrap_or(&Destination::Stdout) {
         Destination::Stdout => recorded::written(outfile::write(&Destination::Stdout, &bytes), "the report")?,
-        path @ Destination::Path(_) => outfile::write(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?,
+        path @ Destination::Path(_) => {
+            outfile::write(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

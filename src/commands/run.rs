@@ -73,7 +73,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let several = plans.len() > 1;
     for plan in &plans {
         if stop.load(Ordering::SeqCst) {
-            eprintln!("gridrun: interrupted; {} and the projects after it did not run", plan.matrix.project.name);
+            crate::note!("interrupted; {} and the projects after it did not run", plan.matrix.project.name);
             return Ok(ExitCode::from(130));
         }
         // Each project is a run of its own, so in a folder each gets report files of its own.
@@ -139,7 +139,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
     // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
     // recorded.
     if options.stop.load(Ordering::SeqCst) {
-        eprintln!("gridrun: interrupted before {project} started");
+        crate::note!("interrupted before {project} started");
         return Ok((ExitCode::from(130), store));
     }
     let source = source.map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
@@ -153,7 +153,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
             }
         }
     } else if args.skip_passed {
-        eprintln!("gridrun: --skip-passed reuses nothing: the source has uncommitted changes or is not a git checkout");
+        crate::note!("--skip-passed reuses nothing: the source has uncommitted changes or is not a git checkout");
     }
     let token = format!("{:x}-{:x}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
     let new_run = NewRun {
@@ -235,7 +235,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
     // token; nothing of the run outlives it.
     let leftovers = reaper::sweep(&token, plan.matrix.limits.kill_grace);
     if leftovers > 0 {
-        eprintln!("gridrun: ended {leftovers} process(es) the run's jobs left behind");
+        crate::note!("ended {leftovers} process(es) the run's jobs left behind");
     }
     reaper.dismiss();
 
@@ -244,7 +244,7 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
     finish_reports(&store, run_id, options.junit.as_deref(), options.pivot.as_ref())?;
     summary?;
     if let Some(message) = &outcome.internal_error {
-        eprintln!("gridrun: the run was stopped by an internal error: {message}");
+        crate::note!("the run was stopped by an internal error: {message}");
         return Ok((ExitCode::from(crate::error::INTERNAL_ERROR), store));
     }
     let code = match status {
@@ -264,7 +264,7 @@ fn failed_in(store: &Store, which: &str, project: &str) -> Result<Option<HashSet
         Some(store.run(which)?).filter(|r| r.project == project)
     };
     let Some(run) = run else {
-        eprintln!("gridrun: {project}: no earlier run of this project to rerun the failures of");
+        crate::note!("{project}: no earlier run of this project to rerun the failures of");
         return Ok(None);
     };
     let failed: HashSet<String> = store
@@ -275,7 +275,7 @@ fn failed_in(store: &Store, which: &str, project: &str) -> Result<Option<HashSet
         .map(|j| j.slug)
         .collect();
     if failed.is_empty() {
-        eprintln!("gridrun: {project}: nothing failed in run {}", run.id);
+        crate::note!("{project}: nothing failed in run {}", run.id);
         return Ok(None);
     }
     Ok(Some(failed))
@@ -380,7 +380,7 @@ fn live_report(path: PathBuf, run_id: i64, pivot: Option<(String, String)>) -> A
             .and_then(|bytes| outfile::write_path(&path, &bytes).map_err(|e| format!("{}: {e}", path.display())));
         if let Err(e) = written {
             if !warned {
-                eprintln!("gridrun: cannot write the report: {e}");
+                crate::note!("cannot write the report: {e}");
                 warned = true;
             }
         }

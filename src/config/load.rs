@@ -198,20 +198,58 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn text(&self, s: Spanned<String>) -> Text {
+    /// A string from the file; a NUL in it could never reach a process, so it is refused here.
+    fn text(&self, s: Spanned<String>, key: &str) -> Result<Text, ConfigError> {
         let span = s.span();
-        Text { value: s.into_inner(), span }
+        if s.get_ref().contains('\0') {
+            return Err(self.file.error(span, format!("{key} must not hold a NUL character")));
+        }
+        Ok(Text { value: s.into_inner(), span })
+    }
+
+    /// A key or value that will reach a process: it cannot hold a NUL.
+    fn no_nul<T: std::fmt::Display>(&self, value: &Spanned<T>, what: &str) -> Result<(), ConfigError> {
+        if value.get_ref().to_string().contains('\0') {
+            return Err(self.file.error(value.span(), format!("{what} must not hold a NUL character")));
+        }
+        Ok(())
+    }
+
+    /// `[env]` or a step's `env`: names a process environment can hold, values as templates.
+    fn env(
+        &self,
+        map: Option<IndexMap<Spanned<String>, Spanned<String>>>,
+        table: &str,
+    ) -> Result<Vec<(String, Text)>, ConfigError> {
+        let mut out = Vec::new();
+        for (key, value) in map.unwrap_or_default() {
+            let name = key.get_ref();
+            if name.is_empty() || name.contains(['=', '\0']) || name.chars().any(char::is_control) {
+                return Err(self.file.error(
+                    key.span(),
+                    format!("{table}: `{}` cannot be an environment variable's name", crate::text::one_line(name)),
+                ));
+            }
+            let what = format!("{table}.{name}");
+            out.push((key.into_inner(), self.text(value, &what)?));
+        }
+        Ok(out)
     }
 
     fn validate(&self, raw: RawFile, dir: PathBuf, path: &Path) -> Result<MatrixFile, ConfigError> {
         let project = self.project(raw.project, &dir, path)?;
         let (axes, exclude, include) = self.matrix(raw.matrix)?;
         let limits = self.limits(raw.limits)?;
-        let env = raw.env.unwrap_or_default().into_iter().map(|(k, v)| (k.into_inner(), self.text(v))).collect();
+        let env = self.env(raw.env, "env")?;
         let steps = self.steps(raw.steps, raw.preset)?;
         let artifacts = match raw.artifacts {
             Some(a) => Artifacts {
-                patterns: a.patterns.unwrap_or_default().into_iter().map(|p| self.text(p)).collect(),
+                patterns: a
+                    .patterns
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| self.text(p, "artifacts.patterns"))
+                    .collect::<Result<_, _>>()?,
                 retention_days: a.retention_days,
             },
             None => Artifacts::default(),
@@ -228,8 +266,22 @@ impl Validator<'_> {
             Some(name) if name.get_ref().trim().is_empty() => {
                 return Err(self.file.error(name.span(), "project.name must not be empty"));
             }
-            Some(name) => name.into_inner(),
-            None => path.file_stem().map_or_else(|| "project".into(), |s| s.to_string_lossy().into_owned()),
+            Some(name) => {
+                if let Err(why) = path_component(name.get_ref(), MAX_PROJECT_NAME) {
+                    return Err(self.file.error(name.span(), format!("project.name {why}")));
+                }
+                name.into_inner()
+            }
+            None => {
+                let stem = path.file_stem().map_or_else(|| "project".into(), |s| s.to_string_lossy().into_owned());
+                if let Err(why) = path_component(&stem, MAX_PROJECT_NAME) {
+                    return Err(ConfigError::whole_file(
+                        path,
+                        format!("the file's name is the project's name, which {why}; set project.name"),
+                    ));
+                }
+                stem
+            }
         };
         let source = match raw.source {
             None => Source::Path(dir.to_path_buf()),
@@ -310,7 +362,9 @@ impl Validator<'_> {
                 return Err(self.file.error(span, format!("axis `{}` has no values", name.get_ref())));
             }
             let mut seen = HashSet::new();
+            self.no_nul(&name, "an axis name")?;
             for value in &values {
+                self.no_nul(value, &format!("a value of axis `{}`", name.get_ref()))?;
                 if !seen.insert(value.get_ref().as_str()) {
                     return Err(self
                         .file
@@ -366,6 +420,10 @@ impl Validator<'_> {
         let map = entry.into_inner();
         if map.is_empty() {
             return Err(self.file.error(span, format!("an empty [[matrix.{what}]] entry matches nothing")));
+        }
+        for (key, value) in &map {
+            self.no_nul(key, &format!("a [[matrix.{what}]] key"))?;
+            self.no_nul(value, &format!("the value of `{}`", key.get_ref()))?;
         }
         let key_spans = map.keys().map(Spanned::span).collect();
         let pairs = map.into_iter().map(|(k, v)| (Arc::from(k.into_inner()), v.into_inner())).collect();
@@ -447,26 +505,51 @@ impl Validator<'_> {
                             .file
                             .error(name.span(), "a step name must not be empty, start with `.`, or contain `/`"));
                     }
+                    if let Err(why) = path_component(name.get_ref(), MAX_STEP_NAME) {
+                        return Err(self.file.error(name.span(), format!("a step name {why}")));
+                    }
+                    if step.run.get_ref().trim().is_empty() {
+                        return Err(self
+                            .file
+                            .error(step.run.span(), format!("step `{}` has an empty `run`", name.get_ref())));
+                    }
                     if !names.insert(name.get_ref().clone()) {
                         return Err(self.file.error(name.span(), format!("a second step named `{}`", name.get_ref())));
                     }
+                    let what = format!("steps.{}", name.get_ref());
                     out.push(Step {
-                        name: self.text(name),
-                        run: self.text(step.run),
-                        junit: step.junit.map(|j| self.text(j)),
+                        run: self.text(step.run, &format!("{what}.run"))?,
+                        junit: step.junit.map(|j| self.text(j, &format!("{what}.junit"))).transpose()?,
                         retries: step.retries.unwrap_or(0),
                         timeout: step.timeout.map(|t| t.0),
-                        env: step
-                            .env
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k.into_inner(), self.text(v)))
-                            .collect(),
+                        env: self.env(step.env, &format!("{what}.env"))?,
+                        name: self.text(name, "a step name")?,
                     });
                 }
                 Ok(out)
             }
         }
+    }
+}
+
+/// The longest project name: it names report files and folders.
+const MAX_PROJECT_NAME: usize = 100;
+/// The longest step name: it names log files (`<step>.<attempt>.log`).
+const MAX_STEP_NAME: usize = 64;
+
+/// Whether `name` can stand as one component of a path gridrun makes (a report file
+/// `grid.<project>.html`, a log `<step>.log`): `Err` says why not.
+fn path_component(name: &str, max: usize) -> Result<(), String> {
+    if name.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else if name.contains(['/', '\\']) {
+        Err("must not contain `/` or `\\`".into())
+    } else if name.starts_with('.') {
+        Err("must not start with `.`".into())
+    } else if name.chars().any(char::is_control) {
+        Err("must not hold control characters".into())
+    } else {
+        Ok(())
     }
 }
 

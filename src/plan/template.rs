@@ -35,6 +35,21 @@ pub struct TemplateSite {
     pub what: String,
     /// The text as written.
     pub text: Text,
+    /// What its rendering becomes.
+    pub kind: SiteKind,
+}
+
+/// What a template's rendering becomes, which decides what it may render to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteKind {
+    /// A step's shell command: not nothing.
+    Command,
+    /// A path the job writes (a JUnit file).
+    Path,
+    /// An environment variable's value.
+    Env,
+    /// An artifact glob: one globset can compile.
+    Glob,
 }
 
 /// Every template of one matrix file, compiled.

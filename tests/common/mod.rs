@@ -61,6 +61,17 @@ impl Test {
         cmd
     }
 
+    /// The same command as a plain `std::process::Command`, for tests that wire its streams.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gridrun"));
+        cmd.current_dir(self.dir.path()).env_remove("GRIDRUN_STATE_DIR").env("NO_COLOR", "1").env_remove("CI");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.args(&self.args);
+        cmd
+    }
+
     /// Runs and returns the output, whatever the exit code.
     pub fn output(&self) -> Output {
         self.command().output().expect("gridrun runs")
