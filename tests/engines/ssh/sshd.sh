@@ -10,10 +10,11 @@
 # Everything lives under DIR: id_ed25519 (client key), authorized_keys, known_hosts, ssh_config,
 # hosts.env (KEY=VALUE: SSH_CONFIG, IDENTITY, KNOWN_HOSTS, H1_PORT, BH1_PORT, ...), and one folder per
 # instance (sshd_config, host key, sshd.pid, sshd.log). Use `ssh -F DIR/ssh_config h1 CMD`.
-# Every process of an instance carries GRIDRUN_TEST_SSHD_DIR=DIR and GRIDRUN_TEST_SSHD_HOST=DIR/NAME in
-# its environment (sessions get them through sshd's SetEnv); kill/stop find processes by these, plus
-# their descendants, so processes left behind by a session (`sleep 1000 &`) are found too.
-# A watchdog (setsid, polls every 200 ms) runs `stop DIR` once OWNER_PID is gone or DIR is deleted.
+# Session processes carry GRIDRUN_TEST_SSHD_DIR=DIR and GRIDRUN_TEST_SSHD_HOST=DIR/NAME in their
+# environment (sshd's SetEnv), sshd listeners are found by the -f DIR/NAME/sshd_config in their command
+# line; kill/stop SIGKILL these, their sshd ancestors and all descendants, so processes a session left
+# behind (`sleep 1000 &`, even setsid/nohup) go too. A watchdog (setsid, polls every 200 ms) does
+# `stop DIR` once OWNER_PID is gone (exit, panic, SIGKILL) or DIR is deleted.
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
