@@ -135,7 +135,8 @@ impl Bars {
 
     fn tick(&mut self) {
         for (bar, step, log) in self.jobs.values() {
-            let shown: String = last_log_line(log).chars().take(80).collect();
+            let line = last_log_line(log);
+            let shown = crate::text::ellipsize(&crate::text::one_line(&crate::text::plain(&line)), 80).into_owned();
             bar.set_message(if shown.is_empty() { step.clone() } else { format!("{step} · {shown}") });
         }
     }

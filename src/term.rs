@@ -12,6 +12,8 @@ pub struct Style {
     pub color: bool,
     /// Whether stdout is a terminal.
     pub tty: bool,
+    /// Whether stdout is a GitHub Actions log, where a line starting `::` is a workflow command.
+    pub github: bool,
 }
 
 impl Style {
@@ -24,7 +26,20 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && !no_color,
         };
-        Self { color, tty }
+        let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+        Self { color, tty, github }
+    }
+
+    /// Job output (a log's last lines), made safe to echo: control characters and escape
+    /// sequences gone, and under GitHub Actions fenced with `::stop-commands::` so that nothing a
+    /// job printed can act as a workflow command.
+    pub fn job_text(self, text: &str) -> String {
+        let text = crate::text::plain(text);
+        if self.github {
+            fence(&text)
+        } else {
+            text.into_owned()
+        }
     }
 
     /// A comfy-table table set up for this output: UTF-8 borders and the terminal's width on a
@@ -51,6 +66,12 @@ impl Style {
     }
 }
 
+/// A table cell holding `value` on one line: control characters shown as escapes, so a value
+/// from a matrix file or a job cannot move the cursor or break the table.
+pub fn cell(value: impl std::fmt::Display) -> comfy_table::Cell {
+    comfy_table::Cell::new(crate::text::one_line(&value.to_string()))
+}
+
 /// Writes `gridrun: <message>` on a line of its own to stderr. Unlike `eprintln!` it never panics:
 /// a stderr that was closed (`2>&1 | head -1`) must not turn a note into a crash.
 pub fn note(message: std::fmt::Arguments<'_>) {
@@ -64,4 +85,20 @@ pub fn to_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
+}
+
+/// `text` between `::stop-commands::TOKEN` and `::TOKEN::`, with a token nobody can guess: GitHub
+/// Actions runs no workflow command in between. The text ends with a newline.
+pub fn fence(text: &str) -> String {
+    let token = fence_token();
+    let newline = if text.ends_with('\n') || text.is_empty() { "" } else { "\n" };
+    format!("::stop-commands::{token}\n{text}{newline}::{token}::\n")
+}
+
+/// 128 random bits as hex, from the standard library's per-process random hash keys.
+pub fn fence_token() -> String {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let (a, b) = (state.hash_one(std::process::id()), state.hash_one(std::time::SystemTime::now()));
+    format!("gridrun-{a:016x}{b:016x}")
 }

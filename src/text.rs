@@ -40,6 +40,41 @@ pub fn plain(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// As [`plain`], but colour and emphasis (`ESC [ … m`, SGR) are kept: what a terminal that shows
+/// colour may be given of a job's output. Every other sequence goes.
+pub fn plain_keep_colour(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_plain) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(|c: char| !is_plain(c)) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let sgr_len = rest
+            .strip_prefix("\u{1b}[")
+            .and_then(|params| params.find(|c: char| !(c.is_ascii_digit() || c == ';')).map(|n| (params, n)))
+            .filter(|(params, n)| params[*n..].starts_with('m'))
+            .map(|(_, n)| 2 + n + 1);
+        if let Some(len) = sgr_len {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        let c = rest.chars().next().expect("found above");
+        let mut chars = rest.chars().peekable();
+        chars.next();
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\r' => {}
+            _ => out.push('\u{fffd}'),
+        }
+        rest = &rest[rest.len() - chars.map(char::len_utf8).sum::<usize>()..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 /// Text with its terminal escape sequences removed and nothing else changed: what a log line
 /// says, for parsing.
 pub fn strip_ansi(text: &str) -> Cow<'_, str> {
@@ -101,6 +136,17 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Each line with `prefix` before it and a newline after it.
+pub fn indent<'a>(lines: impl IntoIterator<Item = &'a str>, prefix: &str) -> String {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(prefix);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// At most `max` bytes of `text`, cut at a character boundary.
 pub fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -150,6 +196,13 @@ mod tests {
         assert_eq!(plain("\u{1b}]52;c;cHduZWQ=\u{7}copied"), "copied");
         assert_eq!(plain("nul\0bell\u{7}"), "nul\u{fffd}bell\u{fffd}");
         assert_eq!(plain("a\u{202e}txt.exe"), "a\u{fffd}txt.exe");
+    }
+
+    #[test]
+    fn colour_may_stay_and_nothing_else() {
+        assert_eq!(plain_keep_colour("\u{1b}[1;31merror\u{1b}[0m: x\r\n"), "\u{1b}[1;31merror\u{1b}[0m: x\n");
+        assert_eq!(plain_keep_colour("\u{1b}]52;c;eA==\u{7}a\u{1b}[2Jb\u{7}"), "ab\u{fffd}");
+        assert_eq!(plain_keep_colour("\u{1b}[31"), "");
     }
 
     #[test]

@@ -235,3 +235,90 @@ fn an_error_into_a_closed_stderr_is_not_a_crash() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+/// What GitHub's runner would run of `output`: every line (split at CR and LF, as the runner
+/// reads them) that starts with `::`, outside `::stop-commands::TOKEN` … `::TOKEN::`.
+fn workflow_commands(output: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in output.split(['\n', '\r']).map(str::trim) {
+        if let Some(token) = &stopped {
+            if line == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(token) = line.strip_prefix("::stop-commands::") {
+            stopped = Some(token.to_string());
+        } else if line.starts_with("::") {
+            commands.push(line.to_string());
+        }
+    }
+    commands
+}
+
+const HOSTILE_JOB: &str = r#"
+[[steps]]
+name = "evil"
+run = "printf '::set-output name=x::pwned\n  ::add-mask::pwned\nok\r::warning::pwned\n'; exit 1"
+"#;
+
+#[test]
+fn a_job_cannot_issue_workflow_commands_through_gridruns_output() {
+    let t = Test::new().matrix(HOSTILE_JOB);
+    let out =
+        t.command().args(["run"]).env("GITHUB_ACTIONS", "true").env_remove("GITHUB_STEP_SUMMARY").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(text);
+        let commands = workflow_commands(&text);
+        assert!(commands.iter().all(|c| !c.contains("pwned")), "run's {what} issued {commands:?}:\n{text}");
+    }
+    for args in [&["show", "latest/default"][..], &["log", "default"]] {
+        let out = t.command().args(args).env("GITHUB_ACTIONS", "true").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("set-output"), "{args:?} shows the log:\n{text}");
+        let commands = workflow_commands(&text);
+        assert!(commands.is_empty(), "{args:?} issued {commands:?}:\n{text}");
+    }
+}
+
+#[test]
+fn control_characters_from_a_job_never_reach_the_terminal() {
+    let t = Test::new().matrix(
+        r#"
+[[steps]]
+name = "noisy"
+run = '''printf 'a\033]52;c;cHduZWQ=\007b\033[2J\000c\rd\033[31mred\033[0m\n'; exit 1'''
+"#,
+    );
+    let out = t.gridrun(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("ab"), "{summary}");
+    for args in [&["show", "latest/default"][..], &["show"], &["status"]] {
+        let out = t.gridrun(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let bad: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        assert!(bad.is_empty(), "{args:?} printed {bad:?}:\n{text}");
+    }
+    let bad: Vec<char> = summary.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    assert!(bad.is_empty(), "the run's summary printed {bad:?}");
+}
+
+#[test]
+fn a_newline_or_escape_in_a_value_cannot_break_a_one_line_output() {
+    let t = Test::new().matrix(
+        "[matrix]\nflavour = [\"a\\nb\", \"c\\rd\", \"e\\u001b[2Jf\"]\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let plan = t.ok(&["plan"]);
+    assert!(plan.contains("a\\nb") && plan.contains("c\\rd") && plan.contains("e\\u{1b}[2Jf"), "{plan}");
+    assert!(!plan.contains('\r') && !plan.contains('\u{1b}'), "{plan}");
+    assert_eq!(t.gridrun(&["run"]).status.code(), Some(0));
+    for args in [&["show"][..], &["show", "latest/a-b"], &["plan", "--format", "table"]] {
+        let text = t.ok(args);
+        assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{args:?}:\n{text}");
+        assert!(!text.lines().any(|l| l.trim() == "b" || l.starts_with("b ")), "{args:?} broke a line:\n{text}");
+    }
+}

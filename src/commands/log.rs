@@ -53,7 +53,21 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
         files.push((entry, file));
     }
     let mut out = BufWriter::new(io::stdout().lock());
-    recorded::written(copy_all(files, &mut out), "the log")?;
+    // A file or pipe gets the log byte for byte. A terminal gets no sequence but colour, and a
+    // GitHub Actions log gets it fenced, so nothing a job printed acts on either.
+    let style = ctx.style;
+    let written = if style.github {
+        let token = crate::term::fence_token();
+        writeln!(out, "::stop-commands::{token}")
+            .and_then(|()| copy_all(files, &mut out, Filter::None))
+            .and_then(|()| write!(out, "\n::{token}::\n"))
+            .and_then(|()| out.flush())
+    } else if style.tty {
+        copy_all(files, &mut out, if style.color { Filter::KeepColour } else { Filter::Plain })
+    } else {
+        copy_all(files, &mut out, Filter::None)
+    };
+    recorded::written(written, "the log")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -123,8 +137,45 @@ fn why_no_log(job: &JobRow) -> String {
     }
 }
 
+/// What a log goes through on its way out.
+#[derive(Clone, Copy)]
+enum Filter {
+    /// Byte for byte.
+    None,
+    /// [`crate::text::plain`], line by line.
+    Plain,
+    /// [`crate::text::plain_keep_colour`], line by line.
+    KeepColour,
+}
+
+/// Copies `file` to `out` through `filter`; returns how many bytes were read.
+fn copy_one(file: &mut File, out: &mut impl Write, filter: Filter) -> io::Result<u64> {
+    use io::BufRead;
+    if matches!(filter, Filter::None) {
+        return io::copy(file, out);
+    }
+    // A line at a time, cut at 64 KiB so a log of one endless line still streams.
+    let mut reader = io::BufReader::with_capacity(1 << 16, file);
+    let mut read = 0u64;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(read);
+        }
+        let len = chunk.iter().position(|&b| b == b'\n').map_or(chunk.len(), |i| i + 1);
+        let text = String::from_utf8_lossy(&chunk[..len]);
+        let safe = match filter {
+            Filter::KeepColour => crate::text::plain_keep_colour(&text),
+            _ => crate::text::plain(&text),
+        };
+        out.write_all(safe.as_bytes())?;
+        reader.consume(len);
+        read += len as u64;
+    }
+}
+
 /// Streams each file to `out`, headed when there are several.
-fn copy_all(files: Vec<(Entry, File)>, out: &mut impl Write) -> io::Result<()> {
+fn copy_all(files: Vec<(Entry, File)>, out: &mut impl Write, filter: Filter) -> io::Result<()> {
     let headed = files.len() > 1;
     for (i, (entry, mut file)) in files.into_iter().enumerate() {
         if headed {
@@ -134,7 +185,7 @@ fn copy_all(files: Vec<(Entry, File)>, out: &mut impl Write) -> io::Result<()> {
             let still = if entry.running { ", still running" } else { "" };
             writeln!(out, "==> {} (attempt {}{still}) <==", entry.name, entry.attempt)?;
         }
-        let copied = io::copy(&mut file, out)?;
+        let copied = copy_one(&mut file, out, filter)?;
         if headed && copied > 0 && !ends_with_newline(&file, copied)? {
             writeln!(out)?;
         }

@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use comfy_table::{Cell, Color};
+use comfy_table::Color;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -50,15 +50,15 @@ fn print_tables(ctx: &Context, plans: &[Plan], folder: bool, out: &mut impl Writ
         header.extend(["state", "reason"]);
         table.set_header(header);
         for job in &plan.jobs {
-            let mut row = vec![Cell::new(&job.slug)];
-            row.extend(keys.iter().map(|k| Cell::new(job.cell.text(k).unwrap_or(""))));
-            let state = Cell::new(job.availability.state());
+            let mut row = vec![crate::term::cell(&job.slug)];
+            row.extend(keys.iter().map(|k| crate::term::cell(job.cell.text(k).unwrap_or(""))));
+            let state = crate::term::cell(job.availability.state());
             row.push(match job.availability {
                 Availability::Ready => state.fg(Color::Green),
                 Availability::Unsupported(_) => state.fg(Color::Yellow),
                 Availability::Unavailable(_) => state.fg(Color::DarkGrey),
             });
-            row.push(Cell::new(job.availability.reason().unwrap_or("")));
+            row.push(crate::term::cell(job.availability.reason().unwrap_or("")));
             table.add_row(row);
         }
         if !plan.jobs.is_empty() {

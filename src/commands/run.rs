@@ -324,12 +324,16 @@ fn print_summary(ctx: &Context, store: &Store, run_id: i64, pivot: Option<&(Stri
             _ => "failed".to_string(),
         };
         writeln!(out)?;
-        writeln!(out, "--- {} failed in step {}: {how}", job.slug, last.map_or("?", |s| s.name.as_str()))?;
-        for line in job.log_tail.as_deref().unwrap_or_default().lines() {
-            writeln!(out, "    {line}")?;
+        match last {
+            Some(step) => writeln!(out, "--- {} failed in step {}: {how}", job.slug, step.name)?,
+            None => writeln!(out, "--- {} failed before its first step: {how}", job.slug)?,
+        }
+        let tail = crate::text::indent(job.log_tail.as_deref().unwrap_or_default().lines(), "    ");
+        if !tail.is_empty() {
+            out.write_all(ctx.style.job_text(&tail).as_bytes())?;
         }
         if let Some(step) = last {
-            writeln!(out, "    log: {}", step.log_path)?;
+            writeln!(out, "    log: {}", crate::text::one_line(&step.log_path))?;
         }
     }
     if let Some(run) = run {

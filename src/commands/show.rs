@@ -7,8 +7,6 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use comfy_table::Cell;
-
 use super::recorded::{self, duration, elapsed, local_time, mib, short_commit, split_target, Recorded};
 use super::Context;
 use crate::cli::ShowArgs;
@@ -17,6 +15,7 @@ use crate::report::grid::{self, GridJob};
 use crate::report::json::{JobDoc, RunDoc};
 use crate::store::{JobRow, RunRow, StepRow};
 use crate::term::Style;
+use crate::text::one_line;
 
 /// How many lines of a log `show RUN/JOB` ends with, and how far back it reads to find them.
 const TAIL_LINES: usize = 10;
@@ -91,12 +90,12 @@ fn job_table(style: Style, jobs: &[JobRow]) -> comfy_table::Table {
     table.set_header(["job", "status", "duration", "peak MiB", "failure", "reason"]);
     for job in jobs {
         table.add_row([
-            Cell::new(&job.slug),
+            crate::term::cell(&job.slug),
             status_cell(&job.status, job.flaky),
-            Cell::new(job_duration(job)),
-            Cell::new(mib(job.peak_rss_kb)),
-            Cell::new(job.failure_kind.as_deref().unwrap_or_default()),
-            Cell::new(
+            crate::term::cell(job_duration(job)),
+            crate::term::cell(mib(job.peak_rss_kb)),
+            crate::term::cell(job.failure_kind.as_deref().unwrap_or_default()),
+            crate::term::cell(
                 job.reason.clone().or_else(|| how_it_ended(job.exit_code, job.signal, &job.status)).unwrap_or_default(),
             ),
         ]);
@@ -114,9 +113,9 @@ fn job_duration(job: &JobRow) -> String {
     }
 }
 
-fn status_cell(status: &str, flaky: bool) -> Cell {
+fn status_cell(status: &str, flaky: bool) -> comfy_table::Cell {
     let text = if flaky && status == "passed" { "passed (flaky)".to_string() } else { status.to_string() };
-    Cell::new(text).fg(grid::color(status, flaky))
+    crate::term::cell(text).fg(grid::color(status, flaky))
 }
 
 /// `exit 3` or `signal 9` for what did not pass; nothing for a pass.
@@ -135,7 +134,7 @@ fn job_text(style: Style, recorded: &Recorded, run: &RunRow, job: &JobRow) -> Re
     let flaky = if job.flaky && job.status == "passed" { " (flaky)" } else { "" };
     let mut text = format!("job {} of run #{} ({}): {}{flaky}\n", job.slug, run.id, run.project, job.status);
     for (label, value) in job_facts(job) {
-        text.push_str(&format!("  {label:<12} {value}\n"));
+        text.push_str(&format!("  {label:<12} {}\n", one_line(&value)));
     }
     if !steps.is_empty() {
         text.push_str(&format!("\n{}\n", step_table(style, &steps)));
@@ -151,10 +150,9 @@ fn job_text(style: Style, recorded: &Recorded, run: &RunRow, job: &JobRow) -> Re
         ));
     }
     if let Some((from, lines)) = log_tail(job, &steps) {
-        text.push_str(&format!("\nlast lines of {from}:\n"));
-        for line in lines {
-            text.push_str(&format!("    {line}\n"));
-        }
+        text.push_str(&format!("\nlast lines of {}:\n", one_line(&from)));
+        let lines = crate::text::indent(lines.iter().map(String::as_str), "    ");
+        text.push_str(&style.job_text(&lines));
     }
     Ok(text)
 }
@@ -170,7 +168,14 @@ fn findings_text(doc: &JobDoc, text: &mut String) {
                 (Some(f), None, _) => format!("{f}: "),
                 _ => String::new(),
             };
-            text.push_str(&format!("  {place}{}: {} [{}, step {}]\n", d.severity, d.message, d.kind, d.step));
+            text.push_str(&format!(
+                "  {}{}: {} [{}, step {}]\n",
+                one_line(&place),
+                d.severity,
+                one_line(&d.message),
+                d.kind,
+                d.step
+            ));
         }
     }
     let failed: Vec<_> = doc.test_cases.iter().filter(|t| t.status == "failed").collect();
@@ -181,14 +186,20 @@ fn findings_text(doc: &JobDoc, text: &mut String) {
         ));
         for t in failed {
             let message = t.message.as_deref().and_then(|m| m.lines().next()).unwrap_or("");
-            text.push_str(&format!("  FAIL {}.{} {message}\n", t.suite, t.name));
+            text.push_str(&format!("  FAIL {}.{} {}\n", one_line(&t.suite), one_line(&t.name), one_line(message)));
         }
     }
     if !doc.artifacts.is_empty() {
         text.push_str("\nartifacts:\n");
         for a in &doc.artifacts {
             let gone = if a.removed_at.is_some() { " (removed by gc)" } else { "" };
-            text.push_str(&format!("  {} {} bytes sha256:{} -> {}{gone}\n", a.path, a.size, a.sha256, a.stored_path));
+            text.push_str(&format!(
+                "  {} {} bytes sha256:{} -> {}{gone}\n",
+                one_line(&a.path),
+                a.size,
+                a.sha256,
+                one_line(&a.stored_path)
+            ));
         }
     }
 }
@@ -234,13 +245,13 @@ fn step_table(style: Style, steps: &[StepRow]) -> comfy_table::Table {
             (None, None) => "-".into(),
         };
         table.add_row([
-            Cell::new(&step.name),
-            Cell::new(step.attempt),
-            Cell::new(&step.status).fg(grid::color(&step.status, false)),
-            Cell::new(exit),
-            Cell::new(duration(step.duration_ms)),
-            Cell::new(&step.log_path),
-            Cell::new(&step.command),
+            crate::term::cell(&step.name),
+            crate::term::cell(step.attempt),
+            crate::term::cell(&step.status).fg(grid::color(&step.status, false)),
+            crate::term::cell(exit),
+            crate::term::cell(duration(step.duration_ms)),
+            crate::term::cell(&step.log_path),
+            crate::term::cell(&step.command),
         ]);
     }
     table

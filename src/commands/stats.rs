@@ -70,11 +70,11 @@ fn project_text(style: Style, span: &str, p: &ProjectStats) -> String {
     table.set_header(["day (UTC)", "runs", "jobs", "passed", "failed"]);
     for d in &p.per_day {
         table.add_row([
-            Cell::new(&d.day),
-            Cell::new(d.runs),
-            Cell::new(d.jobs),
-            Cell::new(d.passed),
-            Cell::new(d.failed),
+            crate::term::cell(&d.day),
+            crate::term::cell(d.runs),
+            crate::term::cell(d.jobs),
+            crate::term::cell(d.passed),
+            crate::term::cell(d.failed),
         ]);
     }
     text.push_str(&format!("\n{table}\n"));
@@ -83,7 +83,7 @@ fn project_text(style: Style, span: &str, p: &ProjectStats) -> String {
         let mut table = style.table();
         table.set_header(["failure kind", "jobs"]);
         for (kind, n) in &p.failure_kinds {
-            table.add_row([Cell::new(kind), Cell::new(n)]);
+            table.add_row([crate::term::cell(kind), crate::term::cell(n)]);
         }
         text.push_str(&format!("\n{table}\n"));
     }
@@ -104,7 +104,11 @@ fn project_text(style: Style, span: &str, p: &ProjectStats) -> String {
         let mut table = style.table();
         table.set_header(["flaky cells", "passed on a retry", "passed and failed at one config"]);
         for f in p.flaky.iter().take(FLAKY_SHOWN) {
-            table.add_row([Cell::new(&f.slug), Cell::new(f.flaky), Cell::new(if f.unstable { "yes" } else { "no" })]);
+            table.add_row([
+                crate::term::cell(&f.slug),
+                crate::term::cell(f.flaky),
+                crate::term::cell(if f.unstable { "yes" } else { "no" }),
+            ]);
         }
         text.push_str(&format!("\n{table}\n"));
         if p.flaky.len() > FLAKY_SHOWN {
@@ -116,13 +120,13 @@ fn project_text(style: Style, span: &str, p: &ProjectStats) -> String {
 
 fn cell_row(c: &CellStats) -> [Cell; 7] {
     [
-        Cell::new(&c.slug),
-        Cell::new(c.runs),
-        Cell::new(duration(c.mean_ms)),
-        Cell::new(duration(c.p90_ms)),
-        Cell::new(c.passed),
-        Cell::new(c.failed),
-        Cell::new(c.flaky),
+        crate::term::cell(&c.slug),
+        crate::term::cell(c.runs),
+        crate::term::cell(duration(c.mean_ms)),
+        crate::term::cell(duration(c.p90_ms)),
+        crate::term::cell(c.passed),
+        crate::term::cell(c.failed),
+        crate::term::cell(c.flaky),
     ]
 }
 

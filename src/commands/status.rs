@@ -85,7 +85,7 @@ fn line(run: &RunRow) -> Line {
         started: local_time(&run.started_at),
         took: elapsed(run.duration_ms, Some(&run.started_at)),
         counts: counts(&run.counts, run.flaky),
-        commit: short_commit(&run.commit, run.dirty),
+        commit: crate::text::one_line(&short_commit(&run.commit, run.dirty)).into_owned(),
     }
 }
 

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use comfy_table::Cell;
-
 use super::Context;
 use crate::cli::ToolchainsArgs;
 use crate::config;
@@ -45,11 +43,11 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
             .filter(|s| Standard::parse(s).is_some_and(|std| c.standards.get(std.flag()) == Some(&true)))
             .collect();
         table.add_row([
-            Cell::new(&c.name),
-            Cell::new(&c.version),
-            Cell::new(accepted.join(" ")),
-            Cell::new(c.cc.display()),
-            Cell::new(c.cxx.display()),
+            crate::term::cell(&c.name),
+            crate::term::cell(&c.version),
+            crate::term::cell(accepted.join(" ")),
+            crate::term::cell(c.cc.display()),
+            crate::term::cell(c.cxx.display()),
         ]);
     }
     if host.compilers.is_empty() {
@@ -62,10 +60,10 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
         table.set_header(["llvm", "version", "llvm-config", "cmake dir (LLVM_DIR)"]);
         for l in &host.llvms {
             table.add_row([
-                Cell::new(&l.major),
-                Cell::new(&l.version),
-                Cell::new(l.config.display()),
-                Cell::new(l.cmake_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default()),
+                crate::term::cell(&l.major),
+                crate::term::cell(&l.version),
+                crate::term::cell(l.config.display()),
+                crate::term::cell(l.cmake_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default()),
             ]);
         }
         text.push_str(&format!("{table}\n"));

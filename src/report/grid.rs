@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use comfy_table::{Cell, Color};
+use comfy_table::Color;
 use indexmap::IndexSet;
 
 use crate::term::Style;
@@ -125,15 +125,15 @@ pub fn table(style: Style, jobs: &[GridJob], row_key: &str, col_key: Option<&str
     }
     let mut table = style.table();
     // A matrix without keys has one job; call it what its slug does.
-    let mut header = vec![Cell::new(if row_key.is_empty() { "job" } else { row_key })];
-    header.extend(cols.iter().map(|c| Cell::new(if col_key.is_some() { *c } else { "status" })));
+    let mut header = vec![crate::term::cell(if row_key.is_empty() { "job" } else { row_key })];
+    header.extend(cols.iter().map(|c| crate::term::cell(if col_key.is_some() { *c } else { "status" })));
     table.set_header(header);
     for r in &rows {
-        let mut line = vec![Cell::new(r)];
+        let mut line = vec![crate::term::cell(r)];
         for c in &cols {
             line.push(match cells.get(&(*r, *c)).map(Vec::as_slice).unwrap_or_default() {
-                [] => Cell::new(""),
-                [one] => Cell::new(mark(&one.status, one.flaky)).fg(color(&one.status, one.flaky)),
+                [] => crate::term::cell(""),
+                [one] => crate::term::cell(mark(&one.status, one.flaky)).fg(color(&one.status, one.flaky)),
                 many => {
                     let mut counts: Vec<(&str, usize, Color)> = Vec::new();
                     for j in many {
@@ -145,7 +145,7 @@ pub fn table(style: Style, jobs: &[GridJob], row_key: &str, col_key: Option<&str
                     }
                     let worst = counts.iter().map(|c| c.2).find(|c| *c == Color::Red).unwrap_or(counts[0].2);
                     let text = counts.iter().map(|(m, n, _)| format!("{m}×{n}")).collect::<Vec<_>>().join(" ");
-                    Cell::new(text).fg(worst)
+                    crate::term::cell(text).fg(worst)
                 }
             });
         }
