@@ -47,6 +47,8 @@ DPKG_OPTS=(
 CHANGES=(
   'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   'ENV LANG=C.UTF-8'
+  'ENV CC=clang-15'
+  'ENV CXX=clang++-15'
   'WORKDIR /'
   'CMD ["/bin/bash"]'
 )
@@ -66,10 +68,10 @@ EOF
   exit 2
 }
 
-[ $# -eq 3 ] && [ "$1" = build ] || usage
+if [ $# -ne 3 ] || [ "$1" != build ]; then usage; fi
 NAME=$2
 CACHE_DIR=$3
-[ -n "$NAME" ] && [ -n "$CACHE_DIR" ] || usage
+if [ -z "$NAME" ] || [ -z "$CACHE_DIR" ]; then usage; fi
 
 for tool in podman mmdebstrap zstd flock sha256sum; do
   command -v "$tool" >/dev/null 2>&1 || die 3 "missing prerequisite: $tool (apt-get install podman runc mmdebstrap zstd)"
@@ -78,16 +80,18 @@ for f in "${SOURCES[@]}"; do
   [ -r "$f" ] || die 3 "apt sources file not readable: $f"
 done
 
-recipe_hash() {
+# ROOTFS_HASH names the cached tarball (what mmdebstrap builds); HASH, the
+# image label, also covers the import-time config (ENV, CMD...).
+rootfs_hash() {
   {
     printf 'version=%s\nsuite=%s\nvariant=%s\nepoch=%s\n' "$RECIPE_VERSION" "$SUITE" "$VARIANT" "$EPOCH"
     printf 'pkg=%s\n' "${PACKAGES[@]}"
     printf 'dpkg=%s\n' "${DPKG_OPTS[@]}"
-    printf 'change=%s\n' "${CHANGES[@]}"
     for f in "${SOURCES[@]}"; do printf 'sources=%s\n' "$f"; cat "$f"; done
   } | sha256sum | cut -c1-16
 }
-HASH=$(recipe_hash)
+ROOTFS_HASH=$(rootfs_hash)
+HASH=$( { printf '%s\n' "$ROOTFS_HASH"; printf 'change=%s\n' "${CHANGES[@]}"; } | sha256sum | cut -c1-16)
 
 # Prints the image ID and succeeds iff NAME exists with the current recipe.
 current_id() {
@@ -109,8 +113,9 @@ flock -w 1800 9 || die 1 "timed out waiting for $CACHE_DIR/image.lock"
 # Someone else may have built it while we waited.
 if current_id; then exit 0; fi
 
-TARBALL="$CACHE_DIR/rootfs-$HASH.tar.zst"
+TARBALL="$CACHE_DIR/rootfs-$ROOTFS_HASH.tar.zst"
 if [ ! -s "$TARBALL" ]; then
+  rm -rf "$CACHE_DIR"/.build.*   # leftovers of a killed build (we hold the lock)
   TMP=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
   trap 'rm -rf "$TMP"' EXIT
   args=(--variant="$VARIANT" --format=tar)
@@ -119,18 +124,19 @@ if [ ! -s "$TARBALL" ]; then
   args+=(--aptopt='Acquire::Retries "3"')
   # Keep the host's resolv.conf/hostname out (podman mounts its own) so the
   # tarball is the same on every host.
+  # shellcheck disable=SC2016 # $1 is expanded by mmdebstrap's hook shell
   args+=(--customize-hook='rm -f "$1"/etc/resolv.conf "$1"/etc/hostname')
   log "building rootfs with mmdebstrap (log: $CACHE_DIR/mmdebstrap.log)"
   start=$SECONDS
   if ! SOURCE_DATE_EPOCH=$EPOCH mmdebstrap "${args[@]}" "$SUITE" "$TMP/rootfs.tar" "${SOURCES[@]}" \
-      >"$CACHE_DIR/mmdebstrap.log" 2>&1; then
+      >"$CACHE_DIR/mmdebstrap.log" 2>&1 9>&-; then
     tail -n 30 "$CACHE_DIR/mmdebstrap.log" >&2
     die 1 "mmdebstrap failed"
   fi
   zstd -q -T2 -3 --rm "$TMP/rootfs.tar" -o "$TMP/rootfs.tar.zst"
   touch -d "@$EPOCH" "$TMP/rootfs.tar.zst"
   # Drop tarballs of older recipes, then publish atomically.
-  find "$CACHE_DIR" -maxdepth 1 -name 'rootfs-*.tar.zst' ! -name "rootfs-$HASH.tar.zst" -delete
+  find "$CACHE_DIR" -maxdepth 1 -name 'rootfs-*.tar.zst' ! -name "rootfs-$ROOTFS_HASH.tar.zst" -delete
   mv "$TMP/rootfs.tar.zst" "$TARBALL"
   log "rootfs built in $((SECONDS - start))s: $TARBALL ($(du -h "$TARBALL" | cut -f1))"
 fi
@@ -139,7 +145,7 @@ old_id=$(podman image inspect --format '{{.Id}}' "$NAME" 2>/dev/null || true)
 change_args=(--change "LABEL $LABEL_KEY=$HASH")
 for c in "${CHANGES[@]}"; do change_args+=(--change "$c"); done
 log "importing $TARBALL as $NAME"
-podman import --quiet "${change_args[@]}" "$TARBALL" "$NAME" >/dev/null
+podman import --quiet "${change_args[@]}" "$TARBALL" "$NAME" >/dev/null 9>&-
 # The previous image of this NAME (older recipe) is now untagged: drop it if
 # no container uses it.
 if [ -n "$old_id" ] && [ "$old_id" != "$(podman image inspect --format '{{.Id}}' "$NAME")" ]; then
