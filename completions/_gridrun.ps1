@@ -121,8 +121,8 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         }
         'gridrun;report' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The format')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write it (default: stdout)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write it (default: stdout)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'A run to compare against: newly failing and fixed cells are marked')
             [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns (default: compiler,cxx_standard)')
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')

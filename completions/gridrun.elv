@@ -111,8 +111,8 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         }
         &'gridrun;report'= {
             cand --format 'The format'
-            cand -o 'Where to write it (default: stdout)'
-            cand --output 'Where to write it (default: stdout)'
+            cand -o 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)'
+            cand --output 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)'
             cand --baseline 'A run to compare against: newly failing and fixed cells are marked'
             cand --pivot 'The grid''s rows and columns (default: compiler,cxx_standard)'
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'

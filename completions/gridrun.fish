@@ -109,7 +109,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l format -d 'Th
 md\t'GitHub-flavoured Markdown'
 junit\t'JUnit XML: a testsuite per cell'
 json\t'DESIGN\'s `show --json` shape'"
-complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s o -l output -d 'Where to write it (default: stdout)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s o -l output -d 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l baseline -d 'A run to compare against: newly failing and fixed cells are marked' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l pivot -d 'The grid\'s rows and columns (default: compiler,cxx_standard)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F

@@ -1,9 +1,14 @@
-//! Collecting a job's artifacts: glob patterns (globset) matched by walking the job's workspace
-//! (walkdir), each file copied to `artifacts/<commit>/<job>/` with its size and SHA-256. A pattern
-//! or a symlink that would lead outside the workspace is refused, not followed.
+//! Collecting a job's artifacts: glob patterns (globset) matched by walking the folders a job may
+//! leave files in (walkdir), each file stored once by its content, `artifacts/sha256/ab/cdef…`,
+//! with its size and SHA-256 recorded per job. Two runs that build different bytes under one name
+//! keep both; the same bytes collected twice are stored once. A pattern or a symlink that would
+//! lead outside those folders is refused, not followed, and gridrun's own state folder is never
+//! walked: a pattern like `{{ source }}/**` cannot copy the store into itself.
 
 use std::io::{Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::fspath::normalize;
 
 use globset::GlobBuilder;
 use sha2::{Digest, Sha256};
@@ -12,9 +17,9 @@ use walkdir::WalkDir;
 /// One collected file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
-    /// Where it was, relative to the workspace root it was found under.
+    /// Where it was, relative to the root it was found under.
     pub path: String,
-    /// Where the copy is.
+    /// Where the stored copy is.
     pub stored_path: PathBuf,
     /// Its size in bytes.
     pub size: u64,
@@ -25,73 +30,115 @@ pub struct Artifact {
 /// What collection found: the files, and why some patterns or files were refused.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// The files copied.
+    /// The files stored.
     pub artifacts: Vec<Artifact>,
     /// One line per refused pattern or file.
     pub refused: Vec<String>,
 }
 
-/// Collects the files matching `patterns` (absolute, or relative to the first root) under
-/// `roots` into `dest`. Files are named by their path relative to the root they are under.
-pub fn collect(patterns: &[String], roots: &[&Path], dest: &Path) -> std::io::Result<Collected> {
-    let mut out = Collected::default();
-    let Some(first) = roots.first() else { return Ok(out) };
-    for pattern in patterns {
-        let absolute = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { first.join(pattern) };
-        let absolute = normalize(&absolute);
-        let Some(root) = roots.iter().find(|r| absolute.starts_with(normalize(r))) else {
-            out.refused.push(format!("pattern {pattern} leaves the workspace; refused"));
-            continue;
-        };
-        let root = normalize(root);
-        let matcher = match GlobBuilder::new(&absolute.to_string_lossy()).literal_separator(true).build() {
-            Ok(glob) => glob.compile_matcher(),
-            Err(e) => {
-                out.refused.push(format!("pattern {pattern}: {e}"));
-                continue;
+/// Where one job's artifacts are looked for and kept.
+#[derive(Clone, Debug)]
+pub struct Collection<'a> {
+    /// Relative patterns are relative to this folder (the matrix file's, DESIGN §1).
+    pub base: &'a Path,
+    /// The folders files may come from: the job's workspace, its source, the matrix's folder.
+    pub roots: &'a [&'a Path],
+    /// Never walked: gridrun's state folder, but for a root inside it (the job's workspace).
+    pub exclude: &'a Path,
+    /// The content-addressed store: `<state>/artifacts`.
+    pub store: &'a Path,
+}
+
+impl Collection<'_> {
+    /// Collects the files matching `patterns` into the store. Files are named by their path
+    /// relative to the root they are under. An I/O error (a full disk, say) ends collection.
+    pub fn collect(&self, patterns: &[String]) -> std::io::Result<Collected> {
+        let mut out = Collected::default();
+        let exclude = normalize(self.exclude);
+        let real_exclude = std::fs::canonicalize(self.exclude).unwrap_or_else(|_| exclude.clone());
+        // The roots that live inside the state folder stay open: the job's own workspace.
+        let mut open: Vec<PathBuf> = Vec::new();
+        for root in self.roots {
+            let root = normalize(root);
+            if root.starts_with(&exclude) {
+                open.extend(std::fs::canonicalize(&root).ok());
+                open.push(root);
             }
-        };
-        let base = literal_prefix(&absolute);
-        if !base.exists() {
-            continue;
         }
-        let Ok(real_root) = std::fs::canonicalize(&root) else { continue };
-        for entry in WalkDir::new(&base).follow_links(false).into_iter().filter_map(Result::ok) {
-            let path = entry.path();
-            if !matcher.is_match(path) || entry.file_type().is_dir() {
+        let excluded = |path: &Path| {
+            (path.starts_with(&exclude) || path.starts_with(&real_exclude)) && !open.iter().any(|o| path.starts_with(o))
+        };
+        for pattern in patterns {
+            let absolute = if Path::new(pattern).is_absolute() {
+                normalize(Path::new(pattern))
+            } else {
+                normalize(&self.base.join(pattern))
+            };
+            // The deepest root that holds the pattern names the files it finds.
+            let Some(root) = self
+                .roots
+                .iter()
+                .map(|r| normalize(r))
+                .filter(|r| absolute.starts_with(r))
+                .max_by_key(|r| r.components().count())
+            else {
+                out.refused.push(format!("pattern {pattern} leaves the workspace; refused"));
                 continue;
-            }
-            // A symlink may point anywhere: copy what it names only if that is inside the root.
-            let real = match std::fs::canonicalize(path) {
-                Ok(real) if real.starts_with(&real_root) => real,
-                _ => {
-                    out.refused.push(format!("{} leads outside the workspace; refused", path.display()));
+            };
+            let matcher = match GlobBuilder::new(&absolute.to_string_lossy()).literal_separator(true).build() {
+                Ok(glob) => glob.compile_matcher(),
+                Err(e) => {
+                    out.refused.push(format!("pattern {pattern}: {e}"));
                     continue;
                 }
             };
-            if !real.is_file() {
+            let base = literal_prefix(&absolute);
+            if !base.exists() || excluded(&base) {
                 continue;
             }
-            let relative = path.strip_prefix(&root).unwrap_or(path).to_path_buf();
-            let relative_text = relative.to_string_lossy().into_owned();
-            if out.artifacts.iter().any(|a| a.path == relative_text) {
-                continue;
+            let Ok(real_root) = std::fs::canonicalize(&root) else { continue };
+            let walk = WalkDir::new(&base).follow_links(false).into_iter().filter_entry(|e| !excluded(e.path()));
+            for entry in walk.filter_map(Result::ok) {
+                let path = entry.path();
+                if !matcher.is_match(path) || entry.file_type().is_dir() {
+                    continue;
+                }
+                // A symlink may point anywhere: store what it names only if that is inside the root.
+                let real = match std::fs::canonicalize(path) {
+                    Ok(real) if real.starts_with(&real_root) && !excluded(&real) => real,
+                    _ => {
+                        out.refused.push(format!("{} leads outside the workspace; refused", path.display()));
+                        continue;
+                    }
+                };
+                if !real.is_file() {
+                    continue;
+                }
+                let relative = path.strip_prefix(&root).unwrap_or(path).to_string_lossy().into_owned();
+                if out.artifacts.iter().any(|a| a.path == relative) {
+                    continue;
+                }
+                let (stored_path, size, sha256) = store(&real, self.store)?;
+                out.artifacts.push(Artifact { path: relative, stored_path, size, sha256 });
             }
-            let stored_path = dest.join(&relative);
-            let (size, sha256) = copy_hashing(&real, &stored_path)?;
-            out.artifacts.push(Artifact { path: relative_text, stored_path, size, sha256 });
         }
+        Ok(out)
     }
-    Ok(out)
 }
 
-/// Copies `from` to `to` (making folders) and returns the size and SHA-256 of what was copied.
-fn copy_hashing(from: &Path, to: &Path) -> std::io::Result<(u64, String)> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+/// The path of the object with this SHA-256 in the store at `store`.
+pub fn object_path(store: &Path, sha256: &str) -> PathBuf {
+    let (fan, rest) = sha256.split_at(2.min(sha256.len()));
+    store.join("sha256").join(fan).join(rest)
+}
+
+/// Copies `from` into the store while hashing it, then moves it to its content's name; the same
+/// content already there is kept as it is.
+fn store(from: &Path, store: &Path) -> std::io::Result<(PathBuf, u64, String)> {
+    let incoming = store.join("incoming");
+    std::fs::create_dir_all(&incoming)?;
+    let mut temp = tempfile::NamedTempFile::new_in(&incoming)?;
     let mut input = std::fs::File::open(from)?;
-    let mut output = std::fs::File::create(to)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;
@@ -101,26 +148,19 @@ fn copy_hashing(from: &Path, to: &Path) -> std::io::Result<(u64, String)> {
             break;
         }
         hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
+        temp.write_all(&buf[..n])?;
         size += n as u64;
     }
-    Ok((size, format!("{:x}", hasher.finalize())))
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system (so `..` cannot be smuggled past the
-/// workspace check).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
+    let sha256 = format!("{:x}", hasher.finalize());
+    let object = object_path(store, &sha256);
+    if !object.is_file() {
+        if let Some(dir) = object.parent() {
+            std::fs::create_dir_all(dir)?;
         }
+        temp.as_file().sync_all()?;
+        temp.persist(&object).map_err(|e| e.error)?;
     }
-    out
+    Ok((object, size, sha256))
 }
 
 /// The folder part of a pattern before its first glob character.
@@ -152,21 +192,41 @@ mod tests {
         std::fs::write(work.join("build/notes.txt"), b"no").unwrap();
         std::fs::write(dir.path().join("secret"), b"outside").unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret"), work.join("build/bin/sneaky")).unwrap();
-        let dest = dir.path().join("artifacts");
+        let store_dir = dir.path().join("state/artifacts");
         let patterns = vec![
             format!("{}/build/lib*.a", work.display()),
             "build/bin/*".to_string(),
             format!("{}/build/../../secret", work.display()),
         ];
-        let got = collect(&patterns, &[&work], &dest).unwrap();
+        let collection =
+            Collection { base: &work, roots: &[&work], exclude: &dir.path().join("state"), store: &store_dir };
+        let got = collection.collect(&patterns).unwrap();
         let paths: Vec<&str> = got.artifacts.iter().map(|a| a.path.as_str()).collect();
         assert_eq!(paths, ["build/libgrid.a", "build/bin/tool"]);
         assert_eq!(got.artifacts[0].size, 7);
-        assert_eq!(got.artifacts[0].sha256, format!("{:x}", Sha256::digest(b"archive")));
-        assert_eq!(std::fs::read(dest.join("build/libgrid.a")).unwrap(), b"archive");
+        let sha = format!("{:x}", Sha256::digest(b"archive"));
+        assert_eq!(got.artifacts[0].sha256, sha);
+        assert_eq!(got.artifacts[0].stored_path, object_path(&store_dir, &sha));
+        assert_eq!(std::fs::read(&got.artifacts[0].stored_path).unwrap(), b"archive");
         assert_eq!(got.refused.len(), 2, "{:?}", got.refused);
         assert!(got.refused.iter().any(|r| r.contains("sneaky")));
         assert!(got.refused.iter().any(|r| r.contains("leaves the workspace")));
-        assert!(!dest.join("secret").exists() && !dest.join("build/bin/sneaky").exists());
+    }
+
+    #[test]
+    fn the_state_folder_is_never_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path();
+        std::fs::write(project.join("main.cpp"), b"int main(){}").unwrap();
+        let state = project.join(".gridrun");
+        std::fs::create_dir_all(state.join("artifacts")).unwrap();
+        std::fs::write(state.join("gridrun.db"), b"db").unwrap();
+        let store_dir = state.join("artifacts");
+        let collection = Collection { base: project, roots: &[project], exclude: &state, store: &store_dir };
+        let got = collection.collect(&["**".to_string()]).unwrap();
+        let paths: Vec<&str> = got.artifacts.iter().map(|a| a.path.as_str()).collect();
+        assert_eq!(paths, ["main.cpp"]);
+        // Collecting again finds the same one file: the store did not fold into itself.
+        assert_eq!(collection.collect(&["**".to_string()]).unwrap().artifacts.len(), 1);
     }
 }

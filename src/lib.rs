@@ -13,17 +13,20 @@ macro_rules! note {
 pub(crate) use note;
 
 pub mod artifacts;
+pub mod boundedread;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnose;
 pub mod error;
 pub mod exec;
+pub mod fspath;
 pub mod matrix;
 pub mod outfile;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod secrets;
 pub mod store;
 pub mod term;
 pub mod testresults;

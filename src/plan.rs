@@ -105,8 +105,10 @@ pub struct RenderedJob {
     pub env: Vec<(String, String)>,
     /// The steps, in order.
     pub steps: Vec<RenderedStep>,
-    /// Artifact patterns, relative to the workspace.
+    /// Artifact patterns, relative to `base_dir` where not absolute.
     pub artifacts: Vec<String>,
+    /// The matrix file's folder: relative paths are relative to it (DESIGN §1).
+    pub base_dir: PathBuf,
     /// The folders to create before the first step: those the templates name.
     pub make_dirs: Vec<PathBuf>,
     /// The file's limits.
@@ -228,7 +230,8 @@ impl Plan {
         let mut steps = Vec::with_capacity(self.matrix.steps.len());
         for step in &self.matrix.steps {
             let command = next();
-            let junit = step.junit.as_ref().map(|_| PathBuf::from(next()));
+            // A relative path is where the step, which runs in the source, wrote it.
+            let junit = step.junit.as_ref().map(|_| source.join(next()));
             let env = step.env.iter().map(|(k, _)| (k.clone(), next())).collect();
             steps.push(RenderedStep {
                 name: step.name.value.clone(),
@@ -274,6 +277,7 @@ impl Plan {
             env,
             steps,
             artifacts,
+            base_dir: self.matrix.dir.clone(),
             make_dirs,
             limits: self.matrix.limits.clone(),
         })
@@ -341,6 +345,20 @@ impl Plan {
             },
             SiteKind::Path if rendered.trim().is_empty() => {
                 error(format!("{}: renders to an empty path for cell {}", site.what, job.slug))
+            }
+            SiteKind::Path => {
+                // Results are read back from the job's own folders, never from elsewhere.
+                let paths = self.paths(job, 0);
+                if crate::fspath::is_inside(Path::new(rendered), &paths.source, &[&paths.work_dir, &paths.source]) {
+                    Ok(())
+                } else {
+                    error(format!(
+                        "{}: `{}` is outside the job's folders (its source and {{{{ build_dir }}}}, {{{{ results_dir }}}}) for cell {}",
+                        site.what,
+                        crate::text::one_line(rendered),
+                        job.slug
+                    ))
+                }
             }
             _ => Ok(()),
         }

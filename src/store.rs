@@ -25,6 +25,11 @@ pub use write::{AfterCommit, NewJob, NewRun, RunStatus, StoreWriter};
 /// The store's file name inside the state folder.
 pub const DB_FILE: &str = "gridrun.db";
 
+/// The reserve's file, beside the store.
+const RESERVE_FILE: &str = "reserve";
+/// The reserve's size: room for the records of a few thousand jobs.
+const RESERVE_BYTES: u64 = 4 << 20;
+
 /// How long a store operation waits for another gridrun's write lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -66,6 +71,11 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Opened for reading only (the state folder is on read-only media): nothing is written, not
+    /// even the marking of abandoned runs.
+    read_only: bool,
+    /// The reserve was given up to write what a full disk would have lost.
+    reserve_used: bool,
 }
 
 impl Store {
@@ -75,19 +85,96 @@ impl Store {
             .map_err(|source| StoreError::Io { path: state_dir.to_path_buf(), source })?;
         let path = state_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
-        let mut store = Self { conn, path };
+        let mut store = Self { conn, path, read_only: false, reserve_used: false };
         store.configure().map_err(|e| store.err(e))?;
         migrations::migrate(&mut store.conn, &store.path)?;
         Ok(store)
     }
 
-    /// Opens the store in `state_dir` only if one exists.
+    /// Opens the store in `state_dir` only if one exists: for writing where it can be written,
+    /// else for reading (a state folder on read-only media, or a file gridrun may not write).
     pub fn open_existing(state_dir: &Path) -> Result<Option<Self>, StoreError> {
-        if state_dir.join(DB_FILE).is_file() {
-            Self::open(state_dir).map(Some)
-        } else {
-            Ok(None)
+        if !state_dir.join(DB_FILE).is_file() {
+            return Ok(None);
         }
+        match Self::open(state_dir) {
+            Err(StoreError::Sqlite { source, .. }) if is_read_only(&source) => {
+                Self::open_read_only(state_dir).map(Some)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// Opens the store in `state_dir` for reading only. It must already be at this gridrun's
+    /// schema: a store that needs migrating cannot be migrated where it cannot be written.
+    pub fn open_read_only(state_dir: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let path = state_dir.join(DB_FILE);
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // A WAL store needs its shared-memory file, which a read-only folder may lack and cannot
+        // get; immutable=1 reads the file as it stands, which it does on read-only media.
+        let conn = Connection::open_with_flags(&path, flags)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map(|_| c))
+            .or_else(|_| {
+                let uri = format!("file:{}?immutable=1", path.display());
+                Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+            })
+            .map_err(err)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        if version > migrations::VERSION {
+            return Err(StoreError::TooNew { path, found: version, known: migrations::VERSION });
+        }
+        if version < migrations::VERSION {
+            return Err(StoreError::NotFound(format!(
+                "store {} is read-only and was written by an older gridrun; open it once where it can be written",
+                path.display()
+            )));
+        }
+        Ok(Self { conn, path, read_only: true, reserve_used: false })
+    }
+
+    /// Makes sure the state folder holds its reserve: a file of [`RESERVE_BYTES`] that is given
+    /// up when the disk fills, so the records of jobs that finished can still be written. A
+    /// reserve that cannot be made (the disk is already full) is no reason not to run.
+    pub fn keep_reserve(&self) {
+        let path = self.reserve_path();
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == RESERVE_BYTES) {
+            return;
+        }
+        let made = std::fs::File::create(&path).and_then(|mut file| {
+            use std::io::Write;
+            // Written, not sparse: the blocks must really be taken to be given back.
+            let zeros = vec![0u8; 64 * 1024];
+            for _ in 0..RESERVE_BYTES / zeros.len() as u64 {
+                file.write_all(&zeros)?;
+            }
+            file.sync_all()
+        });
+        if made.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    /// Gives the reserve's room back to the disk; `false` where there was none to give.
+    pub fn release_reserve(&mut self) -> bool {
+        let released = std::fs::remove_file(self.reserve_path()).is_ok();
+        self.reserve_used |= released;
+        released
+    }
+
+    /// Whether this store had to use its reserve: the disk was full and should be cleared.
+    pub fn reserve_used(&self) -> bool {
+        self.reserve_used
+    }
+
+    fn reserve_path(&self) -> PathBuf {
+        self.path.with_file_name(RESERVE_FILE)
+    }
+
+    /// Whether the store was opened for reading only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The database file.
@@ -135,6 +222,12 @@ impl Store {
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
+}
+
+/// Whether SQLite refused because the store cannot be written.
+fn is_read_only(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _)
+        if matches!(e.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied))
 }
 
 /// The current time as the store writes it: RFC 3339, UTC, milliseconds.

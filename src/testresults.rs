@@ -46,10 +46,21 @@ pub struct TestCase {
 /// At most this many bytes of a failure message are kept.
 const MESSAGE_LIMIT: usize = 4096;
 
-/// Reads every test case of a JUnit XML file.
-pub fn read_junit(path: &Path) -> Result<Vec<TestCase>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_junit(&text).map_err(|e| format!("{}: {e}", path.display()))
+/// The largest JUnit file read: far past any real test suite's, short of what a job could make
+/// gridrun hold in memory.
+pub const MAX_JUNIT_BYTES: u64 = 64 << 20;
+
+/// Reads every test case of a JUnit XML file, which must be a regular file inside one of `roots`
+/// (links followed), of at most [`MAX_JUNIT_BYTES`].
+pub fn read_junit(path: &Path, roots: &[&Path]) -> Result<Vec<TestCase>, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let real = std::fs::canonicalize(path).map_err(|e| fail(&e))?;
+    let real_roots: Vec<_> = roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
+    if !real_roots.iter().any(|r| real.starts_with(r)) {
+        return Err(fail(&"leads outside the job's folders; not read"));
+    }
+    let text = crate::boundedread::read_to_string(&real, MAX_JUNIT_BYTES).map_err(|e| fail(&e))?;
+    parse_junit(&text).map_err(|e| fail(&e))
 }
 
 /// Parses JUnit XML text.

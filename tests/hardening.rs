@@ -322,3 +322,261 @@ fn a_newline_or_escape_in_a_value_cannot_break_a_one_line_output() {
         assert!(!text.lines().any(|l| l.trim() == "b" || l.starts_with("b ")), "{args:?} broke a line:\n{text}");
     }
 }
+
+#[test]
+fn a_store_on_read_only_media_can_still_be_read() {
+    let t = Test::new().matrix("[[steps]]\nname = \"x\"\nrun = \"echo built\"\n");
+    let Some(media) = common::Tmpfs::mount(&t.path().join("media"), "16m") else { return };
+    let state = media.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    assert_eq!(t.gridrun(&["--state-dir", state_arg, "run"]).status.code(), Some(0));
+    media.remount_read_only();
+    assert!(t.ok(&["--state-dir", state_arg, "status"]).contains("1 passed"));
+    assert_eq!(t.ok_json(&["--state-dir", state_arg, "show", "--json"])["jobs"][0]["status"], "passed");
+    assert_eq!(t.ok(&["--state-dir", state_arg, "log", "default"]), "built\n");
+    assert!(t.ok(&["--state-dir", state_arg, "report", "--format", "md"]).contains("passed"));
+}
+
+/// With a byte-order mark the caret of an error on line 1 stood one column right of the key.
+#[test]
+fn a_byte_order_mark_does_not_shift_the_caret() {
+    let t = Test::new().file("gridrun.toml", "\u{feff}nam = 1\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    let out = t.gridrun(&["plan"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: gridrun.toml:1:1: unknown key `nam`"), "{stderr}");
+    assert!(stderr.contains("\n1 | nam = 1\n  | ^^^\n"), "{stderr}");
+}
+
+/// A 5 MB line with an error in it gave 10 MB of stderr.
+#[test]
+fn an_error_on_a_huge_line_is_short() {
+    let line = format!("[project]\nname = \"{}\"\n[[steps]]\nname = \"x\"\nrun = \"true\"\n", "n".repeat(5 << 20));
+    let t = Test::new().file("gridrun.toml", &line);
+    let out = t.gridrun(&["plan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stderr.len() < 2048, "{} bytes of stderr", out.stderr.len());
+}
+
+#[test]
+fn plan_refuses_devices_and_huge_files() {
+    let t = Test::new();
+    // Read-only use of a device: never written, and refused before a byte is read.
+    let line = t.fails(&["plan", "/dev/zero"]);
+    assert_eq!(line, "error: /dev/zero: cannot read: is not a regular file");
+    let t = t.file("big.toml", &"#".repeat(9 << 20));
+    let line = t.fails(&["plan", "big.toml"]);
+    assert_eq!(line, "error: big.toml: cannot read: is larger than 8.0 MiB");
+}
+
+#[test]
+fn junit_must_come_from_the_jobs_own_folders() {
+    let t = Test::new().matrix("[[steps]]\nname = \"t\"\nrun = \"true\"\njunit = \"/etc/passwd\"\n");
+    let out = t.gridrun(&["plan"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.starts_with("error: gridrun.toml:4:9: steps.t.junit: `/etc/passwd` is outside the job's folders"),
+        "{stderr}"
+    );
+    // A link made by the job that leads out is not followed.
+    let t = Test::new().matrix(
+        "[[steps]]\nname = \"t\"\nrun = \"ln -sf /etc/passwd {{ results_dir }}/out.xml\"\njunit = \"{{ results_dir }}/out.xml\"\n",
+    );
+    let out = t.gridrun(&["run", "--keep-workspaces"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = t.ok_json(&["show", "--json"]);
+    assert_eq!(doc["jobs"][0]["test_cases"].as_array().unwrap().len(), 0);
+    assert!(doc["jobs"][0]["log_tail"].as_str().unwrap_or("").contains("leads outside the job's folders"), "{doc}");
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// Two runs at one commit copied their artifacts to one folder: run 1's record kept its SHA-256
+/// while the file held run 2's bytes.
+#[test]
+fn every_run_keeps_its_own_artifacts_at_one_commit() {
+    let t = Test::new().matrix(
+        r#"
+[[steps]]
+name = "build"
+run = "echo built by run {{ run }} > {{ build_dir }}/out.txt"
+
+[artifacts]
+patterns = ["{{ build_dir }}/out.txt"]
+"#,
+    );
+    std::fs::write(t.path().join(".gitignore"), ".gridrun/\n").unwrap();
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "."]);
+    git(t.path(), &["commit", "-qm", "one commit"]);
+    for _ in 0..2 {
+        assert_eq!(t.gridrun(&["run"]).status.code(), Some(0));
+    }
+    let mut contents = Vec::new();
+    for run in ["1", "2"] {
+        let doc = t.ok_json(&["show", run, "--json"]);
+        let artifact = &doc["jobs"][0]["artifacts"][0];
+        let stored = std::fs::read(artifact["stored_path"].as_str().unwrap()).unwrap();
+        let sha = sha256_hex(&stored);
+        assert_eq!(artifact["sha256"].as_str().unwrap(), sha, "run {run}'s record describes its file");
+        contents.push(String::from_utf8(stored).unwrap());
+    }
+    assert_eq!(contents, ["built by run 1\n", "built by run 2\n"]);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(bytes)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+/// `patterns = ["{{ source }}/**"]` copied `.gridrun/artifacts` into itself until "File name too
+/// long", and the job still passed.
+#[test]
+fn collecting_everything_never_walks_the_state_folder() {
+    let t = Test::new()
+        .matrix("[[steps]]\nname = \"x\"\nrun = \"true\"\n\n[artifacts]\npatterns = [\"{{ source }}/**\"]\n")
+        .file("src/main.cpp", "int main() {}\n");
+    for _ in 0..2 {
+        let out = t.gridrun(&["run"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let doc = t.ok_json(&["show", "--json"]);
+    let mut paths: Vec<&str> =
+        doc["jobs"][0]["artifacts"].as_array().unwrap().iter().map(|a| a["path"].as_str().unwrap()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["gridrun.toml", "src/main.cpp"]);
+}
+
+#[test]
+fn an_artifact_that_cannot_be_kept_fails_the_job_as_infrastructure() {
+    let t = Test::new().matrix(
+        "[[steps]]\nname = \"x\"\nrun = \"head -c 3000000 /dev/zero > big.bin\"\n\n[artifacts]\npatterns = [\"big.bin\"]\n",
+    );
+    let Some(small) = common::Tmpfs::mount(&t.path().join("small"), "1m") else { return };
+    let state = small.path().join("state");
+    let out = t.gridrun(&["--state-dir", state.to_str().unwrap(), "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = t.ok_json(&["--state-dir", state.to_str().unwrap(), "show", "--json"]);
+    let job = &doc["jobs"][0];
+    assert_eq!((job["status"].as_str(), job["failure_kind"].as_str()), (Some("failed"), Some("infra")), "{job}");
+    assert!(job["log_tail"].as_str().unwrap().contains("cannot collect artifacts"), "{job}");
+}
+
+/// With the state folder's disk full, jobs that had finished were later recorded abandoned or
+/// cancelled and their results lost.
+#[test]
+fn a_full_disk_loses_no_finished_job() {
+    let t = Test::new().matrix(
+        r#"
+[matrix]
+n = [1, 2, 3]
+
+[[steps]]
+name = "go"
+run = "if [ {{ n }} = 2 ]; then head -c 100000000 /dev/zero > {{ cache_dir }}/filler 2>/dev/null || true; fi"
+"#,
+    );
+    let Some(disk) = common::Tmpfs::mount(&t.path().join("disk"), "12m") else { return };
+    let state = disk.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let out = t.gridrun(&["--state-dir", state_arg, "run", "-j", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::remove_file(state.join("cache/filler")).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("is full: gridrun gave up its reserve"), "{stderr}");
+    let doc = t.ok_json(&["--state-dir", state_arg, "show", "--json"]);
+    assert_eq!(doc["status"], "passed", "{doc}");
+    let statuses: Vec<&str> = doc["jobs"].as_array().unwrap().iter().map(|j| j["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["passed", "passed", "passed"]);
+}
+
+const SECRET: &str = "s3cr3t-t0k3n-4711";
+
+/// Every file gridrun wrote under `dir`, as bytes.
+fn every_file(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    walk(dir).into_iter().filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+}
+
+fn holds(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_secret_never_reaches_a_log_the_store_or_a_report() {
+    let t = Test::new().matrix(
+        r#"
+secrets = ["API_TOKEN"]
+
+[[steps]]
+name = "leak"
+junit = "{{ results_dir }}/r.xml"
+run = """
+printf 's3cr3t-'; sleep 0.2; printf 't0k3n-4711 in pieces\n'
+echo "whole: $API_TOKEN" >&2
+printf '<testsuite name="s"><testcase name="t %s" classname="s"><failure message="%s"/></testcase></testsuite>' "$API_TOKEN" "$API_TOKEN" > {{ results_dir }}/r.xml
+echo "main.cpp:1:1: error: $API_TOKEN"
+exit 1
+"""
+"#,
+    );
+    let out = t.command().args(["run", "--keep-workspaces"]).env("API_TOKEN", SECRET).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut seen = vec![("run's stdout".to_string(), out.stdout.clone()), ("run's stderr".into(), out.stderr.clone())];
+    assert!(holds(&out.stdout, "in pieces"), "the job's output is shown: {}", String::from_utf8_lossy(&out.stdout));
+    for args in [
+        &["show", "latest/default"][..],
+        &["show", "--json"],
+        &["log", "default"],
+        &["report", "--format", "html"],
+        &["report", "--format", "md"],
+        &["report", "--format", "junit"],
+        &["report", "--format", "json"],
+    ] {
+        let out = t.gridrun(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        seen.push((format!("{args:?}"), out.stdout));
+    }
+    let log = t.ok(&["log", "default"]);
+    assert!(log.contains("*** in pieces") && log.contains("whole: ***"), "{log}");
+    // The state folder (store, WAL, logs, artifacts) minus the job's own workspace, which holds
+    // what the job itself wrote.
+    for (path, bytes) in every_file(&t.state_dir()) {
+        if !path.starts_with(t.state_dir().join("work")) {
+            seen.push((path.display().to_string(), bytes));
+        }
+    }
+    let leaks: Vec<&String> = seen.iter().filter(|(_, bytes)| holds(bytes, SECRET)).map(|(what, _)| what).collect();
+    assert!(leaks.is_empty(), "the secret is in: {leaks:?}");
+}
+
+#[test]
+fn a_secret_set_in_the_file_is_refused() {
+    let t = Test::new()
+        .matrix("secrets = [\"TOKEN\"]\n\n[env]\nTOKEN = \"abc\"\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    let out = t.gridrun(&["plan"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.starts_with("error: gridrun.toml:1:12: secrets: `TOKEN` is also given a value in this file"),
+        "{stderr}"
+    );
+}

@@ -281,8 +281,12 @@ fn gc_removes_what_is_past_retention_and_records_it() {
     let state = t.state_dir();
     exits(&t, &["run", "-f", "kind=old", "--keep-workspaces"], 0);
     exits(&t, &["run", "-f", "kind=new", "--keep-workspaces"], 0);
-    let old_artifact = state.join("artifacts/uncommitted/old/build/out.txt");
-    let new_artifact = state.join("artifacts/uncommitted/new/build/out.txt");
+    // Artifacts are stored by content; each run's record names its own copy.
+    let stored = |run: &str| -> std::path::PathBuf {
+        t.ok_json(&["show", run, "--json"])["jobs"][0]["artifacts"][0]["stored_path"].as_str().unwrap().into()
+    };
+    let old_artifact = stored("1");
+    let new_artifact = stored("2");
     for path in [state.join("runs/1/old"), state.join("work/1/old"), state.join("runs/2/new"), state.join("work/2/new")]
     {
         assert!(path.is_dir(), "{} after the runs", path.display());
@@ -310,7 +314,7 @@ fn gc_removes_what_is_past_retention_and_records_it() {
     let done = t.ok(&["gc"]);
     assert_eq!(dry.replace("would remove", "removed"), done, "gc does what --dry-run said");
     assert!(!state.join("runs/1").exists() && !state.join("work/1").exists());
-    assert!(!old_artifact.exists() && !state.join("artifacts/uncommitted/old").exists(), "its emptied folder too");
+    assert!(!old_artifact.exists());
     assert!(state.join("runs/2/new/build.log").is_file() && state.join("work/2/new").is_dir());
     assert_eq!(std::fs::read_to_string(&new_artifact).unwrap(), "new of run 2\n");
     let (logs, work, removed, all) = removal(&t, 1);
@@ -333,19 +337,24 @@ fn gc_removes_what_is_past_retention_and_records_it() {
     assert!(t.ok(&["gc"]).ends_with("\nnothing past retention\n"));
     assert_eq!((files(&state), rows(&t)), before);
 
-    // Run 3 builds `new` again at the same commit, into the same artifact folder, with other
-    // bytes: run 2's copy is gone at once and its record says so; gc then has only run 2's logs
-    // and workspace to remove, and run 3's file stays.
+    // Run 3 builds `new` again at the same commit with other bytes: each run keeps its own copy,
+    // retrievable until gc removes its record. gc then removes run 2's logs, workspace and its
+    // copy, and run 3's file stays.
     exits(&t, &["run", "-f", "kind=new"], 0);
-    assert_eq!(removal(&t, 2), (None, None, 1, 1), "run 2's artifact was replaced by run 3's");
+    let newest = stored("3");
+    assert_ne!(newest, new_artifact);
+    assert_eq!(removal(&t, 2), (None, None, 0, 1), "run 2's artifact is still its own");
+    assert_eq!(std::fs::read_to_string(&new_artifact).unwrap(), "new of run 2\n");
     assert_eq!(removal(&t, 3), (None, None, 0, 1));
     age(&t, 2, 8);
     let replaced = t.ok(&["gc"]);
     let line = replaced.lines().find(|l| l.starts_with("run #2 (gc, ")).unwrap_or_else(|| panic!("{replaced}"));
-    assert!(line.ends_with("logs 0 B, workspace 13 B"), "no artifact left to remove: {replaced}");
-    assert_eq!(std::fs::read_to_string(&new_artifact).unwrap(), "new of run 3\n");
+    assert!(line.ends_with("logs 0 B, workspace 13 B, 1 artifact 13 B"), "{replaced}");
+    assert!(!new_artifact.exists());
+    assert_eq!(std::fs::read_to_string(&newest).unwrap(), "new of run 3\n");
     assert!(!state.join("runs/2").exists() && state.join("runs/3/new").is_dir());
     assert_eq!(removal(&t, 3), (None, None, 0, 1));
+    let new_artifact = newest;
 
     // --older-than overrides the file: everything finished goes.
     let all = t.ok(&["gc", "--older-than", "0s"]);

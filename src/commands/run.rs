@@ -57,6 +57,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     }
 
     let mut store = Store::open(&state_dir)?;
+    store.keep_reserve();
     for token in store.mark_abandoned()? {
         reaper::sweep(&token, Duration::from_secs(2));
     }
@@ -193,11 +194,9 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         source,
         keep_workspaces: args.keep_workspaces,
         timeout: options.timeout,
-        artifacts_dir: plan.state_dir.join("artifacts").join(if commit.is_empty() {
-            "uncommitted".to_string()
-        } else {
-            commit.clone()
-        }),
+        masker: masker(&plan.matrix.secrets),
+        state_dir: plan.state_dir.clone(),
+        artifacts_dir: plan.state_dir.join("artifacts"),
     });
 
     // The run's folders, made once so each job only adds its own; the cache is shared by all runs
@@ -231,6 +230,12 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         _ => RunStatus::Passed,
     };
     let store = observer.writer.finish(status)?;
+    if store.reserve_used() {
+        crate::note!(
+            "the disk holding {} is full: gridrun gave up its reserve to record this run; free some space",
+            plan.state_dir.display()
+        );
+    }
     // A process that left its job's process group (setsid, a daemon) still carries the run's
     // token; nothing of the run outlives it.
     let leftovers = reaper::sweep(&token, plan.matrix.limits.kill_grace);
@@ -253,6 +258,23 @@ fn run_plan(ctx: &Context, plan: &Plan, mut store: Store, options: &RunOptions<'
         _ => ExitCode::SUCCESS,
     };
     Ok((code, store))
+}
+
+/// The masker of the file's secrets, saying which of them it cannot mask.
+fn masker(names: &[String]) -> Option<Arc<crate::secrets::Masker>> {
+    let (masker, unmasked) = crate::secrets::Masker::from_env(names);
+    for problem in unmasked {
+        match problem {
+            crate::secrets::Unmasked::NotSet(name) => {
+                crate::note!("secret {name} is not set in the environment; the jobs run without it");
+            }
+            crate::secrets::Unmasked::TooShort(name) => crate::note!(
+                "secret {name} is shorter than {} characters; it is passed on but not masked",
+                crate::secrets::MIN_LEN
+            ),
+        }
+    }
+    masker.map(Arc::new)
 }
 
 /// The slugs of the cells that failed in run `which` of `project`; `None` (said on stderr) where

@@ -43,8 +43,11 @@ pub struct ConfigError {
 struct Location {
     line: usize,
     col: usize,
+    /// The part of the source line the snippet shows.
     source_line: String,
     width: usize,
+    /// The caret's column within `source_line`.
+    caret_col: usize,
 }
 
 impl ConfigError {
@@ -82,7 +85,7 @@ impl ConfigError {
         format!(
             "{pad} |\n{number} | {}\n{pad} | {}{}",
             loc.source_line,
-            " ".repeat(loc.col - 1),
+            " ".repeat(loc.caret_col - 1),
             "^".repeat(loc.width.max(1))
         )
     }
@@ -99,17 +102,34 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// How many characters of the source line a snippet shows before the caret, and in all.
+const SNIPPET_BEFORE: usize = 40;
+const SNIPPET_WIDTH: usize = 120;
+
 fn locate(text: &str, span: Span) -> Location {
     let start = floor_char_boundary(text, span.start.min(text.len()));
     let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text[..start].matches('\n').count() + 1;
-    let source_line = text[line_start..line_end].trim_end_matches('\r').to_string();
     let col = text[line_start..start].chars().count() + 1;
     // A span over several lines is underlined to the end of its first line.
     let width = text[start..end.min(line_end)].chars().count();
-    Location { line, col, source_line, width }
+    // A long line is shown around the caret, not whole: a 5 MB line makes no 5 MB message.
+    let whole = text[line_start..line_end].trim_end_matches('\r');
+    let skip = (col - 1).saturating_sub(SNIPPET_BEFORE);
+    let mut shown: String = whole.chars().skip(skip).take(SNIPPET_WIDTH).collect();
+    let mut caret_col = col - skip;
+    if skip > 0 {
+        shown.insert(0, '…');
+        caret_col += 1;
+    }
+    if whole.chars().count() > skip + SNIPPET_WIDTH {
+        shown.push('…');
+    }
+    let width = width.min(SNIPPET_WIDTH.saturating_sub(caret_col - 1)).max(1);
+    let source_line = crate::text::plain(&shown).replace('\t', " ");
+    Location { line, col, source_line, width, caret_col }
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -139,6 +159,20 @@ mod tests {
         let err = file.error(4..7, "unknown key `key`");
         assert_eq!(err.to_string(), "m.toml:2:1: unknown key `key`");
         assert_eq!(err.snippet(), "  |\n2 | key = 1\n  | ^^^");
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_caret() {
+        let line = format!("{}bad = 1{}", "x".repeat(5_000_000), "y".repeat(5_000_000));
+        let file = SourceFile { path: "m.toml".into(), text: line.into() };
+        let err = file.error(5_000_000..5_000_003, "unknown key `bad`");
+        let snippet = err.snippet();
+        assert!(snippet.len() < 500, "{} bytes", snippet.len());
+        let lines: Vec<&str> = snippet.lines().collect();
+        let caret = lines[2].chars().position(|c| c == '^').unwrap();
+        let under: String = lines[1].chars().skip(caret).take(3).collect();
+        assert_eq!(under, "bad", "{snippet}");
+        assert_eq!(err.line_col(), Some((1, 5_000_001)));
     }
 
     #[test]

@@ -21,6 +21,9 @@ use super::{
 /// quarter of a second), and short of the memory a runaway product would take.
 const MAX_CELLS: u64 = 1_000_000;
 
+/// The largest matrix file read: a hundred times the largest real one.
+const MAX_FILE_BYTES: u64 = 8 << 20;
+
 /// The name gridrun looks for in the current directory and its parents.
 pub const DEFAULT_FILE: &str = "gridrun.toml";
 /// The folder of matrix files gridrun falls back to.
@@ -49,6 +52,8 @@ pub struct MatrixFile {
     pub steps: Vec<Step>,
     /// `[artifacts]`.
     pub artifacts: Artifacts,
+    /// `secrets`: environment variables whose values (the caller's) are masked everywhere.
+    pub secrets: Vec<String>,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -95,7 +100,13 @@ pub fn load_path(path: &Path) -> Result<Vec<MatrixFile>, ConfigError> {
 
 /// Loads and validates one matrix file.
 pub fn load_file(path: &Path) -> Result<MatrixFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::whole_file(path, format!("cannot read: {e}")))?;
+    let cannot_read = |e: &dyn std::fmt::Display| ConfigError::whole_file(path, format!("cannot read: {e}"));
+    let bytes = crate::boundedread::read(path, MAX_FILE_BYTES).map_err(|e| cannot_read(&e))?;
+    let mut text = String::from_utf8(bytes).map_err(|_| cannot_read(&"stream did not contain valid UTF-8"))?;
+    // A byte-order mark says nothing to TOML; left in, it would shift every column of line 1.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     let absolute = std::path::absolute(path).map_err(|e| ConfigError::whole_file(path, e.to_string()))?;
     let dir = absolute.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let file = SourceFile { path: path.to_path_buf(), text: text.into() };
@@ -207,6 +218,39 @@ impl Validator<'_> {
         Ok(Text { value: s.into_inner(), span })
     }
 
+    /// `secrets = ["NAME", …]`: names of environment variables, never given a value in the file.
+    fn secrets(
+        &self,
+        raw: Option<Vec<Spanned<String>>>,
+        env: &[(String, Text)],
+        steps: &[Step],
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut names: Vec<String> = Vec::new();
+        for name in raw.unwrap_or_default() {
+            let text = name.get_ref();
+            let valid = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(self.file.error(
+                    name.span(),
+                    format!("secrets: `{}` is not an environment variable's name", crate::text::one_line(text)),
+                ));
+            }
+            if names.contains(text) {
+                return Err(self.file.error(name.span(), format!("secrets: `{text}` is listed twice")));
+            }
+            let set_in_file = env.iter().chain(steps.iter().flat_map(|s| &s.env)).any(|(k, _)| k == text);
+            if set_in_file {
+                return Err(self.file.error(
+                    name.span(),
+                    format!("secrets: `{text}` is also given a value in this file; a secret's value comes from the environment gridrun runs in"),
+                ));
+            }
+            names.push(name.into_inner());
+        }
+        Ok(names)
+    }
+
     /// A key or value that will reach a process: it cannot hold a NUL.
     fn no_nul<T: std::fmt::Display>(&self, value: &Spanned<T>, what: &str) -> Result<(), ConfigError> {
         if value.get_ref().to_string().contains('\0') {
@@ -254,8 +298,20 @@ impl Validator<'_> {
             },
             None => Artifacts::default(),
         };
-        let matrix =
-            MatrixFile { file: self.file.clone(), dir, project, axes, exclude, include, limits, env, steps, artifacts };
+        let secrets = self.secrets(raw.secrets, &env, &steps)?;
+        let matrix = MatrixFile {
+            file: self.file.clone(),
+            dir,
+            project,
+            axes,
+            exclude,
+            include,
+            limits,
+            env,
+            steps,
+            artifacts,
+            secrets,
+        };
         check_template_syntax(&matrix)?;
         Ok(matrix)
     }
@@ -544,8 +600,8 @@ fn path_component(name: &str, max: usize) -> Result<(), String> {
         Err(format!("must be at most {max} characters"))
     } else if name.contains(['/', '\\']) {
         Err("must not contain `/` or `\\`".into())
-    } else if name.starts_with('.') {
-        Err("must not start with `.`".into())
+    } else if name == "." || name == ".." {
+        Err("must not be `.` or `..`".into())
     } else if name.chars().any(char::is_control) {
         Err("must not hold control characters".into())
     } else {
@@ -653,6 +709,7 @@ struct RawFile {
     steps: Option<Spanned<Vec<RawStep>>>,
     preset: Option<Spanned<String>>,
     artifacts: Option<RawArtifacts>,
+    secrets: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -34,7 +34,11 @@ pub struct RunContext {
     pub keep_workspaces: bool,
     /// `--timeout`, overriding the file's.
     pub timeout: Option<Duration>,
-    /// `<state>/artifacts/<commit>`: each job's artifacts go in a folder of its own here.
+    /// The secrets' values, masked in every log and record; `None` where there are none.
+    pub masker: Option<Arc<crate::secrets::Masker>>,
+    /// The state folder: never walked for artifacts.
+    pub state_dir: PathBuf,
+    /// `<state>/artifacts`: the content-addressed store every job's artifacts go to.
     pub artifacts_dir: PathBuf,
 }
 
@@ -335,6 +339,7 @@ async fn run_job(
                     token: &ctx.token,
                     cancel: cancel.clone(),
                     suspension: &suspension,
+                    masker: ctx.masker.as_ref(),
                 };
                 let outcome = match supervisor::run_step(spec).await {
                     Ok(outcome) => outcome,
@@ -357,7 +362,7 @@ async fn run_job(
                     peak_rss_kb: outcome.peak_rss_kb,
                     log: log.clone(),
                     log_bytes: outcome.log_bytes,
-                    command: step.command.clone(),
+                    command: masked(ctx.masker.as_deref(), &step.command),
                 };
                 record.cpu += outcome.cpu;
                 record.peak_rss_kb = record.peak_rss_kb.max(outcome.peak_rss_kb);
@@ -366,7 +371,7 @@ async fn run_job(
                 if let Some(junit) = &step.junit {
                     // Each attempt rewrites the file; the last attempt's results stand.
                     record.tests.retain(|(name, _)| *name != step.name);
-                    match crate::testresults::read_junit(junit) {
+                    match crate::testresults::read_junit(junit, &[&job.work_dir, &job.source]) {
                         Ok(cases) => record.tests.extend(cases.into_iter().map(|c| (step.name.clone(), c))),
                         Err(e) if junit.exists() => {
                             record.log_tail.push(format!("gridrun: cannot read test results: {e}"));
@@ -404,21 +409,34 @@ async fn run_job(
         }
         if !job.artifacts.is_empty() && record.status != Status::Cancelled {
             let patterns = job.artifacts.clone();
-            let roots = [job.work_dir.clone(), job.source.clone()];
-            let dest = ctx.artifacts_dir.join(&slug);
+            let (work, source, base) = (job.work_dir.clone(), job.source.clone(), job.base_dir.clone());
+            let (state, store) = (ctx.state_dir.clone(), ctx.artifacts_dir.clone());
             let collected = tokio::task::spawn_blocking(move || {
-                crate::artifacts::collect(&patterns, &roots.iter().map(PathBuf::as_path).collect::<Vec<_>>(), &dest)
+                let roots = [work.as_path(), source.as_path(), base.as_path()];
+                crate::artifacts::Collection { base: &base, roots: &roots, exclude: &state, store: &store }
+                    .collect(&patterns)
             })
-            .await;
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|collected| collected);
             match collected {
-                Ok(Ok(collected)) => {
+                Ok(collected) => {
                     record.artifacts = collected.artifacts;
                     record.log_tail.extend(collected.refused.into_iter().map(|r| format!("gridrun: artifact {r}")));
                 }
-                Ok(Err(e)) => record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}")),
-                Err(e) => record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}")),
+                // What the job built could not be kept: the job did not do what it was asked.
+                Err(e) => {
+                    if record.status == Status::Passed {
+                        record.status = Status::Failed;
+                        record.failure_kind = Some("infra".into());
+                    }
+                    record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}"));
+                }
             }
         }
+    }
+    if let Some(masker) = ctx.masker.as_deref() {
+        mask_record(&mut record, masker);
     }
     record.duration = started.elapsed();
     if record.status == Status::Passed && !ctx.keep_workspaces {
@@ -427,6 +445,40 @@ async fn run_job(
         record.work_dir = Some(job.work_dir.clone());
     }
     let _ = tx.send(Event::JobFinished { record });
+}
+
+/// `text` with the run's secrets masked.
+fn masked(masker: Option<&crate::secrets::Masker>, text: &str) -> String {
+    masker.map_or_else(|| text.to_string(), |m| m.mask(text).into_owned())
+}
+
+/// Masks the secrets in everything of a job's record that came from the job: test results read
+/// from its files, artifact names, what its logs said (already masked as written, but a log
+/// read before masking began, or a JUnit file, is not).
+fn mask_record(record: &mut JobRecord, masker: &crate::secrets::Masker) {
+    let mask = |text: &mut String| {
+        if let std::borrow::Cow::Owned(m) = masker.mask(text) {
+            *text = m;
+        }
+    };
+    record.log_tail.iter_mut().for_each(mask);
+    for (_, case) in &mut record.tests {
+        mask(&mut case.suite);
+        mask(&mut case.name);
+        if let Some(message) = &mut case.message {
+            mask(message);
+        }
+    }
+    for d in &mut record.diagnostics {
+        mask(&mut d.message);
+        mask(&mut d.context);
+        if let Some(file) = &mut d.file {
+            mask(file);
+        }
+    }
+    for a in &mut record.artifacts {
+        mask(&mut a.path);
+    }
 }
 
 /// The diagnostics in a failed step's log and what kind of failure they make it. The log is

@@ -12,6 +12,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
@@ -24,11 +25,14 @@ use super::cgroup::MemoryCgroup;
 use super::events::{CancelReason, Status};
 use super::resources::tree_rss_kb;
 use super::suspend::Suspension;
+use crate::secrets::Masker;
 
 /// How many lines of a log the failure excerpt shows.
 pub const TAIL_LINES: usize = 20;
 /// How many bytes of the end of a log are read back for the excerpt.
 const TAIL_BYTES: u64 = 16 * 1024;
+/// How long a step's masked output may take to drain into its log after the step ends.
+const MASK_DRAIN: Duration = Duration::from_secs(2);
 /// How often a step's processes have their memory measured (for the peak, and the cap).
 const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
 
@@ -54,6 +58,8 @@ pub struct StepSpec<'a> {
     pub cancel: watch::Receiver<Option<CancelReason>>,
     /// Ctrl-Z: where the step's group is registered, and how long the run was suspended.
     pub suspension: &'a Suspension,
+    /// The secrets to mask in the log; with none, output goes straight to the log file.
+    pub masker: Option<&'a Arc<Masker>>,
 }
 
 /// How a step ended.
@@ -83,8 +89,24 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     let log = File::options().create(true).truncate(true).read(true).write(true).open(spec.log)?;
     // Both streams share one open file description, so they interleave as written; gridrun keeps
     // a third handle to measure the log and read its end afterwards.
-    let log_for_stderr = log.try_clone()?;
     let log_after = log.try_clone()?;
+    // With secrets, the output passes through a masking thread on its way to the log.
+    let (stdout, stderr, masking) = match spec.masker {
+        None => {
+            let log_for_stderr = log.try_clone()?;
+            (Stdio::from(log), Stdio::from(log_for_stderr), None)
+        }
+        Some(masker) => {
+            let (reader, writer) = std::io::pipe()?;
+            let writer_for_stderr = writer.try_clone()?;
+            let masker = Arc::clone(masker);
+            let (done_tx, done_rx) = oneshot::channel();
+            std::thread::Builder::new().name("gridrun-mask".into()).spawn(move || {
+                let _ = done_tx.send(masker.stream(reader, log));
+            })?;
+            (Stdio::from(writer), Stdio::from(writer_for_stderr), Some(done_rx))
+        }
+    };
     let mut command = Command::new("/bin/sh");
     command
         .arg("-c")
@@ -92,8 +114,8 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
         .current_dir(spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_for_stderr))
+        .stdout(stdout)
+        .stderr(stderr)
         // Its own process group, so a signal reaches the step's whole tree and a Ctrl-C at the
         // terminal reaches gridrun alone, which decides what the jobs get.
         .process_group(0);
@@ -203,6 +225,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     }
     drop(cgroup);
     let (raw_status, usage) = exited?;
+    if let Some(done) = masking {
+        // The masking thread ends when the last writer of the pipe is gone; a process that left
+        // the step's group keeps it open, so the log is taken as it stands after a while.
+        let _ = tokio::time::timeout(MASK_DRAIN, done).await;
+    }
 
     let (exit_code, signal) = match WaitStatus::from_raw(group, raw_status) {
         Ok(WaitStatus::Exited(_, code)) => (Some(code), None),

@@ -112,13 +112,36 @@ fn render_error(
 ) -> ConfigError {
     let span = crate::config::template_span(&matrix.file, &site.text, err.range());
     if err.kind() == minijinja::ErrorKind::UndefinedError {
-        let name = err
-            .range()
-            .and_then(|r| site.text.value.get(r))
-            .map(|expr| {
-                expr.trim().split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("").to_string()
+        let expr = err.range().and_then(|r| site.text.value.get(r)).unwrap_or_default().trim();
+        let word =
+            |text: &str| text.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("").to_string();
+        // `cell.nope` and `cell["no-pe"]` name a key of the cell, not `cell`.
+        let cell_key = expr
+            .strip_prefix("cell.")
+            .map(word)
+            .or_else(|| {
+                expr.strip_prefix("cell[").map(|rest| {
+                    rest.trim_start_matches(['"', '\'']).split(['"', '\'']).next().unwrap_or("").to_string()
+                })
             })
-            .unwrap_or_default();
+            .filter(|k| !k.is_empty());
+        if let Some(key) = cell_key {
+            let known = context
+                .get_attr("cell")
+                .ok()
+                .and_then(|c| {
+                    c.try_iter().ok().map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+                })
+                .unwrap_or_default();
+            let mut message = format!("{}: cell {slug} has no key `{key}`", site.what);
+            let hint = match did_you_mean(&key, known.iter().map(String::as_str)) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None => format!("; guard keys only some cells have with cell[\"{key}\"] | default(\"\")"),
+            };
+            message.push_str(&hint);
+            return matrix.file.error(span, message);
+        }
+        let name = word(expr);
         let known: Vec<String> = context
             .try_iter()
             .map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect())

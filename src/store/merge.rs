@@ -412,8 +412,25 @@ fn copy_logs(
     Ok(())
 }
 
-/// Artifacts, each copy brought from `<source>/artifacts/<commit>/<job>/` to the same place in
-/// this state folder (one that `gc` removed there stays removed).
+/// Whether a stored path is a content-addressed object (`…/artifacts/sha256/ab/cdef…`) rather than
+/// a copy in the per-commit folders older gridruns kept.
+fn is_object(stored: &str, sha256: &str) -> bool {
+    sha256.len() > 2 && stored.ends_with(&format!("/artifacts/sha256/{}/{}", &sha256[..2], &sha256[2..]))
+}
+
+/// Copies `from` to `to` through a temporary file beside `to`, so a reader never sees half of it.
+fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().ok_or_else(|| std::io::Error::other("an object path has a folder"))?;
+    std::fs::create_dir_all(dir)?;
+    let temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::copy(from, temp.path())?;
+    temp.persist(to).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Artifacts: objects stored by content come into this store's object folder; copies an older
+/// gridrun kept at `<source>/artifacts/<commit>/<job>/` come to the same place here (one that
+/// `gc` removed there stays removed).
 fn copy_artifacts(
     tx: &Transaction<'_>,
     src: &Connection,
@@ -431,6 +448,32 @@ fn copy_artifacts(
         let stored: String = r.get(1)?;
         let sha256: String = r.get(3)?;
         let mut removed_at: Option<String> = r.get(5)?;
+        // Stored by content: the object moves to this store's own place for that content.
+        if is_object(&stored, &sha256) {
+            let to = crate::artifacts::object_path(&state_dir.join("artifacts"), &sha256);
+            let from = crate::artifacts::object_path(&source_dir.join("artifacts"), &sha256);
+            if removed_at.is_none() && !to.is_file() {
+                if from.is_file() {
+                    copy_atomically(&from, &to).map_err(|e| CopyError::Io(to.clone(), e))?;
+                } else {
+                    removed_at = Some(now());
+                }
+            }
+            tx.prepare_cached(
+                "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at, removed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                new,
+                relative,
+                to.display().to_string(),
+                r.get::<_, i64>(2)?,
+                sha256,
+                r.get::<_, String>(4)?,
+                removed_at
+            ])?;
+            continue;
+        }
         // `<state>/artifacts/<commit>/<job>/<path>`: the part from `artifacts/` on is the same here.
         let tail: PathBuf = Path::new(&stored)
             .components()

@@ -137,6 +137,9 @@ impl Store {
     /// Marks runs whose gridrun has died as abandoned, and their unfinished jobs as cancelled.
     /// Returns the tokens of those runs, so their leftover processes can be found.
     pub fn mark_abandoned(&mut self) -> Result<Vec<String>, StoreError> {
+        if self.read_only {
+            return Ok(Vec::new());
+        }
         // A state folder on a shared file system may hold another host's live run: only this
         // host's processes can be looked up here.
         let host = hostname();
@@ -251,12 +254,6 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         .execute(params![job_id, step, t.suite, t.name, t.status.as_str(), t.duration_ms, t.message])?;
     }
     for a in &job.artifacts {
-        // A later run at the same commit copies to the same place. Where the bytes differ, the
-        // earlier runs' records no longer describe what is on disk: their copy is gone.
-        tx.prepare_cached(
-            "UPDATE artifacts SET removed_at = ?1 WHERE stored_path = ?2 AND sha256 != ?3 AND removed_at IS NULL",
-        )?
-        .execute(params![now(), a.stored_path.display().to_string(), a.sha256])?;
         tx.prepare_cached(
             "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
@@ -319,6 +316,7 @@ impl StoreWriter {
             .name("gridrun-store".into())
             .spawn(move || {
                 let mut failure: Option<StoreError> = None;
+                let mut pending: Vec<Message> = Vec::new();
                 // When the hook put its work off, it is called again after the time it asked for,
                 // even if no event comes: the last change before a quiet spell must show too.
                 let mut call_again: Option<Instant> = None;
@@ -336,34 +334,31 @@ impl StoreWriter {
                         }
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     };
-                    // Everything that has arrived goes into one transaction.
-                    let mut batch = vec![first];
-                    batch.extend(receiver.try_iter());
-                    let finish = batch.iter().find_map(|m| match m {
+                    // Everything that has arrived goes into one transaction, after what a full
+                    // disk kept from being written before.
+                    pending.push(first);
+                    pending.extend(receiver.try_iter());
+                    let finish = pending.iter().find_map(|m| match m {
                         Message::Finish(status) => Some(*status),
                         Message::Event(_) => None,
                     });
-                    let result = (|| {
-                        let tx = store.conn.transaction()?;
-                        for message in &batch {
-                            if let Message::Event(event) = message {
-                                record(&tx, run, event)?;
-                            }
-                        }
-                        if let Some(status) = finish {
-                            close_run(&tx, run, status)?;
-                        }
-                        tx.commit()
-                    })();
+                    let mut result = commit(&mut store, run, &pending, finish);
+                    if result.as_ref().is_err_and(is_disk_full) && store.release_reserve() {
+                        // The reserve's room is what this commit needed.
+                        result = commit(&mut store, run, &pending, finish);
+                    }
                     match result {
                         Ok(()) => {
+                            pending.clear();
+                            failure = None;
                             call_again = after_commit
                                 .as_mut()
                                 .and_then(|hook| hook(&store, finish.is_some()))
                                 .map(|d| Instant::now() + d);
                         }
                         Err(source) => {
-                            failure.get_or_insert(StoreError::Sqlite { path: store.path.clone(), source });
+                            // Kept, to go with the next commit: space may come back.
+                            failure = Some(StoreError::Sqlite { path: store.path.clone(), source });
                         }
                     }
                     if finish.is_some() {
@@ -390,6 +385,25 @@ impl StoreWriter {
         let _ = self.sender.send(Message::Finish(status));
         self.thread.join().expect("store writer thread")
     }
+}
+
+/// Writes `messages` (and the run's end, where it has come) in one transaction.
+fn commit(store: &mut Store, run: i64, messages: &[Message], finish: Option<RunStatus>) -> rusqlite::Result<()> {
+    let tx = store.conn.transaction()?;
+    for message in messages {
+        if let Message::Event(event) = message {
+            record(&tx, run, event)?;
+        }
+    }
+    if let Some(status) = finish {
+        close_run(&tx, run, status)?;
+    }
+    tx.commit()
+}
+
+/// Whether SQLite failed for want of space.
+fn is_disk_full(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DiskFull)
 }
 
 /// This host's name, as runs record it.

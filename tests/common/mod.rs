@@ -190,6 +190,12 @@ impl Tmpfs {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Makes the file system read-only, as a mounted CD, a snapshot or a read-only bind would be.
+    pub fn remount_read_only(&self) {
+        let status = std::process::Command::new("mount").args(["-o", "remount,ro"]).arg(&self.path).status().unwrap();
+        assert!(status.success(), "remount read-only");
+    }
 }
 
 impl Drop for Tmpfs {
