@@ -14,7 +14,7 @@ mod size;
 
 pub use duration::{parse_duration, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
-pub use load::{discover, load_file, load_path, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
+pub use load::{discover, load_file, load_path, load_text, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
 pub use preset::Preset;
 pub use scalar::Scalar;
 pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};

@@ -151,6 +151,21 @@ impl Plan {
         filter: &CellFilter,
         state_dir: &Path,
     ) -> Result<Self, PlanError> {
+        let commit = match &matrix.project.source {
+            Source::Path(dir) => crate::vcs::head(dir).unwrap_or_default(),
+            Source::Git { rev, .. } => rev.clone().unwrap_or_else(|| "HEAD".into()),
+        };
+        Self::build_at(matrix, host, filter, state_dir, commit)
+    }
+
+    /// As [`Plan::build`], with the source's commit given rather than asked of git.
+    pub fn build_at(
+        matrix: MatrixFile,
+        host: &mut Host,
+        filter: &CellFilter,
+        state_dir: &Path,
+        commit: String,
+    ) -> Result<Self, PlanError> {
         check_reserved_names(&matrix)?;
         let cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
         let slugs = assign_slugs(&cells);
@@ -159,10 +174,6 @@ impl Plan {
         let picked: Vec<(Cell, String)> = cells.into_iter().zip(slugs).filter(|(c, s)| filter.matches(c, s)).collect();
         learn_what_cells_need(host, picked.iter().map(|(c, _)| c));
 
-        let commit = match &matrix.project.source {
-            Source::Path(dir) => crate::vcs::head(dir).unwrap_or_default(),
-            Source::Git { rev, .. } => rev.clone().unwrap_or_else(|| "HEAD".into()),
-        };
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
         let hasher = hash::ConfigHasher::new(&matrix, &commit);
         // Cells that share platform, compiler, standard and LLVM share a resolution.

@@ -107,6 +107,12 @@ pub fn load_file(path: &Path) -> Result<MatrixFile, ConfigError> {
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
+    load_text(path, text)
+}
+
+/// Validates a matrix file's text as if read from `path` (its folder is where relative paths
+/// point).
+pub fn load_text(path: &Path, text: String) -> Result<MatrixFile, ConfigError> {
     let absolute = std::path::absolute(path).map_err(|e| ConfigError::whole_file(path, e.to_string()))?;
     let dir = absolute.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let file = SourceFile { path: path.to_path_buf(), text: text.into() };

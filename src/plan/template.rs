@@ -28,6 +28,9 @@ pub const BUILTINS: [&str; 14] = [
     "commit",
 ];
 
+/// How many template instructions one rendering may run.
+const TEMPLATE_FUEL: u64 = 200_000;
+
 /// Where a template stands in the file, for errors.
 #[derive(Clone, Debug)]
 pub struct TemplateSite {
@@ -64,6 +67,9 @@ impl Templates {
     pub fn compile(matrix: &MatrixFile, sites: Vec<TemplateSite>) -> Result<Self, ConfigError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A template is a line of a build script: it gets enough work for any such line, and a
+        // loop that would run for hours is an error instead.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_keep_trailing_newline(false);
         for (i, site) in sites.iter().enumerate() {
             env.add_template_owned(i.to_string(), site.text.value.clone()).map_err(|e| {
@@ -155,6 +161,12 @@ fn render_error(
             ));
         }
         return matrix.file.error(span, message);
+    }
+    if err.kind() == minijinja::ErrorKind::OutOfFuel {
+        return matrix.file.error(
+            span,
+            format!("{}: the template runs more than {TEMPLATE_FUEL} steps for cell {slug}; simplify it", site.what),
+        );
     }
     matrix.file.error(span, format!("{}: {}", site.what, err.detail().unwrap_or(&err.to_string())))
 }
