@@ -151,7 +151,7 @@ fn store(from: &Path, store: &Path) -> std::io::Result<(PathBuf, u64, String)> {
         temp.write_all(&buf[..n])?;
         size += n as u64;
     }
-    let sha256 = format!("{:x}", hasher.finalize());
+    let sha256 = crate::text::hex(&hasher.finalize());
     let object = object_path(store, &sha256);
     if !object.is_file() {
         if let Some(dir) = object.parent() {
@@ -204,7 +204,7 @@ mod tests {
         let paths: Vec<&str> = got.artifacts.iter().map(|a| a.path.as_str()).collect();
         assert_eq!(paths, ["build/libgrid.a", "build/bin/tool"]);
         assert_eq!(got.artifacts[0].size, 7);
-        let sha = format!("{:x}", Sha256::digest(b"archive"));
+        let sha = crate::text::hex(&Sha256::digest(b"archive"));
         assert_eq!(got.artifacts[0].sha256, sha);
         assert_eq!(got.artifacts[0].stored_path, object_path(&store_dir, &sha));
         assert_eq!(std::fs::read(&got.artifacts[0].stored_path).unwrap(), b"archive");

@@ -34,10 +34,7 @@ pub fn read(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 }
 
 fn too_big(limit: u64) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::FileTooLarge,
-        format!("is larger than {}", bytesize::ByteSize(limit).to_string_as(true)),
-    )
+    io::Error::new(io::ErrorKind::FileTooLarge, format!("is larger than {}", bytesize::ByteSize(limit).display().iec()))
 }
 
 #[cfg(test)]

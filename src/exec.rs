@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod events;
+pub mod process;
 pub mod reaper;
 pub mod resources;
 pub mod scheduler;

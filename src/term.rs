@@ -47,14 +47,14 @@ impl Style {
     pub fn table(self) -> comfy_table::Table {
         let mut table = comfy_table::Table::new();
         if self.tty {
-            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             // A pseudo-terminal may report no size (or a silly one); wrapping to it would put
             // one character per line.
             if table.width().is_some_and(|w| w >= 40) {
                 table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
             }
         } else {
-            table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
+            table.load_style(comfy_table::presets::ASCII_MARKDOWN);
             table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
         }
         if self.color {

@@ -74,9 +74,9 @@ pub fn parse_junit(text: &str) -> Result<Vec<TestCase>, String> {
     loop {
         match reader.read_event().map_err(|e| format!("invalid JUnit XML at byte {}: {e}", reader.buffer_position()))? {
             Event::Start(tag) => match tag.local_name().as_ref() {
-                b"testsuite" => suites.push(attr(&tag, b"name").unwrap_or_default()),
-                b"testcase" => current = Some(case(&tag, suites.last())),
-                b"failure" | b"error" | b"skipped" => {
+                "testsuite" => suites.push(attr(&tag, "name").unwrap_or_default()),
+                "testcase" => current = Some(case(&tag, suites.last())),
+                "failure" | "error" | "skipped" => {
                     if let Some(case) = current.as_mut() {
                         outcome(case, &tag);
                         in_outcome = true;
@@ -85,8 +85,8 @@ pub fn parse_junit(text: &str) -> Result<Vec<TestCase>, String> {
                 _ => {}
             },
             Event::Empty(tag) => match tag.local_name().as_ref() {
-                b"testcase" => cases.push(case(&tag, suites.last())),
-                b"failure" | b"error" | b"skipped" => {
+                "testcase" => cases.push(case(&tag, suites.last())),
+                "failure" | "error" | "skipped" => {
                     if let Some(case) = current.as_mut() {
                         outcome(case, &tag);
                     }
@@ -94,37 +94,31 @@ pub fn parse_junit(text: &str) -> Result<Vec<TestCase>, String> {
                 _ => {}
             },
             Event::Text(text) if in_outcome => {
-                if let (Some(case), Ok(text)) = (current.as_mut(), text.unescape()) {
-                    let text = text.trim();
-                    if !text.is_empty() {
-                        let message = case.message.get_or_insert_with(String::new);
-                        if !message.is_empty() {
-                            message.push('\n');
-                        }
-                        message.push_str(text);
-                        truncate(message);
-                    }
+                if let Some(case) = current.as_mut() {
+                    add_text(case, &text.xml10_content(), false);
+                }
+            }
+            Event::GeneralRef(reference) if in_outcome => {
+                // `&amp;`, `&#x0A;`: one character of the message, written as a reference.
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c.to_string()),
+                    _ => quick_xml::escape::resolve_predefined_entity(&reference.xml10_content()).map(str::to_string),
+                };
+                if let (Some(case), Some(text)) = (current.as_mut(), resolved) {
+                    add_text(case, &text, true);
                 }
             }
             Event::CData(data) if in_outcome => {
                 if let Some(case) = current.as_mut() {
-                    let text = String::from_utf8_lossy(&data).trim().to_string();
-                    if !text.is_empty() {
-                        let message = case.message.get_or_insert_with(String::new);
-                        if !message.is_empty() {
-                            message.push('\n');
-                        }
-                        message.push_str(&text);
-                        truncate(message);
-                    }
+                    add_text(case, &data.xml10_content(), false);
                 }
             }
             Event::End(tag) => match tag.local_name().as_ref() {
-                b"testsuite" => {
+                "testsuite" => {
                     suites.pop();
                 }
-                b"testcase" => cases.extend(current.take()),
-                b"failure" | b"error" | b"skipped" => in_outcome = false,
+                "testcase" => cases.extend(current.take()),
+                "failure" | "error" | "skipped" => in_outcome = false,
                 _ => {}
             },
             Event::Eof => break,
@@ -135,35 +129,50 @@ pub fn parse_junit(text: &str) -> Result<Vec<TestCase>, String> {
 }
 
 fn case(tag: &BytesStart<'_>, suite: Option<&String>) -> TestCase {
-    let name = attr(tag, b"name").unwrap_or_default();
+    let name = attr(tag, "name").unwrap_or_default();
     let suite =
-        attr(tag, b"classname").filter(|c| !c.is_empty() && *c != name).or_else(|| suite.cloned()).unwrap_or_default();
-    let duration_ms = attr(tag, b"time")
+        attr(tag, "classname").filter(|c| !c.is_empty() && *c != name).or_else(|| suite.cloned()).unwrap_or_default();
+    let duration_ms = attr(tag, "time")
         .and_then(|t| t.parse::<f64>().ok())
         .filter(|secs| secs.is_finite() && *secs >= 0.0)
         .map(|secs| std::time::Duration::from_secs_f64(secs.min(1e9)).as_millis())
         .and_then(|ms| i64::try_from(ms).ok());
     // CTest marks tests it did not run with status="notrun" or "disabled".
-    let status = match attr(tag, b"status").as_deref() {
+    let status = match attr(tag, "status").as_deref() {
         Some("notrun" | "disabled" | "skipped") => TestStatus::Skipped,
         Some("fail" | "failed") => TestStatus::Failed,
         _ => TestStatus::Passed,
     };
-    TestCase { suite, name, status, duration_ms, message: attr(tag, b"message").filter(|m| !m.is_empty()) }
+    TestCase { suite, name, status, duration_ms, message: attr(tag, "message").filter(|m| !m.is_empty()) }
 }
 
 fn outcome(case: &mut TestCase, tag: &BytesStart<'_>) {
-    case.status = if tag.local_name().as_ref() == b"skipped" { TestStatus::Skipped } else { TestStatus::Failed };
-    if let Some(message) = attr(tag, b"message").filter(|m| !m.is_empty()) {
+    case.status = if tag.local_name().as_ref() == "skipped" { TestStatus::Skipped } else { TestStatus::Failed };
+    if let Some(message) = attr(tag, "message").filter(|m| !m.is_empty()) {
         case.message = Some(message);
     }
 }
 
-fn attr(tag: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+fn attr(tag: &BytesStart<'_>, name: &str) -> Option<String> {
     tag.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok().map(std::borrow::Cow::into_owned))
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(std::borrow::Cow::into_owned))
+}
+
+/// Adds text inside a `<failure>`, `<error>` or `<skipped>` to the case's message: a new line for
+/// each block of text, `joined` for a character given as a reference within one.
+fn add_text(case: &mut TestCase, text: &str, joined: bool) {
+    let text = if joined { text } else { text.trim() };
+    if text.is_empty() {
+        return;
+    }
+    let message = case.message.get_or_insert_with(String::new);
+    if !message.is_empty() && !joined && !message.ends_with('\n') {
+        message.push('\n');
+    }
+    message.push_str(text);
+    truncate(message);
 }
 
 fn truncate(message: &mut String) {

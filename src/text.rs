@@ -136,6 +136,15 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Bytes as lowercase hexadecimal, two digits each: how digests are written.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 /// Each line with `prefix` before it and a newline after it.
 pub fn indent<'a>(lines: impl IntoIterator<Item = &'a str>, prefix: &str) -> String {
     let mut out = String::new();

@@ -1,18 +1,17 @@
 //! Git facts about a source tree: the commit it is at and whether it has local changes.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+/// `git -C dir ARGS…`, its output captured, its stdin closed.
+fn git(dir: &Path, args: &[&str]) -> duct::Expression {
+    let mut all: Vec<std::ffi::OsString> = vec!["-C".into(), dir.into()];
+    all.extend(args.iter().map(Into::into));
+    duct::cmd("git", all).stdin_null().stdout_capture().stderr_null().unchecked()
+}
 
 /// The commit `dir` is checked out at, or `None` where it is not a git work tree.
 pub fn head(dir: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out = git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]).run().ok()?;
     let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !commit.is_empty()).then_some(commit)
 }
@@ -20,14 +19,8 @@ pub fn head(dir: &Path) -> Option<String> {
 /// Whether the work tree at `dir` has uncommitted changes (untracked files included), not
 /// counting `ignore` (gridrun's own state folder, when it lives inside the tree).
 pub fn is_dirty(dir: &Path, ignore: Option<&Path>) -> bool {
-    let mut command = Command::new("git");
-    command.arg("-C").arg(dir).args(["status", "--porcelain", "--untracked-files=normal", "--", "."]);
-    if let Some(relative) = ignore.and_then(|i| i.strip_prefix(dir).ok()) {
-        command.arg(format!(":(exclude){}", relative.display()));
-    }
-    command
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .is_ok_and(|out| out.status.success() && !out.stdout.is_empty())
+    let exclude = ignore.and_then(|i| i.strip_prefix(dir).ok()).map(|r| format!(":(exclude){}", r.display()));
+    let mut args = vec!["status", "--porcelain", "--untracked-files=normal", "--", "."];
+    args.extend(exclude.as_deref());
+    git(dir, &args).run().is_ok_and(|out| out.status.success() && !out.stdout.is_empty())
 }

@@ -3,6 +3,8 @@
 
 mod common;
 
+use gridrun::exec::process::{signal_process, Signal};
+
 use common::Test;
 use serde_json::Value;
 
@@ -143,8 +145,8 @@ fn a_run_still_running_is_left_to_finish() {
     assert_eq!(said, format!("{} run 1: still running; merge it when it has finished\n", source.display()));
     assert!(!t.state_dir().join("gridrun.db").exists() || t.gridrun(&["status"]).status.code() == Some(2));
 
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(running.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let pid = i32::try_from(running.id()).unwrap();
+    signal_process(pid, Signal::INT);
     assert_eq!(running.wait().unwrap().code(), Some(130));
     let said = t.ok(&["merge", source.to_str().unwrap()]);
     assert!(said.starts_with("run 1: nap, 1 job, interrupted (from "), "{said}");

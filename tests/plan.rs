@@ -327,7 +327,7 @@ fn a_reader_that_went_away_is_not_an_error() {
     for args in
         [&["toolchains"][..], &["toolchains", "--json"], &["completions", "bash"], &["plan"], &["init", "--help"]]
     {
-        let (read, write) = nix::unistd::pipe().unwrap();
+        let (read, write) = std::io::pipe().unwrap();
         drop(read);
         let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("gridrun"))
             .current_dir(t.path())

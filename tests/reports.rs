@@ -187,12 +187,15 @@ fn parse_junit(xml: &str) -> (Element, Vec<(Element, Vec<Element>)>) {
             Event::Eof => break,
             _ => continue,
         };
-        let name = String::from_utf8(start.name().as_ref().to_vec()).unwrap();
+        let name = start.name().as_ref().to_string();
         let attrs = start
             .attributes()
             .map(|a| {
                 let a = a.expect("a well-formed attribute");
-                (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), a.unescape_value().unwrap().into_owned())
+                (
+                    a.key.as_ref().to_string(),
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap().into_owned(),
+                )
             })
             .collect();
         let element = Element { attrs, children: Vec::new() };

@@ -4,6 +4,8 @@
 
 mod common;
 
+use gridrun::exec::process::{signal_group, signal_process, Signal};
+
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -177,11 +179,7 @@ fn ctrl_c_ends_every_job_and_records_the_run_interrupted() {
     let mark = t.state_dir().join("cache").display().to_string();
     let mut gridrun = spawn_gridrun(&t, &["run", "-j", "2", "--cpus", "2"]);
     assert!(eventually(Duration::from_secs(20), || processes_with("SLEEPER_MARK", &mark).len() >= 4), "jobs started");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap()),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    signal_process(i32::try_from(gridrun.id()).unwrap(), Signal::INT);
     let status = gridrun.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let left = processes_with("SLEEPER_MARK", &mark);
@@ -479,14 +477,14 @@ run = "trap '' TERM; while :; do sleep 1; done"
         }
     });
     assert!(eventually(Duration::from_secs(20), || !processes_with("STUBBORN_MARK", &mark).is_empty()), "job started");
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let pid = i32::try_from(gridrun.id()).unwrap();
+    signal_process(pid, Signal::INT);
     // gridrun says it is interrupting; the job ignores SIGTERM, so it and gridrun stay…
     let said = lines.iter().find(|l| l.contains("interrupted")).expect("gridrun reports the interrupt");
     assert!(said.contains("again to kill at once"), "{said}");
     assert!(gridrun.try_wait().unwrap().is_none(), "gridrun waits out the grace");
     assert!(!processes_with("STUBBORN_MARK", &mark).is_empty(), "SIGTERM is only a request");
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    signal_process(pid, Signal::INT);
     // …and gone, with gridrun, soon after the second: far inside the 120 s grace.
     assert!(eventually(Duration::from_secs(30), || gridrun.try_wait().unwrap().is_some()), "gridrun exits");
     assert_eq!(gridrun.wait().unwrap().code(), Some(130));
@@ -628,8 +626,8 @@ fn ctrl_z_stops_the_jobs_and_the_clock() {
         job = processes_with("PAUSE_MARK", &mark);
         !job.is_empty()
     }));
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTSTP).unwrap();
+    let pid = i32::try_from(gridrun.id()).unwrap();
+    signal_process(pid, Signal::TSTP);
     assert!(
         eventually(Duration::from_secs(10), || process_state(gridrun.id()) == Some('T')
             && job.iter().all(|p| process_state(*p).is_none_or(|s| s == 'T'))),
@@ -640,7 +638,7 @@ fn ctrl_z_stops_the_jobs_and_the_clock() {
     while started.elapsed() < Duration::from_millis(3500) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    signal_process(pid, Signal::CONT);
     assert!(gridrun.wait().unwrap().success(), "the job finished its 2 s of sleep and passed");
     let store = Store::open(&t.state_dir()).unwrap();
     let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
@@ -743,8 +741,8 @@ fn ctrl_c_between_projects_stops_the_next_one() {
         .unwrap();
     assert!(eventually(Duration::from_secs(30), || marker.exists()), "beta's fetch started");
     let started = Instant::now();
-    let group = nix::unistd::Pid::from_raw(i32::try_from(gridrun.id()).unwrap());
-    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGINT).unwrap();
+    let group = i32::try_from(gridrun.id()).unwrap();
+    signal_group(group, Signal::INT);
     let out = gridrun.wait_with_output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(20), "gridrun stopped, not waited for the fetch");
     let stderr = String::from_utf8_lossy(&out.stderr);

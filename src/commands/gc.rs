@@ -270,5 +270,5 @@ impl Freed {
 }
 
 fn size(bytes: u64) -> String {
-    ByteSize(bytes).to_string_as(true)
+    ByteSize(bytes).display().iec().to_string()
 }

@@ -123,6 +123,14 @@ pub fn load_text(path: &Path, text: String) -> Result<MatrixFile, ConfigError> {
 fn toml_error(file: &SourceFile, err: &toml::de::Error) -> ConfigError {
     let message = plain_words(&err.message().trim().lines().map(str::trim).collect::<Vec<_>>().join("; "));
     let span = err.span().unwrap_or(0..0);
+    if message == "duplicate key" {
+        // Name the key and its table, as a reader needs.
+        let key = file.slice(&span).trim().trim_matches('"').to_string();
+        let table = section_of(file, &span)
+            .and_then(|s| s.strip_prefix("in ").map(|t| t.trim_matches(['[', ']']).to_string()))
+            .map_or_else(String::new, |t| format!(" in table `{t}`"));
+        return file.error(span, format!("duplicate key `{key}`{table}"));
+    }
     if let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `")) {
         let unknown = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest
@@ -159,6 +167,9 @@ fn plain_words(message: &str) -> String {
         ("expected u32", "expected a whole number of 0 or more"),
         ("expected u64", "expected a whole number of 0 or more"),
         ("missing field", "missing key"),
+        // toml 1 reads an array left open as one missing a comma; what is missing is its end.
+        ("missing comma between array elements, expected `,`", "invalid array; expected `]`"),
+        ("unclosed table, expected `]`", "invalid table header; expected `.`, `]`"),
     ] {
         out = out.replace(rust, toml);
     }

@@ -17,8 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use super::process::{signal_process, Signal};
 
 /// Set to `0` to never use cgroups (the cap is then enforced by sampling).
 pub const DISABLE_VAR: &str = "GRIDRUN_CGROUPS";
@@ -216,12 +215,11 @@ impl MemoryCgroup {
         std::fs::read_to_string(self.dir.join(file)).ok()?.trim().parse().ok()
     }
 
-    fn pids(&self) -> Vec<Pid> {
+    fn pids(&self) -> Vec<i32> {
         std::fs::read_to_string(self.dir.join("cgroup.procs"))
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.trim().parse::<i32>().ok())
-            .map(Pid::from_raw)
             .collect()
     }
 
@@ -237,7 +235,7 @@ impl MemoryCgroup {
                 return;
             }
             for pid in pids {
-                let _ = kill(pid, Signal::SIGKILL);
+                signal_process(pid, Signal::KILL);
             }
             std::thread::sleep(Duration::from_millis(5));
         }

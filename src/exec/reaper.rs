@@ -8,8 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use super::process::{signal_process, Signal};
 
 /// The environment variable that marks a run's processes.
 pub const TOKEN_VAR: &str = "GRIDRUN_TOKEN";
@@ -80,7 +79,7 @@ pub fn sweep(token: &str, grace: Duration) -> usize {
         return 0;
     }
     for pid in &found {
-        let _ = kill(*pid, Signal::SIGTERM);
+        signal_process(*pid, Signal::TERM);
     }
     let until = Instant::now().checked_add(grace).unwrap_or_else(Instant::now);
     while Instant::now() < until && !marked(token).is_empty() {
@@ -93,7 +92,7 @@ pub fn sweep(token: &str, grace: Duration) -> usize {
             break;
         }
         for pid in left {
-            let _ = kill(pid, Signal::SIGKILL);
+            signal_process(pid, Signal::KILL);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -101,7 +100,7 @@ pub fn sweep(token: &str, grace: Duration) -> usize {
 }
 
 /// The processes whose environment holds `GRIDRUN_TOKEN=<token>`.
-pub fn marked(token: &str) -> Vec<Pid> {
+pub fn marked(token: &str) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={token}");
     let me = std::process::id();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
@@ -114,7 +113,7 @@ pub fn marked(token: &str) -> Vec<Pid> {
                 .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == needle.as_bytes()))
         })
         .filter(|pid| !is_zombie(*pid))
-        .filter_map(|pid| i32::try_from(pid).ok().map(Pid::from_raw))
+        .filter_map(|pid| i32::try_from(pid).ok())
         .collect()
 }
 

@@ -15,14 +15,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::sys::wait::WaitStatus;
-use nix::unistd::Pid;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{oneshot, watch};
 
 use super::cgroup::MemoryCgroup;
 use super::events::{CancelReason, Status};
+use super::process::{own_peak_rss_kb, signal_group, wait4, Exit, Signal};
 use super::resources::tree_rss_kb;
 use super::suspend::Suspension;
 use crate::secrets::Masker;
@@ -137,8 +135,8 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     // The Command holds the parent's copies of the log descriptors; close them now.
     drop(command);
     let pid = i32::try_from(child.id()).expect("pids fit in i32");
-    let group = Pid::from_raw(pid);
-    spec.suspension.register(pid);
+    let group = pid;
+    spec.suspension.register(group);
     let mut paused = spec.suspension.watch();
     let mut paused_seen = *paused.borrow();
     let exit = wait_for_exit(pid);
@@ -160,11 +158,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             match reason {
                 Some(CancelReason::Kill) => {
                     verdict.get_or_insert(Status::Cancelled);
-                    signal_group(group, Signal::SIGKILL);
+                    signal_group(group, Signal::KILL);
                 }
                 Some(_) if kill_at.is_none() => {
                     verdict.get_or_insert(Status::Cancelled);
-                    signal_group(group, Signal::SIGTERM);
+                    signal_group(group, Signal::TERM);
                     kill_at = Some(grace_end(spec.kill_grace));
                 }
                 _ => {}
@@ -183,11 +181,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             exited = &mut exit => break exited,
             () = sleep_until(deadline), if verdict.is_none() => {
                 verdict = Some(Status::TimedOut);
-                signal_group(group, Signal::SIGTERM);
+                signal_group(group, Signal::TERM);
                 kill_at = Some(grace_end(spec.kill_grace));
             }
             () = sleep_until(kill_at), if kill_at.is_some() => {
-                signal_group(group, Signal::SIGKILL);
+                signal_group(group, Signal::KILL);
                 kill_at = None;
             }
             changed = spec.cancel.changed() => {
@@ -199,7 +197,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
                 }
             }
             _ = sampler.tick() => {
-                let rss_kb = tree_rss_kb(pid, group.as_raw());
+                let rss_kb = tree_rss_kb(pid, group);
                 sampled_peak_kb = sampled_peak_kb.max(rss_kb);
                 let over = match &cgroup {
                     // The kernel kept the step under its cap by OOM-killing one of its processes;
@@ -209,13 +207,13 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
                 };
                 if over && verdict.is_none() {
                     verdict = Some(Status::MemoryExceeded);
-                    signal_group(group, Signal::SIGKILL);
+                    signal_group(group, Signal::KILL);
                 }
             }
         }
     };
     // Whatever the step left running in its group (or its cgroup) goes with it.
-    signal_group(group, Signal::SIGKILL);
+    signal_group(group, Signal::KILL);
     spec.suspension.unregister(pid);
     if let Some(cgroup) = cgroup.as_ref().filter(|c| c.oom_kills() > 0) {
         verdict.get_or_insert(Status::MemoryExceeded);
@@ -231,10 +229,10 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
         let _ = tokio::time::timeout(MASK_DRAIN, done).await;
     }
 
-    let (exit_code, signal) = match WaitStatus::from_raw(group, raw_status) {
-        Ok(WaitStatus::Exited(_, code)) => (Some(code), None),
-        Ok(WaitStatus::Signaled(_, sig, _)) => (None, Some(sig as i32)),
-        _ => (None, None),
+    let (exit_code, signal) = match Exit::from_raw(raw_status) {
+        Some(Exit::Code(code)) => (Some(code), None),
+        Some(Exit::Signal(sig)) => (None, Some(sig)),
+        None => (None, None),
     };
     let status = verdict.unwrap_or(if exit_code == Some(0) { Status::Passed } else { Status::Failed });
     let log_bytes = log_after.metadata()?.len();
@@ -266,17 +264,6 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// gridrun's own peak resident memory, KiB.
-fn own_peak_rss_kb() -> u64 {
-    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
-        .map_or(0, |u| u64::try_from(u.max_rss()).unwrap_or(0))
-}
-
-/// Sends `signal` to a process group; a group that is already gone is fine.
-pub fn signal_group(group: Pid, signal: Signal) {
-    let _ = killpg(group, signal);
 }
 
 /// The last [`TAIL_LINES`] lines of the log, from its last [`TAIL_BYTES`].
@@ -337,31 +324,6 @@ fn register(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     // SAFETY: the AsyncFd owns the descriptor, so it stays open (and is not reused) for as long as
     // it is registered, and it is closed only after deregistration when the AsyncFd drops.
     unsafe { AsyncFd::register(pidfd) }.map_err(|e| e.into_parts().1)
-}
-
-/// Waits for `pid` and returns its raw status and resource usage. std's `Child::wait` does not
-/// give the rusage (CPU time, peak RSS) that `wait4` does.
-/// `None` where `options` has `WNOHANG` and the child has not exited yet.
-#[allow(unsafe_code)]
-fn wait4(pid: i32, options: i32) -> io::Result<Option<(i32, libc::rusage)>> {
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    loop {
-        // SAFETY: `status` and `usage` are valid, writable and outlive the call; `pid` is our own
-        // child, which nothing else waits for.
-        let r = unsafe { libc::wait4(pid, &raw mut status, options, usage.as_mut_ptr()) };
-        if r == pid {
-            // SAFETY: wait4 succeeded, so it filled `usage` (and it was zeroed before).
-            return Ok(Some((status, unsafe { usage.assume_init() })));
-        }
-        if r == 0 {
-            return Ok(None);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
 }
 
 /// The log path of a step attempt: `<dir>/<step>.log`, or `<step>.<attempt>.log` for retries.

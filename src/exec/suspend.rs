@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, raise, Signal};
-use nix::unistd::Pid;
+use super::process::{signal_group, stop_self, Signal};
 use tokio::sync::watch;
 
 /// The process groups of the running steps, and how long the run has spent suspended.
@@ -54,12 +53,12 @@ impl Suspension {
         let groups: Vec<i32> = self.groups.lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
         let stopped_at = Instant::now();
         for group in &groups {
-            let _ = killpg(Pid::from_raw(*group), Signal::SIGSTOP);
+            signal_group(*group, Signal::STOP);
         }
         // Returns when the shell sends SIGCONT (`fg`, `bg`).
-        let _ = raise(Signal::SIGSTOP);
+        stop_self();
         for group in &groups {
-            let _ = killpg(Pid::from_raw(*group), Signal::SIGCONT);
+            signal_group(*group, Signal::CONT);
         }
         let paused = stopped_at.elapsed();
         self.total.send_modify(|total| *total += paused);

@@ -3,7 +3,6 @@
 //! removal after success.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
@@ -112,18 +111,21 @@ pub fn remove(work_dir: &Path) {
 }
 
 fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, WorkspaceError> {
-    let mut command = Command::new("git");
+    let mut all: Vec<std::ffi::OsString> = Vec::new();
     if let Some(dir) = dir {
-        command.arg("-C").arg(dir);
+        all.extend(["-C".into(), dir.into()]);
     }
-    let out = command
-        .args(args)
-        .stdin(Stdio::null())
+    all.extend(args.iter().map(Into::into));
+    let out = duct::cmd("git", all)
+        .stdin_null()
+        .stdout_capture()
+        .stderr_capture()
         .env("GIT_TERMINAL_PROMPT", "0")
         // Only transports that move data: `ext::` and `fd::` (which run commands) are refused,
         // here and for every submodule.
         .env("GIT_ALLOW_PROTOCOL", "file:git:http:https:ssh")
-        .output()
+        .unchecked()
+        .run()
         .map_err(|e| WorkspaceError { what: "git".into(), detail: e.to_string() })?;
     if !out.status.success() {
         return Err(WorkspaceError {

@@ -70,7 +70,6 @@ impl Templates {
         // A template is a line of a build script: it gets enough work for any such line, and a
         // loop that would run for hours is an error instead.
         env.set_fuel(Some(TEMPLATE_FUEL));
-        env.set_keep_trailing_newline(false);
         for (i, site) in sites.iter().enumerate() {
             env.add_template_owned(i.to_string(), site.text.value.clone()).map_err(|e| {
                 matrix.file.error(

@@ -62,7 +62,10 @@ impl Export for Html {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Named .html: minijinja turns HTML autoescape on for it.
         env.add_template("report.html", TEMPLATE)?;
-        Ok(env.get_template("report.html")?.render(&page)?.into_bytes())
+        Ok(env
+            .get_template("report.html")?
+            .render(minijinja::Value::from(minijinja::value::Serde(&page)))?
+            .into_bytes())
     }
 }
 

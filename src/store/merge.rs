@@ -77,7 +77,9 @@ impl Snapshot {
         source.busy_timeout(std::time::Duration::from_secs(60)).map_err(err)?;
         // Read it once first: the backup API reports a file that is not a database poorly.
         source.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(err)?;
-        source.backup(rusqlite::DatabaseName::Main, temp.path().join(DB_FILE), None).map_err(err)?;
+        source
+            .backup(rusqlite::MAIN_DB, temp.path().join(DB_FILE), None::<fn(rusqlite::backup::Progress)>)
+            .map_err(err)?;
         // Migrating the copy also refuses a store from a newer gridrun.
         let store = Store::open(temp.path())?;
         Ok(Self { dir: dir.to_path_buf(), store, _temp: temp })

@@ -116,7 +116,7 @@ impl Store {
             for job in &run.jobs {
                 insert.execute(params![
                     id,
-                    job.position,
+                    i64::try_from(job.position).unwrap_or(i64::MAX),
                     job.slug,
                     job.cell,
                     job.config_hash,
@@ -220,7 +220,7 @@ fn insert_step(tx: &Transaction<'_>, run: i64, slug: &str, step: &StepRecord) ->
     .execute(params![
         run,
         slug,
-        step.index,
+        i64::try_from(step.index).unwrap_or(i64::MAX),
         step.name,
         step.attempt,
         step.status.as_str(),

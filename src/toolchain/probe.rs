@@ -2,7 +2,6 @@
 //! translation unit. Probes run in parallel, one thread per CPU.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use super::Family;
@@ -50,13 +49,13 @@ fn run(task: &Task) -> Answer {
             output(cc, &[flag]).map_or(Answer::Failed, Answer::Text)
         }
         Task::Standard { cxx, flag } => Answer::Accepted(
-            Command::new(cxx)
-                .args([&format!("-std={flag}"), "-fsyntax-only", "-x", "c++", "/dev/null"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success()),
+            duct::cmd(cxx, [format!("-std={flag}").as_str(), "-fsyntax-only", "-x", "c++", "/dev/null"])
+                .stdin_null()
+                .stdout_null()
+                .stderr_null()
+                .unchecked()
+                .run()
+                .is_ok_and(|out| out.status.success()),
         ),
         Task::Llvm { config } => match output(config, &["--version"]) {
             Some(version) => Answer::Llvm { version, cmake_dir: output(config, &["--cmakedir"]).map(PathBuf::from) },
@@ -66,7 +65,7 @@ fn run(task: &Task) -> Answer {
 }
 
 fn output(program: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    let out = duct::cmd(program, args).stdin_null().stdout_capture().stderr_null().unchecked().run().ok()?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !text.is_empty()).then_some(text)
 }
