@@ -58,39 +58,34 @@ free_port() { # a TCP port nobody listens on (loopback or any)
 
 slurm_env() { export SLURM_CONF="$1/slurm.conf"; }
 
-node_name() { sed -n 's/^NodeName=\([^ ]*\) .*/\1/p' "$1/slurm.conf" | head -n1; }
+node_name() { sed -n 's/^NodeName=\([^ ]*\) .*/\1/p' "$1/slurm.conf" 2>/dev/null | head -n1; }
 
 # ---------------------------------------------------------------- cgroups
-# Slurm's cgroup/v1 plugin puts jobs in /sys/fs/cgroup/<ctrl>/slurm_<node>/uid_U/job_J
-# (one tree shared by every slurmd on the host). Each cluster gets its own
-# FirstJobId block so that concurrent clusters never share a job_J directory;
-# stop() kills what is left in our block and removes its (empty) cgroups.
-JOBID_BLOCK=1000000
-our_job_cgroups() { # prints job_J cgroup dirs belonging to DIR's id block
-    local dir=$1 first j d
-    first=$(cat "$dir/first_job_id" 2>/dev/null) || return 0
-    for d in /sys/fs/cgroup/*/slurm*/uid_*/job_* /sys/fs/cgroup/slurm*/uid_*/job_*; do
-        [ -d "$d" ] || continue
-        j=${d##*/job_}
-        case $j in *[!0-9]*|'') continue ;; esac
-        if [ "$j" -ge "$first" ] && [ "$j" -lt $((first + JOBID_BLOCK)) ]; then
-            echo "$d"
-        fi
+# Slurm's cgroup/v1 plugin puts jobs under /sys/fs/cgroup/<controller>/slurm_<NodeName>/.
+# NodeName is unique per live cluster (gr<SlurmdPort>), so concurrent clusters
+# never share a cgroup; stop() kills what is left in ours and removes it.
+our_cgroups() {
+    local node d
+    node=$(node_name "$1") || return 0
+    [ -n "$node" ] || return 0
+    for d in /sys/fs/cgroup/*/"slurm_$node" /sys/fs/cgroup/"slurm_$node"; do
+        [ -d "$d" ] && echo "$d"
     done
+    return 0
 }
 
-kill_job_cgroups() {
-    local dir=$1 d f p
-    for d in $(our_job_cgroups "$dir"); do
+kill_cgroups() {
+    local d f p
+    for d in $(our_cgroups "$1"); do
         for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
             while read -r p; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done <"$f"
         done
     done
 }
 
-rm_job_cgroups() {
-    local dir=$1 d
-    for d in $(our_job_cgroups "$dir"); do
+rm_cgroups() {
+    local d
+    for d in $(our_cgroups "$1"); do
         # depth first; rmdir only succeeds on empty cgroups
         find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
     done
@@ -103,17 +98,16 @@ do_stop() {
     dir=$(abs_dir "${1:-}") || return 0          # nothing there: nothing to stop
     [ -f "$dir/.gridrun-slurm" ] || { log "no cluster in $dir"; return 0; }
 
-    # the watchdog (unless we are it)
+    # the watchdog (unless we are it); pid files are only trusted after a
+    # look at the command line, in case the pid was reused.
     p=$(cat "$dir/run/watchdog.pid" 2>/dev/null)
-    if [ -n "$p" ] && [ "$p" != $$ ] && [ "$p" != "${GRIDRUN_WATCHDOG_PID:-}" ]; then
+    if [ -n "$p" ] && [ "$p" != $$ ] && [ "$p" != "${GRIDRUN_WATCHDOG_PID:-}" ] &&
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "_watchdog $dir "; then
         kill -KILL "$p" 2>/dev/null
     fi
 
-    # SIGTERM the daemons we know, then SIGKILL step daemons and job processes.
-    for p in $(cat "$dir"/run/*.pid 2>/dev/null); do
-        [ "$p" = "${GRIDRUN_WATCHDOG_PID:-}" ] && continue
-        alive "$p" && kill -TERM "$p" 2>/dev/null
-    done
+    # Daemons carry $MARK=$dir in their environment (so do the slurmstepds they
+    # spawn): SIGTERM daemons, SIGKILL step daemons and the jobs' processes.
     pids=$(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}")
     for p in $pids; do
         case $(cat "/proc/$p/comm" 2>/dev/null) in
@@ -121,23 +115,23 @@ do_stop() {
             *) kill -TERM "$p" 2>/dev/null ;;
         esac
     done
-    kill_job_cgroups "$dir"
+    kill_cgroups "$dir"
 
     # wait up to ~3 s, then SIGKILL whatever is left
-    for i in $(seq 1 30); do
+    for i in $(seq 1 100); do
         pids=$(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}")
         local any=
         for p in $pids; do alive "$p" && any=1; done
         [ -z "$any" ] && break
-        sleep 0.1
+        sleep 0.03
     done
     for p in $(marked_pids "$dir" | grep -vxF "${GRIDRUN_WATCHDOG_PID:-x}"); do
         kill -KILL "$p" 2>/dev/null
     done
-    kill_job_cgroups "$dir"
+    kill_cgroups "$dir"
     sleep 0.05
-    rm_job_cgroups "$dir"
-    rm -f "$dir"/run/*.pid "$dir/munge/munge.sock" "$dir/munge/munge.sock.lock"
+    rm_cgroups "$dir"
+    rm -f "$dir"/run/*.pid "$dir/munge/munge.sock" "$dir/munge/munge.sock.lock" "$dir/env"
     log "stopped $dir"
     return 0
 }
@@ -154,8 +148,8 @@ do_watchdog() { # runs detached (setsid), found by run/watchdog.pid
 
 # ---------------------------------------------------------------- start
 write_conf() {
-    local dir=$1 host cpus_line mem real ctld_port slurmd_port first
-    host=$(hostname -s)
+    local dir=$1 host node cpus_line mem real ctld_port slurmd_port
+    host=$(hostname -s 2>/dev/null || uname -n); host=${host%%.*}
     # Topology as slurmd detects it (a mismatch makes the node INVALID).
     cpus_line=$(slurmd -C 2>/dev/null | head -n1) || true
     [ -n "$cpus_line" ] || die "slurmd -C failed"
@@ -164,9 +158,10 @@ write_conf() {
     cpus_line=$(sed -E "s/^NodeName=[^ ]+ //; s/RealMemory=[0-9]+/RealMemory=$real/" <<<"$cpus_line")
     ctld_port=$(free_port) || die "no free port"
     slurmd_port=$(free_port "$ctld_port") || die "no free port"
-    first=$(( (1 + RANDOM % 60) * JOBID_BLOCK ))
+    # A NodeName of our own (the host is reached as NodeHostname/NodeAddr):
+    # slurmd names its cgroup tree slurm_<NodeName>, so this keeps clusters apart.
+    node=gr$slurmd_port
     local sched_params=${GRIDRUN_SLURM_SCHEDULER_PARAMETERS-batch_sched_delay=0}
-    echo "$first" >"$dir/first_job_id"
 
     cat >"$dir/slurm.conf" <<EOF
 # generated by tests/engines/slurm/cluster.sh -- one node, loopback only
@@ -192,8 +187,8 @@ SlurmdDebug=info
 TmpFS=$dir/tmp
 MpiDefault=none
 MailProg=/bin/true
-ReturnToService=2
-FirstJobId=$first
+# an admin DOWN (cluster.sh down) stays DOWN until cluster.sh resume
+ReturnToService=1
 MaxArraySize=1001
 MaxJobCount=20000
 # finished jobs stay visible to squeue/scontrol for 10 min
@@ -215,15 +210,15 @@ SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1024
 ProctrackType=proctrack/cgroup
 TaskPlugin=task/cgroup
+# sstat (MaxRSS of running steps) works; nothing is kept after the job ends
 JobAcctGatherType=jobacct_gather/linux
-JobAcctGatherFrequency=task=1
 # no slurmdbd: finished jobs are appended to a text file; read with sacct -c
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/jobcomp.txt
 ${GRIDRUN_SLURM_EXTRA_CONF:-}
-NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host $cpus_line State=UNKNOWN
-PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
+NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$host $cpus_line State=UNKNOWN
+PartitionName=main Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 
     cat >"$dir/cgroup.conf" <<EOF
@@ -237,23 +232,24 @@ ConstrainSwapSpace=no
 EOF
 }
 
-wait_for() { # wait_for SECONDS CMD...  (polls every 50 ms)
+wait_for() { # wait_for SECONDS CMD...  (polls every 20 ms)
     local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
     until "$@"; do
         [ "$(date +%s%N)" -lt "$deadline" ] || return 1
-        sleep 0.05
+        sleep 0.02
     done
 }
 
+ctld_listening() { [ -n "$(ss -Htln "( sport = :$1 )" 2>/dev/null)" ]; }
+
 node_idle() { sinfo -h -N -o '%t' 2>/dev/null | grep -qx idle; }
 
-fail_start() {
+fail_start() { # the EXIT trap set in do_start stops what was started
     local dir=$1; shift
     echo "cluster.sh: start failed: $*" >&2
-    for f in munge/munged.log log/slurmctld.log log/slurmd.log; do
+    for f in munge/munged.log log/slurmctld.out log/slurmctld.log log/slurmd.out log/slurmd.log; do
         [ -s "$dir/$f" ] && { echo "--- $f" >&2; tail -n 15 "$dir/$f" >&2; }
     done
-    do_stop "$dir"
     exit 1
 }
 
@@ -270,17 +266,22 @@ do_start() {
 
     do_stop "$dir"                       # leftovers of an earlier run in DIR
     touch "$dir/.gridrun-slurm"
+    # any failure from here on (die, fail_start, a signal) stops what was started
+    STARTING_DIR=$dir
+    trap 'do_stop "$STARTING_DIR"' EXIT
+    trap 'exit 130' INT TERM HUP
     # munged insists that every directory above its socket is world-executable
     chmod 755 "$dir"
+    rm -rf "$dir/env" "$dir/jobcomp.txt" "$dir/state" "$dir/spool" "$dir/log"
     mkdir -p "$dir"/{munge,state,spool,log,run,tmp}
     chmod 755 "$dir/munge"
-    rm -f "$dir/env" "$dir/jobcomp.txt"
 
     slurm_env "$dir"
 
     # watchdog first, so a half-done start is cleaned up too
-    setsid "$SELF" _watchdog "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+    setsid bash "$SELF" _watchdog "$dir" "$owner" </dev/null >/dev/null 2>&1 &
     echo $! >"$dir/run/watchdog.pid"
+    disown $! 2>/dev/null
     write_conf "$dir"
 
     rm -f "$dir/munge/munge.key"
@@ -294,12 +295,25 @@ do_start() {
     # -c: no state to recover; -i: ignore state errors. Both fork into the background.
     env "$MARK=$dir" slurmctld -c -i -f "$dir/slurm.conf" </dev/null >>"$dir/log/slurmctld.out" 2>&1 \
         || fail_start "$dir" "slurmctld"
+    # slurmd registers at once and, if slurmctld is not listening yet, retries
+    # only a second later: start it when the controller's port is open.
+    local port; port=$(sed -n 's/^SlurmctldPort=//p' "$dir/slurm.conf")
+    wait_for 10 ctld_listening "$port" || fail_start "$dir" "slurmctld is not listening on $port"
     env "$MARK=$dir" slurmd -f "$dir/slurm.conf" </dev/null >>"$dir/log/slurmd.out" 2>&1 \
         || fail_start "$dir" "slurmd"
 
+    log "daemons forked after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
     wait_for "$START_TIMEOUT" node_idle || fail_start "$dir" "node not idle after ${START_TIMEOUT}s: $(sinfo -h -N -o '%t %E' 2>&1)"
 
+    {
+        echo "NODE=$(node_name "$dir")"
+        echo "MAX_ARRAY_SIZE=$(sed -n 's/^MaxArraySize=//p' "$dir/slurm.conf")"
+        echo "SLURMCTLD_PORT=$(sed -n 's/^SlurmctldPort=//p' "$dir/slurm.conf")"
+        echo "SLURMD_PORT=$(sed -n 's/^SlurmdPort=//p' "$dir/slurm.conf")"
+        echo "JOBCOMP=$dir/jobcomp.txt"
+    } >"$dir/info"
     printf 'export SLURM_CONF=%s\n' "$dir/slurm.conf" >"$dir/env"
+    trap - EXIT INT TERM HUP
     log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
     cat "$dir/env"
 }
@@ -319,7 +333,7 @@ do_node() { # do_node DIR STATE [REASON]
 cmd=${1:-}; shift || true
 case $cmd in
     start) do_start "$@" ;;
-    stop) do_stop "$@" ;;
+    stop) [ -n "${1:-}" ] || die "usage: $0 stop DIR"; do_stop "$@" ;;
     drain) do_node "${1:-}" DRAIN "${2:-}" ;;
     down) do_node "${1:-}" DOWN "${2:-}" ;;
     resume) do_node "${1:-}" RESUME ;;
