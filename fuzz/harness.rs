@@ -47,7 +47,7 @@ pub(crate) fn template(data: &[u8]) {
 pub(crate) fn diagnostics(data: &[u8]) {
     let found = gridrun::diagnose::parse(data);
     let tail: Vec<String> = String::from_utf8_lossy(data).lines().rev().take(20).map(str::to_string).collect();
-    let _ = gridrun::diagnose::classify("failed", "build", &found, &tail);
+    let _ = gridrun::diagnose::classify(gridrun::outcome::StepStatus::Failed, "build", &found, &tail);
 }
 
 /// A JUnit XML file's text.

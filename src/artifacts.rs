@@ -9,23 +9,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::fspath::normalize;
+use crate::outcome::Artifact;
 
 use globset::GlobBuilder;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
-
-/// One collected file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Artifact {
-    /// Where it was, relative to the root it was found under.
-    pub path: String,
-    /// Where the stored copy is.
-    pub stored_path: PathBuf,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its SHA-256, hex.
-    pub sha256: String,
-}
 
 /// What collection found: the files, and why some patterns or files were refused.
 #[derive(Debug, Default)]
@@ -119,7 +107,7 @@ impl Collection<'_> {
                     continue;
                 }
                 let (stored_path, size, sha256) = store(&real, self.store)?;
-                out.artifacts.push(Artifact { path: relative, stored_path, size, sha256 });
+                out.artifacts.push(Artifact { path: relative, stored_path, size, sha256, removed_at: None });
             }
         }
         Ok(out)

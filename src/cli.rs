@@ -65,11 +65,11 @@ pub struct RunArgs {
     pub selection: Selection,
 
     /// Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`).
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'j', long, value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<u32>,
 
     /// CPU slots to share out (default: this host's CPUs).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub cpus: Option<u32>,
 
     /// Memory to share out, e.g. `16GiB` (default: the host's available memory).
@@ -93,12 +93,12 @@ pub struct RunArgs {
     pub keep_workspaces: bool,
 
     /// Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(crate::matrix::Shard))]
+    pub shard: Option<crate::matrix::Shard>,
 
     /// The grid's rows and columns: two keys of the matrix (default: compiler,cxx_standard).
-    #[arg(long, value_name = "ROW,COL")]
-    pub pivot: Option<String>,
+    #[arg(long, value_name = "ROW,COL", value_parser = clap::value_parser!(crate::report::grid::Pivot))]
+    pub pivot: Option<crate::report::grid::Pivot>,
 
     /// Run only the cells that failed in RUN, or were cancelled before they finished (default: the
     /// latest run).
@@ -140,8 +140,8 @@ pub struct ReportArgs {
     pub baseline: Option<String>,
 
     /// The grid's rows and columns (default: compiler,cxx_standard).
-    #[arg(long, value_name = "ROW,COL")]
-    pub pivot: Option<String>,
+    #[arg(long, value_name = "ROW,COL", value_parser = clap::value_parser!(crate::report::grid::Pivot))]
+    pub pivot: Option<crate::report::grid::Pivot>,
 
     /// A matrix file or folder, to find its state folder (default lookup otherwise).
     #[arg(long, value_name = "MATRIX")]
@@ -221,8 +221,8 @@ pub struct StatsArgs {
 #[derive(Debug, clap::Args)]
 pub struct GcArgs {
     /// Drop what is older than this (e.g. `14d`), whatever the file's retention says.
-    #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = clap::value_parser!(crate::config::Age))]
+    pub older_than: Option<crate::config::Age>,
 
     /// Show what would go, remove nothing.
     #[arg(long)]
@@ -261,8 +261,8 @@ pub struct ShowArgs {
     pub matrix: Option<PathBuf>,
 
     /// The grid's rows and columns (default: compiler,cxx_standard).
-    #[arg(long, value_name = "ROW,COL")]
-    pub pivot: Option<String>,
+    #[arg(long, value_name = "ROW,COL", value_parser = clap::value_parser!(crate::report::grid::Pivot))]
+    pub pivot: Option<crate::report::grid::Pivot>,
 
     /// Print JSON.
     #[arg(long)]
@@ -357,6 +357,14 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// A count that must be at least 1 (`-j`, `--cpus`).
+fn at_least_one(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("must be a whole number of at least 1".into()),
+    }
 }
 
 /// `--color`.

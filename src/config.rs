@@ -12,7 +12,7 @@ mod scalar;
 mod schema;
 mod size;
 
-pub use duration::{parse_duration, DurationValue, MAX_DURATION};
+pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
 pub use load::{discover, load_file, load_path, load_text, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
 pub use preset::Preset;

@@ -11,95 +11,16 @@
 //! the log: one line at a time, each cut at 4 KiB, at most [`MAX_DIAGNOSTICS`] kept, each with a
 //! bounded message and context.
 
+use crate::outcome::{Diagnostic, DiagnosticKind, FailureKind, Severity, StepStatus};
 use crate::text::{cut, strip_ansi};
 use std::io::{self, BufRead};
 use std::path::Path;
 
-/// How bad a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Severity {
-    /// Compilation stopped there (`fatal error:`, an internal compiler error).
-    Fatal,
-    /// An error, including a warning that `-Werror` promoted.
-    Error,
-    /// A warning.
-    Warning,
-    /// A note. Notes go into the context of the diagnostic before them, so no [`Diagnostic`]
-    /// that [`parse`] returns has this severity today.
-    Note,
-}
-
-impl Severity {
-    /// `fatal`, `error`, `warning`, `note`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fatal => "fatal",
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Note => "note",
-        }
-    }
-
-    /// Whether it fails the build: fatal or error.
-    pub fn is_error(self) -> bool {
-        matches!(self, Self::Fatal | Self::Error)
-    }
-}
-
-/// Which tool reported a diagnostic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DiagnosticKind {
-    /// The compiler, or its driver.
-    Compile,
-    /// The linker (GNU ld, LLD, `collect2`).
-    Link,
-    /// CMake.
-    Configure,
-    /// A failed test in CTest's summary.
-    Test,
-}
-
-impl DiagnosticKind {
-    /// `compile`, `link`, `configure`, `test`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Compile => "compile",
-            Self::Link => "link",
-            Self::Configure => "configure",
-            Self::Test => "test",
-        }
-    }
-}
-
-/// One diagnostic found in a log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// How bad it is.
-    pub severity: Severity,
-    /// Which tool reported it.
-    pub kind: DiagnosticKind,
-    /// The file it points at, as printed (a leading `./` dropped); `None` for a driver's or a
-    /// linker's complaint about no file in particular.
-    pub file: Option<String>,
-    /// The line in `file`.
-    pub line: Option<u32>,
-    /// The column in `line`.
-    pub col: Option<u32>,
-    /// The message as printed, without location and severity: `'nosuch.h' file not found`,
-    /// ``undefined reference to `gridlib::missing()'``, `unused variable ‘x’ [-Werror=unused-variable]`.
-    pub message: String,
-    /// A warning that `-Werror` promoted to an error (`[-Werror=…]`, `[-Werror]`, `[-Werror,-W…]`).
-    pub werror: bool,
-    /// The lines that go with it, trimmed, in log order: the include chain and the function
-    /// printed before it, then the notes, `>>>` lines or CMake call stack printed after it.
-    pub context: Vec<String>,
-}
-
 impl Diagnostic {
-    fn new(severity: Severity, kind: DiagnosticKind, message: &str) -> Self {
+    /// A diagnostic the parser found; the job that reads the log names its step.
+    pub(crate) fn new(severity: Severity, kind: DiagnosticKind, message: &str) -> Self {
         let message = cut(message.trim(), MAX_MESSAGE_BYTES).to_string();
-        let werror = severity.is_error() && is_werror(&message);
-        Self { severity, kind, file: None, line: None, col: None, message, werror, context: Vec::new() }
+        Self { step: String::new(), severity, kind, file: None, line: None, col: None, message, context: Vec::new() }
     }
 
     fn at(mut self, file: Option<String>, line: Option<u32>, col: Option<u32>) -> Self {
@@ -141,68 +62,13 @@ pub fn parse_file(path: &Path) -> io::Result<Vec<Diagnostic>> {
     Ok(parse(io::BufReader::new(file)))
 }
 
-/// Why a step failed, in one word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FailureKind {
-    /// CMake (or another configure step) gave up.
-    Configure,
-    /// The compiler reported an error.
-    Compile,
-    /// The linker reported an error.
-    Link,
-    /// A test failed.
-    Test,
-    /// The step ran out of time.
-    Timeout,
-    /// The step went over its memory limit.
-    Memory,
-    /// The compiler or another tool is missing or cannot run.
-    Toolchain,
-    /// The run was cancelled.
-    Cancelled,
-    /// Nothing in the log says; blame the machine.
-    Infra,
-}
-
-impl FailureKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [Self; 9] = [
-        Self::Configure,
-        Self::Compile,
-        Self::Link,
-        Self::Test,
-        Self::Timeout,
-        Self::Memory,
-        Self::Toolchain,
-        Self::Cancelled,
-        Self::Infra,
-    ];
-
-    /// `configure`, `compile`, `link`, `test`, `timeout`, `memory`, `toolchain`, `cancelled`,
-    /// `infra`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Configure => "configure",
-            Self::Compile => "compile",
-            Self::Link => "link",
-            Self::Test => "test",
-            Self::Timeout => "timeout",
-            Self::Memory => "memory",
-            Self::Toolchain => "toolchain",
-            Self::Cancelled => "cancelled",
-            Self::Infra => "infra",
-        }
-    }
-}
-
 /// Step names that mean configuring, testing and building (gridrun's own presets say
 /// `configure`, `build` and `test`; users pick their own).
 const CONFIGURE_STEP_WORDS: [&str; 4] = ["configure", "cmake", "setup", "config"];
 const TEST_STEP_WORDS: [&str; 3] = ["test", "check", "ctest"];
 const BUILD_STEP_WORDS: [&str; 3] = ["build", "compile", "make"];
 
-/// Why a step failed. `step_status` is gridrun's step status string: `failed`, `timed_out`,
-/// `memory_exceeded`, `cancelled`.
+/// Why a step failed, given how it ended.
 ///
 /// In order: the status decides timeouts, memory and cancellation; then a configure failure (a
 /// CMake error, or a configure-like step name with no compile or link error) is
@@ -210,12 +76,17 @@ const BUILD_STEP_WORDS: [&str; 3] = ["build", "compile", "make"];
 /// [`FailureKind::Configure`]; then a missing or broken tool anywhere; then link, compile and
 /// test errors; then the step's name; then [`FailureKind::Infra`]. Only errors count: warnings
 /// never decide.
-pub fn classify(step_status: &str, step_name: &str, diagnostics: &[Diagnostic], log_tail: &[String]) -> FailureKind {
+pub fn classify(
+    step_status: StepStatus,
+    step_name: &str,
+    diagnostics: &[Diagnostic],
+    log_tail: &[String],
+) -> FailureKind {
     match step_status {
-        "timed_out" => return FailureKind::Timeout,
-        "memory_exceeded" => return FailureKind::Memory,
-        "cancelled" => return FailureKind::Cancelled,
-        _ => {}
+        StepStatus::TimedOut => return FailureKind::Timeout,
+        StepStatus::MemoryExceeded => return FailureKind::Memory,
+        StepStatus::Cancelled => return FailureKind::Cancelled,
+        StepStatus::Passed | StepStatus::Failed | StepStatus::Skipped => {}
     }
     let step = step_name.to_ascii_lowercase();
     let named = |words: &[&str]| words.iter().any(|w| step.contains(w));
@@ -352,10 +223,6 @@ fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) ->
             return Ok(true);
         }
     }
-}
-
-fn is_werror(message: &str) -> bool {
-    message.contains("[-Werror=") || message.contains("[-Werror,") || message.ends_with("[-Werror]")
 }
 
 /// Clang prints the path it opened (`./inc/b.h`), GCC the one it was given (`inc/b.h`).
@@ -1313,7 +1180,7 @@ mod tests {
         let found = diagnose(GCC_TYPE_ERROR);
         assert_eq!(found[0].context, ["type.cpp: In function ‘int main()’:"]);
         assert!(found[1].context.is_empty());
-        assert!(!found[0].werror);
+        assert!(!found[0].promoted_by_werror());
         assert_eq!(diagnose(GCC_TYPE_ERROR_COLOR), found);
     }
 
@@ -1333,7 +1200,7 @@ mod tests {
         assert_eq!(summary(CLANG_TYPE_ERROR), expected);
         assert_eq!(summary(CLANG19_TYPE_ERROR), expected);
         assert_eq!(diagnose(CLANG_TYPE_ERROR_COLOR), diagnose(CLANG_TYPE_ERROR));
-        assert_eq!(classify("failed", "build", &diagnose(CLANG_TYPE_ERROR), &[]), FailureKind::Compile);
+        assert_eq!(classify(StepStatus::Failed, "build", &diagnose(CLANG_TYPE_ERROR), &[]), FailureKind::Compile);
     }
 
     #[test]
@@ -1354,7 +1221,7 @@ mod tests {
         assert_eq!(clang[0].context, ["In file included from hdr.cpp:2:", "In file included from ./inc/a.h:3:"]);
         assert_eq!(diagnose(CLANG_MISSING_HEADER_COLOR), clang);
         // "No such file or directory" names a header, not a compiler: no toolchain problem.
-        assert_eq!(classify("failed", "build", &gcc, &[]), FailureKind::Compile);
+        assert_eq!(classify(StepStatus::Failed, "build", &gcc, &[]), FailureKind::Compile);
     }
 
     #[test]
@@ -1371,7 +1238,7 @@ mod tests {
                 "unused variable ‘x’ [-Werror=unused-variable]".into()
             )]
         );
-        assert!(gcc[0].werror);
+        assert!(gcc[0].promoted_by_werror());
         assert_eq!(diagnose(GCC_WERROR_COLOR_URLS), gcc);
 
         let clang = diagnose(CLANG_WERROR);
@@ -1386,11 +1253,11 @@ mod tests {
                 "unused variable 'x' [-Werror,-Wunused-variable]".into()
             )]
         );
-        assert!(clang[0].werror);
+        assert!(clang[0].promoted_by_werror());
         assert_eq!(diagnose(CLANG_WERROR_COLOR), clang);
 
         let plain = diagnose(GCC_WARNING);
-        assert_eq!((plain[0].severity, plain[0].werror), (Severity::Warning, false));
+        assert_eq!((plain[0].severity, plain[0].promoted_by_werror()), (Severity::Warning, false));
     }
 
     #[test]
@@ -1400,7 +1267,7 @@ mod tests {
             summary(GCC_COMMAND_LINE_WERROR),
             [("error", "compile", file("<command-line>"), None, None, "\"FOO\" redefined [-Werror]".into())]
         );
-        assert!(found[0].werror);
+        assert!(found[0].promoted_by_werror());
         assert_eq!(found[0].context, ["<command-line>: note: this is the location of the previous definition"]);
     }
 
@@ -1510,7 +1377,7 @@ mod tests {
         assert_eq!(summary(CLANG_GNU_LD_UNDEFINED_COLOR), expected);
         let found = diagnose(GNU_LD_UNDEFINED);
         assert_eq!(found[0].context, ["/usr/bin/ld: main.o: in function `main':"]);
-        assert_eq!(classify("failed", "build", &found, &[]), FailureKind::Link);
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &[]), FailureKind::Link);
         assert_eq!(
             summary(GNU_LD_UNDEFINED_DEBUG),
             [(
@@ -1553,7 +1420,7 @@ mod tests {
             [("error", "link", None, None, None, "cannot find -lnosuchlib: No such file or directory".into())]
         );
         // The linker's "No such file or directory" is about a library, not the toolchain.
-        assert_eq!(classify("failed", "build", &diagnose(GNU_LD_MISSING_LIBRARY), &[]), FailureKind::Link);
+        assert_eq!(classify(StepStatus::Failed, "build", &diagnose(GNU_LD_MISSING_LIBRARY), &[]), FailureKind::Link);
     }
 
     #[test]
@@ -1605,7 +1472,7 @@ mod tests {
                    error: pathspec 'main' did not match any file(s) known to git\n\
                    make: *** [Makefile:2: all] Error 1\n";
         assert_eq!(diagnose(log), []);
-        assert_eq!(classify("failed", "fetch", &[], &[]), FailureKind::Infra);
+        assert_eq!(classify(StepStatus::Failed, "fetch", &[], &[]), FailureKind::Infra);
     }
 
     #[test]
@@ -1622,7 +1489,7 @@ mod tests {
                 "Unknown CMake command \"add_libary\".".into()
             )]
         );
-        assert_eq!(classify("failed", "configure", &found, &[]), FailureKind::Configure);
+        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Configure);
     }
 
     #[test]
@@ -1641,7 +1508,7 @@ mod tests {
         assert!(found[0].message.starts_with(
             "The CMAKE_CXX_COMPILER: g++-99 is not a full path and was not found in the PATH. Tell CMake"
         ));
-        assert_eq!(classify("failed", "configure", &found, &[]), FailureKind::Toolchain);
+        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Toolchain);
     }
 
     #[test]
@@ -1656,7 +1523,7 @@ mod tests {
             .starts_with("The C++ compiler \"/tmp/diag/badcxx\" is not able to compile a simple test program."));
         assert!(d.message.ends_with("CMake will not be able to correctly generate this project."));
         assert_eq!(d.context, ["CMakeLists.txt:2 (project)"]);
-        assert_eq!(classify("failed", "configure", &found, &[]), FailureKind::Toolchain);
+        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Toolchain);
     }
 
     #[test]
@@ -1664,7 +1531,7 @@ mod tests {
         let log = "CMake Error at CMakeLists.txt:2 (project):\n  No CMAKE_CXX_COMPILER could be found.\n\n  Tell CMake where to find the compiler.\n";
         let found = diagnose(log);
         assert_eq!(found[0].message, "No CMAKE_CXX_COMPILER could be found. Tell CMake where to find the compiler.");
-        assert_eq!(classify("failed", "configure", &found, &[]), FailureKind::Toolchain);
+        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Toolchain);
     }
 
     #[test]
@@ -1676,7 +1543,7 @@ mod tests {
             summary(log),
             [("warning", "configure", file("CMakeLists.txt"), Some(3), None, "Policy CMP0048 is not set.".into())]
         );
-        assert_eq!(classify("failed", "build", &found, &[]), FailureKind::Compile);
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &[]), FailureKind::Compile);
     }
 
     #[test]
@@ -1713,7 +1580,7 @@ mod tests {
                 (DiagnosticKind::Test, Severity::Error, None, "test nosuch failed (Not Run)"),
             ]
         );
-        assert_eq!(classify("failed", "run", &found, &[]), FailureKind::Test);
+        assert_eq!(classify(StepStatus::Failed, "run", &found, &[]), FailureKind::Test);
     }
 
     fn tail(log: &str) -> Vec<String> {
@@ -1724,42 +1591,49 @@ mod tests {
     fn shell_and_make_missing_compiler_is_a_toolchain_failure() {
         for log in [SH_COMPILER_NOT_FOUND, MAKE_COMPILER_MISSING] {
             assert_eq!(diagnose(log), []);
-            assert_eq!(classify("failed", "build", &diagnose(log), &tail(log)), FailureKind::Toolchain, "{log}");
+            assert_eq!(
+                classify(StepStatus::Failed, "build", &diagnose(log), &tail(log)),
+                FailureKind::Toolchain,
+                "{log}"
+            );
         }
         let bash = tail("bash: line 1: g++-99: command not found");
-        assert_eq!(classify("failed", "build", &[], &bash), FailureKind::Toolchain);
+        assert_eq!(classify(StepStatus::Failed, "build", &[], &bash), FailureKind::Toolchain);
         let binary = tail("bash: line 1: ./cxx: cannot execute binary file: Exec format error");
-        assert_eq!(classify("failed", "build", &[], &binary), FailureKind::Toolchain);
+        assert_eq!(classify(StepStatus::Failed, "build", &[], &binary), FailureKind::Toolchain);
     }
 
     #[test]
     fn status_comes_first() {
         let errors = diagnose(GCC_TYPE_ERROR);
-        assert_eq!(classify("timed_out", "build", &errors, &[]), FailureKind::Timeout);
-        assert_eq!(classify("memory_exceeded", "build", &errors, &[]), FailureKind::Memory);
-        assert_eq!(classify("cancelled", "build", &errors, &[]), FailureKind::Cancelled);
+        assert_eq!(classify(StepStatus::TimedOut, "build", &errors, &[]), FailureKind::Timeout);
+        assert_eq!(classify(StepStatus::MemoryExceeded, "build", &errors, &[]), FailureKind::Memory);
+        assert_eq!(classify(StepStatus::Cancelled, "build", &errors, &[]), FailureKind::Cancelled);
     }
 
     #[test]
     fn link_summary_in_the_tail_alone_means_link() {
         assert_eq!(
-            classify("failed", "build", &[], &tail("collect2: error: ld returned 1 exit status")),
+            classify(StepStatus::Failed, "build", &[], &tail("collect2: error: ld returned 1 exit status")),
             FailureKind::Link
         );
         let clang = tail("clang++-19: \x1b[0;1;31merror: \x1b[0mlinker command failed with exit code 1");
-        assert_eq!(classify("failed", "build", &[], &clang), FailureKind::Link);
+        assert_eq!(classify(StepStatus::Failed, "build", &[], &clang), FailureKind::Link);
     }
 
     #[test]
     fn step_names_decide_when_the_log_does_not() {
-        assert_eq!(classify("failed", "Configure", &[], &[]), FailureKind::Configure);
-        assert_eq!(classify("failed", "unit-tests", &[], &[]), FailureKind::Test);
-        assert_eq!(classify("failed", "make-all", &[], &[]), FailureKind::Compile);
-        assert_eq!(classify("failed", "upload", &[], &[]), FailureKind::Infra);
+        assert_eq!(classify(StepStatus::Failed, "Configure", &[], &[]), FailureKind::Configure);
+        assert_eq!(classify(StepStatus::Failed, "unit-tests", &[], &[]), FailureKind::Test);
+        assert_eq!(classify(StepStatus::Failed, "make-all", &[], &[]), FailureKind::Compile);
+        assert_eq!(classify(StepStatus::Failed, "upload", &[], &[]), FailureKind::Infra);
         // A compile error in a step named like configure is still a compile error.
-        assert_eq!(classify("failed", "cmake-and-build", &diagnose(GCC_TYPE_ERROR), &[]), FailureKind::Compile);
+        assert_eq!(
+            classify(StepStatus::Failed, "cmake-and-build", &diagnose(GCC_TYPE_ERROR), &[]),
+            FailureKind::Compile
+        );
         // Warnings alone decide nothing.
-        assert_eq!(classify("failed", "upload", &diagnose(GCC_WARNING), &[]), FailureKind::Infra);
+        assert_eq!(classify(StepStatus::Failed, "upload", &diagnose(GCC_WARNING), &[]), FailureKind::Infra);
     }
 
     #[test]

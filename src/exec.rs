@@ -1,9 +1,15 @@
-//! Running jobs: the dispatcher ([`scheduler`]), each step's supervision ([`supervisor`]), the
-//! host's capacity ([`resources`]), memory cgroups ([`cgroup`]), workspaces ([`workspace`]), the watchdog that cleans up after
-//! a dead gridrun ([`reaper`]), and the events all of them report ([`events`]).
+//! Running jobs. The dispatcher ([`scheduler`]) starts each job when it fits, as a task of its
+//! own ([`job`]) on an [`executor::Executor`]: today [`local`], this host's processes, each step
+//! supervised by [`supervisor`] within the host's capacity ([`resources`]), memory cgroups
+//! ([`cgroup`]) and workspaces ([`workspace`]). The watchdog that cleans up after a dead gridrun
+//! ([`reaper`]), Ctrl-Z ([`suspend`]), the system calls ([`process`]) and the events all of them
+//! report ([`events`]) sit beside them.
 
 pub mod cgroup;
 pub mod events;
+pub mod executor;
+pub mod job;
+pub mod local;
 pub mod process;
 pub mod reaper;
 pub mod resources;

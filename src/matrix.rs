@@ -6,9 +6,11 @@
 mod cell;
 mod expand;
 mod filter;
+mod shard;
 mod slug;
 
 pub use cell::Cell;
 pub use expand::expand;
 pub use filter::{CellFilter, FilterError};
+pub use shard::Shard;
 pub use slug::assign_slugs;

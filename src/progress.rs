@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::exec::events::{CancelReason, Event, Status};
-use crate::exec::supervisor::last_line;
-use crate::report::grid::mark;
+use crate::exec::events::{CancelReason, Event};
+use crate::outcome::JobStatus;
 
 /// The live display of one run.
 pub enum Progress {
@@ -120,8 +119,8 @@ impl Bars {
                 }
                 if record.status.is_failure() {
                     self.failed += 1;
-                    let _ = self.multi.println(format!("{} {}", mark(record.status.as_str(), false), record.slug));
-                } else if record.status == Status::Passed {
+                    let _ = self.multi.println(format!("{} {}", record.status.mark(false), record.slug));
+                } else if record.status == JobStatus::Passed {
                     self.passed += 1;
                 }
                 self.overall.inc(1);
@@ -164,14 +163,15 @@ impl Lines {
         let line = match event {
             Event::JobStarted { slug } => format!("{now} start   {slug}"),
             Event::JobFinished { record } => {
-                let what = mark(record.status.as_str(), record.flaky);
-                let mut line = format!("{now} {what:<7} {} ({:.1}s)", record.slug, record.duration.as_secs_f64());
+                let what = record.status.mark(record.flaky);
+                let secs = record.duration.unwrap_or_default().as_secs_f64();
+                let mut line = format!("{now} {what:<7} {} ({secs:.1}s)", record.slug);
                 if record.status.is_failure() {
                     if let Some(step) = record.steps.last() {
                         let how = match (step.exit_code, step.signal) {
                             (Some(code), _) => format!("exit {code}"),
                             (None, Some(sig)) => format!("signal {sig}"),
-                            _ => record.status.to_string(),
+                            _ => record.status.word().to_string(),
                         };
                         line.push_str(&format!(" in step {}: {how}", step.name));
                     }
@@ -191,4 +191,9 @@ fn cancel_message(reason: CancelReason) -> &'static str {
         CancelReason::Interrupt => "interrupted: running jobs get SIGTERM (again to kill at once)",
         CancelReason::Kill => "killing every running job",
     }
+}
+
+/// The last non-empty line of a chunk of output.
+fn last_line(chunk: &[u8]) -> Option<&[u8]> {
+    chunk.split(|&b| b == b'\n' || b == b'\r').rev().map(<[u8]>::trim_ascii).find(|l| !l.is_empty())
 }

@@ -3,11 +3,13 @@
 
 pub mod compare;
 pub mod format;
+pub mod github;
 pub mod grid;
 pub mod html;
-pub mod json;
 pub mod junit;
 pub mod markdown;
 mod markup;
+pub mod plan;
+pub mod terminal;
 #[cfg(test)]
 mod testdata;

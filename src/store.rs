@@ -18,9 +18,9 @@ use rusqlite::Connection;
 pub use gc::{ExpiredRun, HeldArtifact, Removal};
 pub use liveness::ProcessIdentity;
 pub use merge::{MergeOutcome, MergedRun};
-pub use read::{ArtifactRow, JobRow, RunRow, StepRow, TestRow};
+
 pub use stats::{CellStats, DayStats, FlakyCell, ProjectStats};
-pub use write::{AfterCommit, NewJob, NewRun, RunStatus, StoreWriter};
+pub use write::{AfterCommit, NewJob, NewRun, StoreWriter};
 
 /// The store's file name inside the state folder.
 pub const DB_FILE: &str = "gridrun.db";

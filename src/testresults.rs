@@ -6,42 +6,7 @@ use std::path::Path;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-/// How a test case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TestStatus {
-    /// It passed.
-    Passed,
-    /// It failed or errored.
-    Failed,
-    /// It was skipped or disabled.
-    Skipped,
-}
-
-impl TestStatus {
-    /// `passed`, `failed`, `skipped`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-/// One test case.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TestCase {
-    /// The suite (`testsuite` name, or the case's `classname`).
-    pub suite: String,
-    /// The test's name.
-    pub name: String,
-    /// How it ended.
-    pub status: TestStatus,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// The failure or skip message, where there is one.
-    pub message: Option<String>,
-}
+use crate::outcome::{TestCase, TestStatus};
 
 /// At most this many bytes of a failure message are kept.
 const MESSAGE_LIMIT: usize = 4096;
@@ -50,9 +15,9 @@ const MESSAGE_LIMIT: usize = 4096;
 /// gridrun hold in memory.
 pub const MAX_JUNIT_BYTES: u64 = 64 << 20;
 
-/// Reads every test case of a JUnit XML file, which must be a regular file inside one of `roots`
-/// (links followed), of at most [`MAX_JUNIT_BYTES`].
-pub fn read_junit(path: &Path, roots: &[&Path]) -> Result<Vec<TestCase>, String> {
+/// Reads every test case of a JUnit XML file that `step` wrote, which must be a regular file
+/// inside one of `roots` (links followed), of at most [`MAX_JUNIT_BYTES`].
+pub fn read_junit(path: &Path, roots: &[&Path], step: &str) -> Result<Vec<TestCase>, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let real = std::fs::canonicalize(path).map_err(|e| fail(&e))?;
     let real_roots: Vec<_> = roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
@@ -60,7 +25,11 @@ pub fn read_junit(path: &Path, roots: &[&Path]) -> Result<Vec<TestCase>, String>
         return Err(fail(&"leads outside the job's folders; not read"));
     }
     let text = crate::boundedread::read_to_string(&real, MAX_JUNIT_BYTES).map_err(|e| fail(&e))?;
-    parse_junit(&text).map_err(|e| fail(&e))
+    let mut cases = parse_junit(&text).map_err(|e| fail(&e))?;
+    for case in &mut cases {
+        case.step = step.to_string();
+    }
+    Ok(cases)
 }
 
 /// Parses JUnit XML text.
@@ -143,7 +112,14 @@ fn case(tag: &BytesStart<'_>, suite: Option<&String>) -> TestCase {
         Some("fail" | "failed") => TestStatus::Failed,
         _ => TestStatus::Passed,
     };
-    TestCase { suite, name, status, duration_ms, message: attr(tag, "message").filter(|m| !m.is_empty()) }
+    TestCase {
+        step: String::new(),
+        suite,
+        name,
+        status,
+        duration_ms,
+        message: attr(tag, "message").filter(|m| !m.is_empty()),
+    }
 }
 
 fn outcome(case: &mut TestCase, tag: &BytesStart<'_>) {

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gridrun::diagnose::{classify, parse, Diagnostic, DiagnosticKind, FailureKind, Severity};
+use gridrun::diagnose::{classify, parse};
+use gridrun::outcome::{Diagnostic, DiagnosticKind, FailureKind, Severity, StepStatus};
 
 /// Whether `tool` is on PATH. The tests capture real compiler output, so a missing tool is a
 /// failure (never a silent skip): `.ci/install-deps` installs every one.
@@ -105,8 +106,8 @@ fn type_error_from_gcc_and_clang() {
             "no member named 'width' in 'Grid'"
         };
         assert_eq!(found[1].message, expected);
-        assert!(found.iter().all(|d| !d.werror));
-        assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Compile);
+        assert!(found.iter().all(|d| !d.promoted_by_werror()));
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Compile);
 
         let coloured = fails(dir.path(), &format!("{cxx} -fdiagnostics-color=always -c type.cpp -o type.o"));
         assert!(coloured.contains('\x1b'), "{cxx} printed no colour:\n{coloured}");
@@ -137,7 +138,7 @@ fn missing_header_included_from_another_header() {
         assert_eq!(place(&found[0]), at(Severity::Fatal, DiagnosticKind::Compile, "inc/b.h", Some(2), Some(10)));
         assert_eq!(found[0].message, message);
         assert_eq!(found[0].context, chain, "{cxx}:\n{log}");
-        assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Compile);
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Compile);
     }
 }
 
@@ -157,7 +158,7 @@ fn undefined_reference_with_gnu_ld() {
         assert_eq!(found[0].message, "undefined reference to `gridlib::missing()'");
         assert_eq!(found[0].context.len(), 1);
         assert!(found[0].context[0].ends_with("main.o: in function `main':"), "{:?}", found[0].context);
-        assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Link);
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Link);
 
         // With debug info, ld names the source line.
         let log = fails(dir.path(), &format!("{cxx} -g main.cpp -o app"));
@@ -209,7 +210,7 @@ fn undefined_symbol_with_lld() {
     );
     assert_eq!(found[0].message, "undefined symbol: gridlib::missing()");
     assert!(found[0].context[0].starts_with(">>> referenced by main.cpp:3"), "{:?}", found[0].context);
-    assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Link);
+    assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Link);
 }
 
 #[test]
@@ -227,8 +228,8 @@ fn werror_promotes_an_unused_variable() {
             [at(Severity::Error, DiagnosticKind::Compile, "unused.cpp", Some(2), Some(9))],
             "{log}"
         );
-        assert_eq!((found[0].message.as_str(), found[0].werror), (message, true));
-        assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Compile);
+        assert_eq!((found[0].message.as_str(), found[0].promoted_by_werror()), (message, true));
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Compile);
     }
 }
 
@@ -247,7 +248,7 @@ fn cmake_unknown_command() {
         "{log}"
     );
     assert_eq!(found[0].message, "Unknown CMake command \"add_libary\".");
-    assert_eq!(classify("failed", "configure", &found, &tail(&log)), FailureKind::Configure);
+    assert_eq!(classify(StepStatus::Failed, "configure", &found, &tail(&log)), FailureKind::Configure);
 }
 
 #[test]
@@ -265,7 +266,7 @@ fn compile_error_inside_a_cmake_ninja_build() {
     assert_eq!(file, dir.path().join("main.cpp").canonicalize().unwrap());
     assert_eq!((found[0].severity, found[0].line, found[0].col), (Severity::Error, Some(1), Some(22)));
     assert_eq!(found[0].context.len(), 1, "the `In function` line: {:?}", found[0].context);
-    assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Compile);
+    assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Compile);
 }
 
 #[test]
@@ -286,7 +287,7 @@ fn ctest_with_one_failing_test() {
     let found = diagnose(&log);
     let tests: Vec<_> = found.iter().map(|d| (d.severity, d.kind, d.file.clone(), d.message.as_str())).collect();
     assert_eq!(tests, [(Severity::Error, DiagnosticKind::Test, None, "test grid failed (Failed)")], "{log}");
-    assert_eq!(classify("failed", "test", &found, &tail(&log)), FailureKind::Test);
+    assert_eq!(classify(StepStatus::Failed, "test", &found, &tail(&log)), FailureKind::Test);
 }
 
 #[test]
@@ -303,13 +304,13 @@ fn cmake_with_a_compiler_that_does_not_exist() {
         "{log}"
     );
     assert!(found[0].message.contains("g++-99"), "{}", found[0].message);
-    assert_eq!(classify("failed", "configure", &found, &tail(&log)), FailureKind::Toolchain);
+    assert_eq!(classify(StepStatus::Failed, "configure", &found, &tail(&log)), FailureKind::Toolchain);
 
     // The same compiler named by CXX fails inside CMake's own module, with a call stack.
     let log = fails(dir.path(), "rm -rf build && CXX=g++-99 cmake -S . -B build -G Ninja");
     let found = diagnose(&log);
     assert!(found.iter().all(|d| d.kind == DiagnosticKind::Configure), "{log}");
-    assert_eq!(classify("failed", "configure", &found, &tail(&log)), FailureKind::Toolchain);
+    assert_eq!(classify(StepStatus::Failed, "configure", &found, &tail(&log)), FailureKind::Toolchain);
 }
 
 #[test]
@@ -322,5 +323,5 @@ fn ninja_running_a_compiler_that_does_not_exist() {
     let log = fails(dir.path(), "ninja");
     let found = diagnose(&log);
     assert_eq!(found, [], "{log}");
-    assert_eq!(classify("failed", "build", &found, &tail(&log)), FailureKind::Toolchain);
+    assert_eq!(classify(StepStatus::Failed, "build", &found, &tail(&log)), FailureKind::Toolchain);
 }

@@ -6,7 +6,8 @@
 
 use std::io::Write;
 
-use gridrun::diagnose::{parse_file, DiagnosticKind};
+use gridrun::diagnose::parse_file;
+use gridrun::outcome::DiagnosticKind;
 
 /// This process's peak resident set size so far, in bytes.
 fn peak_rss() -> u64 {

@@ -454,9 +454,8 @@ fn only_this_hosts_dead_runs_are_abandoned() {
 #[test]
 fn a_flaky_job_keeps_the_output_of_its_failed_attempt() {
     let t = one_run();
-    let store = gridrun::store::Store::open(&t.state_dir()).unwrap();
-    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
-    let ok = jobs.iter().find(|j| j.slug == "ok").unwrap();
+    let run = t.show("latest");
+    let ok = run.job("ok");
     assert!(ok.flaky);
     assert_eq!(ok.log_tail.as_deref(), Some("first try fails"));
     let page = t.ok(&["report", "--format", "html"]);

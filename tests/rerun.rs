@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{repo, Test};
-use gridrun::store::Store;
 
 fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
@@ -37,9 +36,7 @@ const BREAK: &str = "\n#if __cplusplus == 201703L\n#error broken on purpose for 
 
 /// Statuses by slug of the latest run.
 fn latest(t: &Test) -> Vec<(String, String, Option<i64>)> {
-    let store = Store::open(&t.state_dir()).unwrap();
-    let run = store.run("latest").unwrap();
-    store.jobs(run.id).unwrap().into_iter().map(|j| (j.slug, j.status, j.reused_from)).collect()
+    t.show("latest").jobs.into_iter().map(|j| (j.slug, j.status, j.reused_from)).collect()
 }
 
 #[test]

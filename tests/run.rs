@@ -11,8 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{processes_with, repo, Test};
-use gridrun::store::Store;
+use common::{processes_with, repo, RunDoc, Test};
 
 /// Polls `check` until it holds or `limit` passes; returns whether it held.
 fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
@@ -60,10 +59,9 @@ fn misbehaving_jobs_get_their_outcomes_and_leave_nothing_behind() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let store = Store::open(&t.state_dir()).unwrap();
-    let run = store.run("latest").unwrap();
+    let run = t.show("latest");
     assert_eq!(run.status, "failed");
-    let jobs = store.jobs(run.id).unwrap();
+    let jobs = &run.jobs;
     let mut wrong = Vec::new();
     for (case, status, exit, flaky) in EXPECTED {
         let job = jobs.iter().find(|j| j.slug == *case).unwrap_or_else(|| panic!("job {case} recorded"));
@@ -78,7 +76,7 @@ fn misbehaving_jobs_get_their_outcomes_and_leave_nothing_behind() {
 
     // The retried step has two attempts, each with its own log.
     let flaky = jobs.iter().find(|j| j.slug == "flaky").unwrap();
-    let steps = store.steps(flaky.id).unwrap();
+    let steps = &flaky.steps;
     assert_eq!(
         steps.iter().map(|s| (s.attempt, s.status.as_str(), s.exit_code)).collect::<Vec<_>>(),
         [(1, "failed", Some(7)), (2, "passed", Some(0))]
@@ -126,9 +124,8 @@ fn output_streams_to_the_log_whole() {
     assert!(status.success());
     assert!(peak_kb > 0, "gridrun's memory was read");
     assert!(peak_kb < 50 * 1024, "gridrun's own peak memory while logging 200 MB: {peak_kb} KiB");
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
-    let step = &store.steps(job.id).unwrap()[0];
+    let run = t.show("latest");
+    let step = &run.jobs[0].steps[0];
     // 200,000,000 bytes folded into lines of 99: a newline after each full line, none after the
     // last, partial one.
     let expected = 200_000_000 + 200_000_000_u64 / 99;
@@ -184,10 +181,9 @@ fn ctrl_c_ends_every_job_and_records_the_run_interrupted() {
     assert_eq!(status.code(), Some(130));
     let left = processes_with("SLEEPER_MARK", &mark);
     assert!(left.is_empty(), "no process of the run remains: {left:?}");
-    let store = Store::open(&t.state_dir()).unwrap();
-    let run = store.run("latest").unwrap();
+    let run = t.show("latest");
     assert_eq!(run.status, "interrupted");
-    assert!(store.jobs(run.id).unwrap().iter().all(|j| j.status == "cancelled"));
+    assert!(run.jobs.iter().all(|j| j.status == "cancelled"));
 }
 
 #[test]
@@ -220,11 +216,12 @@ fn sigkill_to_gridrun_leaves_no_job_and_a_whole_store() {
             cgroups()
         );
     }
-    let mut store = Store::open(&t.state_dir()).unwrap();
+    let store = gridrun::store::Store::open_read_only(&t.state_dir()).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
-    assert_eq!(store.run("latest").unwrap().status, "running", "nobody has looked yet");
-    store.mark_abandoned().unwrap();
-    assert_eq!(store.run("latest").unwrap().status, "abandoned");
+    assert_eq!(store.run("latest").unwrap().status, gridrun::outcome::RunStatus::Running, "nobody has looked yet");
+    drop(store);
+    // The first command to look marks the run abandoned.
+    assert_eq!(t.show("latest").status, "abandoned");
 }
 
 /// A step that allocates 1.5 GiB as fast as memory can be written, under a 200 MiB cap.
@@ -243,8 +240,7 @@ run = "cat /proc/self/cgroup > cgroup.txt; python3 -c 'hog = b\"x\" * (1536 << 2
 fn memory_cap_is_the_kernels_where_a_cgroup_can_be_made() {
     let t = Test::new().matrix(GREEDY).args(["run"]);
     t.status(1);
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = store.jobs(store.run("latest").unwrap().id).unwrap().remove(0);
+    let job = t.show("latest").jobs.remove(0);
     assert_eq!((job.status.as_str(), job.failure_kind.as_deref()), ("memory_exceeded", Some("memory")));
     let membership = std::fs::read_to_string(t.path().join("cgroup.txt")).unwrap();
     match gridrun::exec::cgroup::parent() {
@@ -267,8 +263,7 @@ fn memory_cap_is_the_kernels_where_a_cgroup_can_be_made() {
 fn memory_cap_falls_back_to_sampling() {
     let t = Test::new().matrix(GREEDY).args(["run"]).env("GRIDRUN_CGROUPS", "0");
     t.status(1);
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = store.jobs(store.run("latest").unwrap().id).unwrap().remove(0);
+    let job = t.show("latest").jobs.remove(0);
     assert_eq!((job.status.as_str(), job.failure_kind.as_deref()), ("memory_exceeded", Some("memory")));
     let membership = std::fs::read_to_string(t.path().join("cgroup.txt")).unwrap();
     assert!(!membership.contains("/gridrun-"), "no cgroup was made:\n{membership}");
@@ -284,16 +279,16 @@ fn two_runs_share_one_state_folder() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "the {name} run failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let store = Store::open(&t.state_dir()).unwrap();
-    let runs = store.recent_runs(10).unwrap();
+    let runs = t.runs();
     assert_eq!(runs.len(), 2);
-    for run in runs {
+    for (id, _) in runs {
+        let run = t.show(&id.to_string());
         assert_eq!(run.status, "passed");
-        let jobs = store.jobs(run.id).unwrap();
+        let jobs = &run.jobs;
         assert_eq!(jobs.len(), 8);
         for job in jobs {
             assert_eq!(job.status, "passed");
-            assert_eq!(store.steps(job.id).unwrap().len(), 2);
+            assert_eq!(job.steps.len(), 2);
         }
     }
 }
@@ -305,8 +300,7 @@ fn fail_fast_cancels_the_rest() {
     let started = Instant::now();
     t.command().args(["run", "--fail-fast", "-j", "2", "--cpus", "2"]).assert().code(1);
     assert!(started.elapsed() < Duration::from_secs(25), "running jobs were terminated, not waited for");
-    let store = Store::open(&t.state_dir()).unwrap();
-    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+    let jobs = t.show("latest").jobs;
     let statuses: Vec<&str> = jobs.iter().map(|j| j.status.as_str()).collect();
     assert_eq!(statuses[0], "failed");
     assert!(statuses[1..].iter().all(|s| *s == "cancelled"), "{statuses:?}");
@@ -327,9 +321,9 @@ run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKE
 "#;
     let t = Test::new().matrix(toml);
     t.command().args(["run", "--cpus", "4"]).assert().success();
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
-    let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+    let run = t.show("latest");
+    let job = &run.jobs[0];
+    let log = std::fs::read_to_string(&job.steps[0].log_path).unwrap();
     assert_eq!(log.trim(), "CPUS=2 CMAKE=2 MAKEFLAGS=-j2 CTEST=2 CC=gcc-12 CXX=g++-12 G=hi gcc-12");
     assert!(job.work_dir.is_none(), "a passing job's workspace is removed");
 }
@@ -349,9 +343,9 @@ run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKE
 "#;
     let t = Test::new().matrix(toml);
     t.command().args(["run", "--cpus", "3"]).assert().success();
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
-    let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+    let run = t.show("latest");
+    let job = &run.jobs[0];
+    let log = std::fs::read_to_string(&job.steps[0].log_path).unwrap();
     assert_eq!(log.trim(), "CPUS=3 CMAKE=3 MAKEFLAGS=-j3 CTEST=1");
 }
 
@@ -365,15 +359,14 @@ fn example_grid_builds_and_tests_for_real() {
         t.command().args(["--state-dir", state.to_str().unwrap(), "run", matrix.to_str().unwrap()]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let store = Store::open(&state).unwrap();
-    let run = store.run("latest").unwrap();
-    let jobs = store.jobs(run.id).unwrap();
+    let run = t.show_in(&state, "latest");
+    let jobs = &run.jobs;
     assert_eq!(jobs.len(), 50);
     let passed = jobs.iter().filter(|j| j.status == "passed").count();
     let unsupported = jobs.iter().filter(|j| j.status == "unsupported").count();
     assert_eq!((passed, unsupported), (46, 4));
     for job in jobs.iter().filter(|j| j.status == "passed") {
-        let steps = store.steps(job.id).unwrap();
+        let steps = &job.steps;
         assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["configure", "build", "test"]);
         let test_log = std::fs::read_to_string(&steps[2].log_path).unwrap();
         assert!(test_log.contains("100% tests passed"), "{}: {test_log}", job.slug);
@@ -381,7 +374,8 @@ fn example_grid_builds_and_tests_for_real() {
     }
     assert!(stdout.contains("run 1: 46 passed, 0 failed, 4 unsupported"), "{stdout}");
 
-    // `show --json` tells the same story as the store: every job, its status, its steps and logs.
+    // `show --json`, read as plain JSON, tells the same story: every job, its status, its steps
+    // and logs.
     let out = t.command().args(["--state-dir", state.to_str().unwrap(), "show", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -392,7 +386,7 @@ fn example_grid_builds_and_tests_for_real() {
         assert_eq!(doc["slug"].as_str(), Some(job.slug.as_str()));
         assert_eq!(doc["status"].as_str(), Some(job.status.as_str()), "{}", job.slug);
         assert_eq!(doc["cell"]["compiler"].as_str().map(|c| job.slug.starts_with(c)), Some(true), "{}", job.slug);
-        let steps = store.steps(job.id).unwrap();
+        let steps = &job.steps;
         let shown_steps = doc["steps"].as_array().unwrap();
         assert_eq!(shown_steps.len(), steps.len(), "{}", job.slug);
         for (step, shown) in steps.iter().zip(shown_steps) {
@@ -433,11 +427,10 @@ fn git_source_is_checked_out_per_job_at_the_run_commit() {
     );
     let t = t.matrix(&toml);
     t.command().args(["run", "--keep-workspaces"]).assert().success();
-    let store = Store::open(&t.state_dir()).unwrap();
-    let run = store.run("latest").unwrap();
+    let run = t.show("latest");
     assert_eq!(run.commit, commit);
-    for job in store.jobs(run.id).unwrap() {
-        let log = std::fs::read_to_string(&store.steps(job.id).unwrap()[0].log_path).unwrap();
+    for job in run.jobs {
+        let log = std::fs::read_to_string(&job.steps[0].log_path).unwrap();
         assert_eq!(log, format!("one\n{commit}\n{commit}\n"), "{}", job.slug);
         let work = job.work_dir.expect("--keep-workspaces keeps the workspace");
         assert!(Path::new(&work).join("src/version.txt").is_file());
@@ -567,22 +560,22 @@ patterns = ["{{ build_dir }}/lib*.a", "{{ build_dir }}/bin/*", "/etc/passwd"]
 "#;
     let t = Test::new().matrix(toml);
     t.command().args(["run"]).assert().success();
-    let store = Store::open(&t.state_dir()).unwrap();
-    let run = store.run("latest").unwrap();
-    let artifacts = store.run_artifacts(run.id).unwrap();
-    let paths: Vec<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    let run = t.show("latest");
+    let job = &run.jobs[0];
+    let artifacts = &job.artifacts;
+    let paths: Vec<&str> = artifacts.iter().map(|a| a["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["build/libx.a", "build/bin/tool"]);
-    assert_eq!(artifacts[1].size, 4);
+    assert_eq!(artifacts[1]["size"], 4);
     // sha256 of "tool".
-    assert_eq!(artifacts[1].sha256, "7c9bbe5ec9b3fb774e8fa0f54247e93c34ddf8e5d16fe3073420de0ae81a262d");
-    assert_eq!(std::fs::read(&artifacts[1].stored_path).unwrap(), b"tool");
-    assert!(artifacts[1].stored_path.contains("/artifacts/"), "{}", artifacts[1].stored_path);
-    let tests = store.run_tests(run.id).unwrap();
+    assert_eq!(artifacts[1]["sha256"], "7c9bbe5ec9b3fb774e8fa0f54247e93c34ddf8e5d16fe3073420de0ae81a262d");
+    let stored = artifacts[1]["stored_path"].as_str().unwrap();
+    assert_eq!(std::fs::read(stored).unwrap(), b"tool");
+    assert!(stored.contains("/artifacts/"), "{stored}");
+    let tests = &job.test_cases;
     assert_eq!(
-        tests.iter().map(|t| (t.name.as_str(), t.status.as_str())).collect::<Vec<_>>(),
+        tests.iter().map(|t| (t["name"].as_str().unwrap(), t["status"].as_str().unwrap())).collect::<Vec<_>>(),
         [("ok", "passed"), ("bad", "failed")]
     );
-    let job = &store.jobs(run.id).unwrap()[0];
     assert!(
         job.log_tail.as_deref().unwrap_or("").contains("/etc/passwd leaves the workspace; refused"),
         "{:?}",
@@ -602,8 +595,7 @@ fn max_failures_stops_after_n() {
     let toml = "[matrix]\nn = [1, 2, 3, 4, 5, 6]\n[[steps]]\nname = \"s\"\nrun = \"exit {{ n }}\"\n";
     let t = Test::new().matrix(toml);
     t.command().args(["run", "--max-failures", "3", "-j", "1"]).assert().code(1);
-    let store = Store::open(&t.state_dir()).unwrap();
-    let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+    let jobs = t.show("latest").jobs;
     let statuses: Vec<&str> = jobs.iter().map(|j| j.status.as_str()).collect();
     assert_eq!(statuses, ["failed", "failed", "failed", "cancelled", "cancelled", "cancelled"]);
 }
@@ -640,8 +632,7 @@ fn ctrl_z_stops_the_jobs_and_the_clock() {
     }
     signal_process(pid, Signal::CONT);
     assert!(gridrun.wait().unwrap().success(), "the job finished its 2 s of sleep and passed");
-    let store = Store::open(&t.state_dir()).unwrap();
-    let job = &store.jobs(store.run("latest").unwrap().id).unwrap()[0];
+    let job = &t.show("latest").jobs[0];
     assert_eq!(job.status, "passed");
     assert!(job.duration_ms.unwrap() > 3000, "wall time includes the stop: {:?}", job.duration_ms);
 }
@@ -655,8 +646,7 @@ fn shards_cover_every_job_once() {
     let mut seen: Vec<String> = Vec::new();
     for k in 1..=3 {
         t.command().args(["run", "--shard", &format!("{k}/3")]).assert().success();
-        let store = Store::open(&t.state_dir()).unwrap();
-        let jobs = store.jobs(store.run("latest").unwrap().id).unwrap();
+        let jobs = t.show("latest").jobs;
         assert!(!jobs.is_empty() && jobs.len() <= 3, "shard {k}/3 has {} jobs", jobs.len());
         assert!(jobs.iter().all(|j| j.status == "passed"));
         seen.extend(jobs.into_iter().map(|j| j.slug));
@@ -690,9 +680,8 @@ fn rerun_failed_includes_what_fail_fast_cancelled() {
     let toml = "[matrix]\nn = [1, 2, 3, 4]\n[[steps]]\nname = \"s\"\nrun = \"if [ {{ n }} = 1 ] && [ ! -f fixed ]; then exit 2; fi\"\n";
     let t = Test::new().matrix(toml);
     t.command().args(["run", "--fail-fast", "-j", "1"]).assert().code(1);
-    let store = Store::open(&t.state_dir()).unwrap();
     let statuses = |run: i64| -> Vec<(String, String)> {
-        store.jobs(run).unwrap().into_iter().map(|j| (j.slug, j.status)).collect()
+        t.show(&run.to_string()).jobs.into_iter().map(|j| (j.slug, j.status)).collect()
     };
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     assert_eq!(statuses(1), [s("1", "failed"), s("2", "cancelled"), s("3", "cancelled"), s("4", "cancelled")]);
@@ -748,7 +737,6 @@ fn ctrl_c_between_projects_stops_the_next_one() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted before beta started"), "{stderr}");
-    let store = Store::open(&t.state_dir()).unwrap();
-    let runs = store.recent_runs(10).unwrap();
+    let runs: Vec<RunDoc> = t.runs().iter().map(|(id, _)| t.show(&id.to_string())).collect();
     assert_eq!(runs.iter().map(|r| (r.project.as_str(), r.status.as_str())).collect::<Vec<_>>(), [("alpha", "passed")]);
 }

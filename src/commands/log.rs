@@ -13,12 +13,12 @@ use super::Context;
 use crate::cli::LogArgs;
 use crate::config::did_you_mean;
 use crate::error::{Error, Result};
-use crate::store::{JobRow, RunRow, StepRow};
+use crate::outcome::{JobRecord, JobStatus, RunRecord, StepRecord};
 
 /// One log file of a job.
 struct Entry {
     name: String,
-    attempt: i64,
+    attempt: u32,
     path: PathBuf,
     /// Its step has not finished yet.
     running: bool,
@@ -37,11 +37,11 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
         return Err(Error::Usage(format!(
             "logs of run {} were removed by gc on {}",
             run.id,
-            recorded::local_time(&when)
+            crate::report::terminal::local_time(&when)
         )));
     }
     let mut entries: Vec<Entry> = recorded.store.steps(job.id)?.iter().map(Entry::finished).collect();
-    if job.status == "running" {
+    if job.status == JobStatus::Running {
         let dir = recorded.state_dir.join("runs").join(run.id.to_string()).join(&job.slug);
         entries.extend(in_progress(&dir, &entries));
     }
@@ -72,8 +72,8 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
 }
 
 impl Entry {
-    fn finished(step: &StepRow) -> Self {
-        Self { name: step.name.clone(), attempt: step.attempt, path: PathBuf::from(&step.log_path), running: false }
+    fn finished(step: &StepRecord) -> Self {
+        Self { name: step.name.clone(), attempt: step.attempt, path: step.log.clone(), running: false }
     }
 }
 
@@ -101,7 +101,7 @@ fn in_progress(dir: &Path, finished: &[Entry]) -> Vec<Entry> {
 }
 
 /// Every log, or only those of `--step` (all its attempts), with a useful error where there is none.
-fn select(entries: Vec<Entry>, step: Option<&str>, run: &RunRow, job: &JobRow) -> Result<Vec<Entry>> {
+fn select(entries: Vec<Entry>, step: Option<&str>, run: &RunRecord, job: &JobRecord) -> Result<Vec<Entry>> {
     let whose = format!("job `{}` of run {}", job.slug, run.id);
     let Some(step) = step else {
         return if entries.is_empty() {
@@ -128,10 +128,10 @@ fn select(entries: Vec<Entry>, step: Option<&str>, run: &RunRow, job: &JobRow) -
     Err(Error::Usage(format!("{whose} has no step `{step}`{hint}")))
 }
 
-fn why_no_log(job: &JobRow) -> String {
-    match (job.status.as_str(), &job.reason) {
-        ("queued", _) => "has not started yet".into(),
-        ("running", _) => "has no log yet".into(),
+fn why_no_log(job: &JobRecord) -> String {
+    match (job.status, &job.reason) {
+        (JobStatus::Queued, _) => "has not started yet".into(),
+        (JobStatus::Running, _) => "has no log yet".into(),
         (status, Some(reason)) => format!("did not run: {status}: {reason}"),
         (status, None) => format!("ran no steps ({status})"),
     }

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::recorded::short_commit;
 use super::Context;
 use crate::cli::MergeArgs;
 use crate::error::{Error, Result};
+use crate::report::terminal::short_commit;
 use crate::store::{Store, DB_FILE};
 
 pub(super) fn run(ctx: &Context, args: &MergeArgs) -> Result<ExitCode> {

@@ -10,7 +10,8 @@ use super::Context;
 use crate::config::did_you_mean;
 use crate::error::{Error, Result};
 use crate::exec::reaper;
-use crate::store::{JobRow, RunRow, Store, StoreError};
+use crate::outcome::{JobRecord, RunRecord};
+use crate::store::{Store, StoreError};
 
 /// How long a sweep of a dead run's processes waits between SIGTERM and SIGKILL.
 const SWEEP_GRACE: Duration = Duration::from_secs(2);
@@ -45,7 +46,7 @@ impl Context {
 
 impl Recorded {
     /// The run `which` names: an id (`42`, or `#42` as `status` prints it) or `latest`.
-    pub(super) fn run(&self, which: &str) -> Result<RunRow> {
+    pub(super) fn run(&self, which: &str) -> Result<RunRecord> {
         let which = which.strip_prefix('#').unwrap_or(which);
         match self.store.run(which) {
             Err(StoreError::NotFound(message)) => {
@@ -60,7 +61,7 @@ impl Recorded {
     }
 
     /// The job `slug` of `run`, with a "did you mean" for a near miss.
-    pub(super) fn job(&self, run: &RunRow, slug: &str) -> Result<JobRow> {
+    pub(super) fn job(&self, run: &RunRecord, slug: &str) -> Result<JobRecord> {
         let jobs = self.store.jobs(run.id)?;
         if let Some(job) = jobs.iter().find(|j| j.slug == slug) {
             return Ok(job.clone());
@@ -83,52 +84,6 @@ pub(super) fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
     }
 }
 
-/// A duration for people: `0.4s`, `12.3s`, `3m 07s`, `1h 02m`.
-pub(super) fn duration(ms: i64) -> String {
-    crate::report::format::human_duration(ms)
-}
-
-/// How long a run or job took, or has taken so far while it still runs.
-pub(super) fn elapsed(duration_ms: Option<i64>, started_at: Option<&str>) -> String {
-    match (duration_ms, started_at.and_then(parse_time)) {
-        (Some(ms), _) => duration(ms),
-        (None, Some(started)) => format!("{}…", duration((chrono::Utc::now() - started).num_milliseconds())),
-        (None, None) => "-".into(),
-    }
-}
-
-/// A stored time (RFC 3339, UTC) in the local time zone, to the second.
-pub(super) fn local_time(stored: &str) -> String {
-    parse_time(stored)
-        .map_or_else(|| stored.to_string(), |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
-fn parse_time(stored: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(stored).ok().map(|t| t.with_timezone(&chrono::Utc))
-}
-
-/// Memory in MiB with one decimal; `-` where unknown (a process smaller than gridrun itself
-/// records 0: its peak could not be told apart).
-pub(super) fn mib(kb: Option<i64>) -> String {
-    match kb {
-        Some(kb) if kb > 0 => {
-            let tenths = (kb * 10 + 512) / 1024;
-            format!("{}.{}", tenths / 10, tenths % 10)
-        }
-        _ => "-".into(),
-    }
-}
-
-/// A commit as lines show it: its first 12 characters, ` dirty` with local changes.
-pub(super) fn short_commit(commit: &str, dirty: bool) -> String {
-    let short: String = commit.chars().take(12).collect();
-    match (short.is_empty(), dirty) {
-        (true, _) => String::new(),
-        (false, true) => format!("{short} dirty"),
-        (false, false) => short,
-    }
-}
-
 /// Output that ends early because the reader went away (`| head`) is not an error.
 pub(super) fn written(result: io::Result<()>, what: &str) -> Result<()> {
     match result {
@@ -140,22 +95,6 @@ pub(super) fn written(result: io::Result<()>, what: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(0), "0.0s");
-        assert_eq!(duration(12_345), "12.3s");
-        assert_eq!(duration(187_000), "3m 07s");
-        assert_eq!(duration(3_720_000), "1h 02m");
-        assert_eq!(duration(-5), "0.0s");
-    }
-
-    #[test]
-    fn memory_in_mib_and_unknown_as_dash() {
-        assert_eq!(mib(Some(10_788)), "10.5");
-        assert_eq!(mib(Some(0)), "-");
-        assert_eq!(mib(None), "-");
-    }
 
     #[test]
     fn targets_split_at_the_first_slash() {

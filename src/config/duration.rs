@@ -35,6 +35,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// An age such as `14d`, `36h` or `2weeks` (`gc --older-than`): any length, zero included, with
+/// the words it was written in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Age {
+    /// How long.
+    pub duration: Duration,
+    /// As written.
+    pub text: String,
+}
+
+impl std::str::FromStr for Age {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let duration = humantime::parse_duration(text).map_err(|e| format!("{e}; write it like 14d, 36h or 2weeks"))?;
+        Ok(Self { duration, text: text.to_string() })
+    }
+}
+
 fn in_range(d: Duration) -> Result<Duration, String> {
     if d > MAX_DURATION {
         Err(too_long())

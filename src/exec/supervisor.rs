@@ -10,20 +10,20 @@ use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 use super::cgroup::MemoryCgroup;
-use super::events::{CancelReason, Status};
+use super::events::CancelReason;
+use super::executor::{StepOutcome, StepSpec};
 use super::process::{own_peak_rss_kb, signal_group, wait4, Exit, Signal};
 use super::resources::tree_rss_kb;
-use super::suspend::Suspension;
-use crate::secrets::Masker;
+use crate::outcome::StepStatus;
 
 /// How many lines of a log the failure excerpt shows.
 pub const TAIL_LINES: usize = 20;
@@ -33,53 +33,6 @@ const TAIL_BYTES: u64 = 16 * 1024;
 const MASK_DRAIN: Duration = Duration::from_secs(2);
 /// How often a step's processes have their memory measured (for the peak, and the cap).
 const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
-
-/// One step to run.
-pub struct StepSpec<'a> {
-    /// The shell command (run with `/bin/sh -c`).
-    pub command: &'a str,
-    /// Its working folder.
-    pub cwd: &'a Path,
-    /// Environment on top of gridrun's own.
-    pub env: &'a [(String, String)],
-    /// Where its output goes.
-    pub log: &'a Path,
-    /// When it must have finished.
-    pub deadline: Option<Instant>,
-    /// Time between SIGTERM and SIGKILL.
-    pub kill_grace: Duration,
-    /// Memory cap for the step's whole process tree, in bytes.
-    pub memory_limit: Option<u64>,
-    /// The run's token, which names the step's cgroup.
-    pub token: &'a str,
-    /// The run's cancellation: the most severe reason so far.
-    pub cancel: watch::Receiver<Option<CancelReason>>,
-    /// Ctrl-Z: where the step's group is registered, and how long the run was suspended.
-    pub suspension: &'a Suspension,
-    /// The secrets to mask in the log; with none, output goes straight to the log file.
-    pub masker: Option<&'a Arc<Masker>>,
-}
-
-/// How a step ended.
-#[derive(Debug)]
-pub struct StepOutcome {
-    /// Passed, failed, timed out, over its memory cap, or cancelled.
-    pub status: Status,
-    /// The exit code, where it exited.
-    pub exit_code: Option<i32>,
-    /// The signal that ended it.
-    pub signal: Option<i32>,
-    /// Wall time.
-    pub duration: Duration,
-    /// User + system CPU of the step and the descendants it waited for.
-    pub cpu: Duration,
-    /// Peak resident memory: the larger of the biggest process's and the sampled group total.
-    pub peak_rss_kb: u64,
-    /// Bytes of output.
-    pub log_bytes: u64,
-    /// The last lines of output.
-    pub tail: Vec<String>,
-}
 
 /// Runs one step to its end.
 pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
@@ -142,7 +95,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     let exit = wait_for_exit(pid);
     tokio::pin!(exit);
 
-    let mut verdict: Option<Status> = None;
+    let mut verdict: Option<StepStatus> = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
     let mut sampled_peak_kb = 0u64;
     let mut sampler = tokio::time::interval_at(tokio::time::Instant::now() + MEMORY_SAMPLE, MEMORY_SAMPLE);
@@ -157,11 +110,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             let reason = *spec.cancel.borrow();
             match reason {
                 Some(CancelReason::Kill) => {
-                    verdict.get_or_insert(Status::Cancelled);
+                    verdict.get_or_insert(StepStatus::Cancelled);
                     signal_group(group, Signal::KILL);
                 }
                 Some(_) if kill_at.is_none() => {
-                    verdict.get_or_insert(Status::Cancelled);
+                    verdict.get_or_insert(StepStatus::Cancelled);
                     signal_group(group, Signal::TERM);
                     kill_at = Some(grace_end(spec.kill_grace));
                 }
@@ -180,7 +133,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             }
             exited = &mut exit => break exited,
             () = sleep_until(deadline), if verdict.is_none() => {
-                verdict = Some(Status::TimedOut);
+                verdict = Some(StepStatus::TimedOut);
                 signal_group(group, Signal::TERM);
                 kill_at = Some(grace_end(spec.kill_grace));
             }
@@ -206,7 +159,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
                     None => spec.memory_limit.is_some_and(|limit| rss_kb.saturating_mul(1024) > limit),
                 };
                 if over && verdict.is_none() {
-                    verdict = Some(Status::MemoryExceeded);
+                    verdict = Some(StepStatus::MemoryExceeded);
                     signal_group(group, Signal::KILL);
                 }
             }
@@ -216,7 +169,7 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     signal_group(group, Signal::KILL);
     spec.suspension.unregister(pid);
     if let Some(cgroup) = cgroup.as_ref().filter(|c| c.oom_kills() > 0) {
-        verdict.get_or_insert(Status::MemoryExceeded);
+        verdict.get_or_insert(StepStatus::MemoryExceeded);
         // The process the kernel killed at the cap may have died between two samples and
         // unreaped by its parent, so neither saw its size: the cgroup's own peak says it.
         sampled_peak_kb = sampled_peak_kb.max(cgroup.peak_bytes().unwrap_or(0) / 1024);
@@ -234,10 +187,10 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
         Some(Exit::Signal(sig)) => (None, Some(sig)),
         None => (None, None),
     };
-    let status = verdict.unwrap_or(if exit_code == Some(0) { Status::Passed } else { Status::Failed });
+    let status = verdict.unwrap_or(if exit_code == Some(0) { StepStatus::Passed } else { StepStatus::Failed });
     let log_bytes = log_after.metadata()?.len();
     // Only a failure's excerpt is ever shown.
-    let tail = if status == Status::Passed { Vec::new() } else { tail_lines(&log_after, log_bytes)? };
+    let tail = if status == StepStatus::Passed { Vec::new() } else { tail_lines(&log_after, log_bytes)? };
     Ok(StepOutcome {
         status,
         exit_code,
@@ -283,11 +236,6 @@ fn tail_lines(log: &File, len: u64) -> io::Result<Vec<String>> {
     Ok(lines.split_off(first))
 }
 
-/// The last non-empty line of a chunk of output.
-pub fn last_line(chunk: &[u8]) -> Option<&[u8]> {
-    chunk.split(|&b| b == b'\n' || b == b'\r').rev().map(<[u8]>::trim_ascii).find(|l| !l.is_empty())
-}
-
 fn timeval(tv: libc::timeval) -> Duration {
     Duration::from_secs(u64::try_from(tv.tv_sec).unwrap_or(0))
         + Duration::from_micros(u64::try_from(tv.tv_usec).unwrap_or(0))
@@ -324,13 +272,4 @@ fn register(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     // SAFETY: the AsyncFd owns the descriptor, so it stays open (and is not reused) for as long as
     // it is registered, and it is closed only after deregistration when the AsyncFd drops.
     unsafe { AsyncFd::register(pidfd) }.map_err(|e| e.into_parts().1)
-}
-
-/// The log path of a step attempt: `<dir>/<step>.log`, or `<step>.<attempt>.log` for retries.
-pub fn log_path(dir: &Path, step: &str, attempt: u32) -> PathBuf {
-    if attempt <= 1 {
-        dir.join(format!("{step}.log"))
-    } else {
-        dir.join(format!("{step}.{attempt}.log"))
-    }
 }

@@ -6,23 +6,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::json::{JobDoc, RunDoc, SCHEMA};
+use crate::outcome::{millis, JobRecord, JobStatus, RunReport, SCHEMA};
 
 /// A job counts as slower when it took more than this many times as long as before…
 pub const SLOWER_RATIO: f64 = 1.2;
 /// …and at least this much longer, so that noise on short jobs is not news.
 pub const SLOWER_MIN_MS: i64 = 1000;
-
-/// Whether a job with `status` ran and passed (a reused pass counts).
-pub fn is_pass(status: &str) -> bool {
-    matches!(status, "passed" | "reused")
-}
-
-/// Whether a job with `status` ran and failed: its steps failed, it timed out, or it went over
-/// its memory limit. Cancelled, skipped and unsupported jobs did not fail: they did not run.
-pub fn is_failure(status: &str) -> bool {
-    matches!(status, "failed" | "timed_out" | "memory_exceeded")
-}
 
 /// What changed from run `a` to run `b`. Fields may be added, never renamed (it is also
 /// `compare --json`).
@@ -55,11 +44,11 @@ pub struct Flip {
     /// The cell's slug.
     pub slug: String,
     /// Its status in `a`.
-    pub before: String,
+    pub before: JobStatus,
     /// Its status in `b`.
-    pub after: String,
+    pub after: JobStatus,
     /// Why it fails in `b`, where it does.
-    pub failure_kind: Option<String>,
+    pub failure_kind: Option<crate::outcome::FailureKind>,
 }
 
 /// A job that got slower.
@@ -79,7 +68,7 @@ pub struct Lone {
     /// The cell's slug.
     pub slug: String,
     /// Its status in the run that has it.
-    pub status: String,
+    pub status: JobStatus,
 }
 
 impl Comparison {
@@ -127,12 +116,12 @@ impl Change {
 
 /// Compares run `a` (earlier) with run `b` (later), matching jobs by slug; lists keep `b`'s job
 /// order (`a`'s for cells only `a` has).
-pub fn compare(a: &RunDoc, b: &RunDoc) -> Comparison {
-    let before: HashMap<&str, &JobDoc> = a.jobs.iter().map(|j| (j.slug.as_str(), j)).collect();
+pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
+    let before: HashMap<&str, &JobRecord> = a.jobs.iter().map(|j| (j.slug.as_str(), j)).collect();
     let mut cmp = Comparison {
         schema: SCHEMA,
-        a: a.run,
-        b: b.run,
+        a: a.run.id,
+        b: b.run.id,
         newly_failing: Vec::new(),
         fixed: Vec::new(),
         still_failing: Vec::new(),
@@ -142,16 +131,12 @@ pub fn compare(a: &RunDoc, b: &RunDoc) -> Comparison {
     };
     for new in &b.jobs {
         let Some(old) = before.get(new.slug.as_str()) else {
-            cmp.only_in_b.push(Lone { slug: new.slug.clone(), status: new.status.clone() });
+            cmp.only_in_b.push(Lone { slug: new.slug.clone(), status: new.status });
             continue;
         };
-        let flip = || Flip {
-            slug: new.slug.clone(),
-            before: old.status.clone(),
-            after: new.status.clone(),
-            failure_kind: new.failure_kind.clone(),
-        };
-        match (is_pass(&old.status), is_failure(&old.status), is_pass(&new.status), is_failure(&new.status)) {
+        let flip =
+            || Flip { slug: new.slug.clone(), before: old.status, after: new.status, failure_kind: new.failure_kind };
+        match (old.status.is_pass(), old.status.is_failure(), new.status.is_pass(), new.status.is_failure()) {
             (true, _, _, true) => cmp.newly_failing.push(flip()),
             (_, true, true, _) => cmp.fixed.push(flip()),
             (_, true, _, true) => cmp.still_failing.push(flip()),
@@ -166,7 +151,7 @@ pub fn compare(a: &RunDoc, b: &RunDoc) -> Comparison {
         .jobs
         .iter()
         .filter(|j| !after.contains(j.slug.as_str()))
-        .map(|j| Lone { slug: j.slug.clone(), status: j.status.clone() })
+        .map(|j| Lone { slug: j.slug.clone(), status: j.status })
         .collect();
     cmp.slower.sort_by_key(|s| std::cmp::Reverse(s.after_ms - s.before_ms));
     cmp
@@ -174,11 +159,11 @@ pub fn compare(a: &RunDoc, b: &RunDoc) -> Comparison {
 
 /// The job, if it passed both times (really ran: a reused pass took no time) and got slower by
 /// [`SLOWER_RATIO`] and [`SLOWER_MIN_MS`].
-fn slower(old: &JobDoc, new: &JobDoc) -> Option<Slower> {
-    if old.status != "passed" || new.status != "passed" {
+fn slower(old: &JobRecord, new: &JobRecord) -> Option<Slower> {
+    if old.status != JobStatus::Passed || new.status != JobStatus::Passed {
         return None;
     }
-    let (before_ms, after_ms) = (old.duration_ms?, new.duration_ms?);
+    let (before_ms, after_ms) = (millis(old.duration?), millis(new.duration?));
     #[allow(clippy::cast_precision_loss)] // durations in ms are far below 2^52
     let much = after_ms as f64 > before_ms as f64 * SLOWER_RATIO;
     (much && after_ms - before_ms >= SLOWER_MIN_MS).then(|| Slower { slug: new.slug.clone(), before_ms, after_ms })
@@ -189,9 +174,9 @@ mod tests {
     use super::*;
     use crate::report::testdata::{job, run};
 
-    fn timed(slug: &str, status: &str, ms: i64) -> JobDoc {
+    fn timed(slug: &str, status: &str, ms: u64) -> JobRecord {
         let mut j = job(slug, &[("k", slug)], status);
-        j.duration_ms = Some(ms);
+        j.duration = Some(std::time::Duration::from_millis(ms));
         j
     }
 

@@ -4,14 +4,14 @@
 
 use std::io;
 
-use super::json::RunDoc;
+use crate::outcome::RunReport;
 pub(crate) use crate::text::{plain, tail};
 
 /// Turns a recorded run into the bytes of one report format.
 pub trait Export {
     /// The report on `run`; against `baseline` (an earlier run) where the format can say what
     /// changed. Formats with nothing to say about a baseline ignore it.
-    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError>;
+    fn serialize(&self, run: &RunReport, baseline: Option<&RunReport>) -> Result<Vec<u8>, ReportError>;
 }
 
 /// Why a report could not be made.
@@ -37,7 +37,7 @@ pub enum ReportError {
 pub struct Json;
 
 impl Export for Json {
-    fn serialize(&self, run: &RunDoc, _baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, run: &RunReport, _baseline: Option<&RunReport>) -> Result<Vec<u8>, ReportError> {
         let mut bytes = serde_json::to_vec_pretty(run)?;
         bytes.push(b'\n');
         Ok(bytes)
@@ -62,7 +62,7 @@ pub(crate) fn human_duration(ms: i64) -> String {
 }
 
 /// Memory in MiB with one decimal; `None` where nothing could be measured.
-pub(crate) fn mib(kb: Option<i64>) -> Option<String> {
+pub(crate) fn mib(kb: Option<u64>) -> Option<String> {
     match kb {
         Some(kb) if kb > 0 => {
             let tenths = (kb * 10 + 512) / 1024;

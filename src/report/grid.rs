@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use comfy_table::Color;
 use indexmap::IndexSet;
 
+use crate::outcome::{JobRecord, JobStatus, Tone};
 use crate::term::Style;
 
 /// One job as the grid needs it.
@@ -14,25 +15,47 @@ pub struct GridJob {
     /// The cell's keys and values (canonical text), in order.
     pub values: Vec<(String, String)>,
     /// The job's status.
-    pub status: String,
+    pub status: JobStatus,
     /// Passed only on a retry.
     pub flaky: bool,
 }
 
 impl GridJob {
-    /// From a cell as the store keeps it (a JSON object).
-    pub fn from_json(cell: &serde_json::Value, status: &str, flaky: bool) -> Self {
-        let values = cell
-            .as_object()
-            .map(|o| {
-                o.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
-            })
-            .unwrap_or_default();
-        Self { values, status: status.to_string(), flaky }
+    /// A recorded job.
+    pub fn of(job: &JobRecord) -> Self {
+        Self { values: job.values(), status: job.status, flaky: job.flaky }
+    }
+
+    /// A planned cell (its keys and values only), to check a pivot before anything runs.
+    pub fn planned(cell: &crate::matrix::Cell) -> Self {
+        let values = cell.iter().map(|(k, v)| (k.to_string(), v.as_str().to_string())).collect();
+        Self { values, status: JobStatus::Queued, flaky: false }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
         self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The grid's two keys, `--pivot ROW,COL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pivot {
+    /// The key whose values are the rows.
+    pub row: String,
+    /// The key whose values are the columns.
+    pub col: String,
+}
+
+impl std::str::FromStr for Pivot {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once(',') {
+            Some((row, col)) if !row.trim().is_empty() && !col.trim().is_empty() => {
+                Ok(Self { row: row.trim().to_string(), col: col.trim().to_string() })
+            }
+            _ => Err("write ROW,COL, e.g. compiler,cxx_standard".into()),
+        }
     }
 }
 
@@ -65,47 +88,14 @@ pub fn pivot_keys(jobs: &[GridJob], requested: Option<(&str, &str)>) -> Result<(
     }
 }
 
-/// Job statuses in the order counts list them, with the words people read.
-pub const STATUS_WORDS: [(&str, &str); 11] = [
-    ("passed", "passed"),
-    ("failed", "failed"),
-    ("timed_out", "timed out"),
-    ("memory_exceeded", "over memory"),
-    ("cancelled", "cancelled"),
-    ("skipped", "skipped"),
-    ("unsupported", "unsupported"),
-    ("unavailable", "unavailable"),
-    ("reused", "reused"),
-    ("running", "running"),
-    ("queued", "queued"),
-];
-
-/// A short mark for a status.
-pub fn mark(status: &str, flaky: bool) -> &'static str {
-    match status {
-        "passed" if flaky => "flaky",
-        "passed" => "pass",
-        "failed" => "FAIL",
-        "timed_out" => "timeout",
-        "memory_exceeded" => "memory",
-        "cancelled" => "cancel",
-        "skipped" => "skip",
-        "unsupported" => "unsup",
-        "unavailable" => "n/a",
-        "reused" => "reused",
-        "running" => "run",
-        "queued" => "queued",
-        _ => "?",
-    }
-}
-
-/// The colour a status shows in: green for a pass, yellow for a flaky one, red for a failure.
-pub fn color(status: &str, flaky: bool) -> Color {
-    match status {
-        "passed" if flaky => Color::Yellow,
-        "passed" | "reused" => Color::Green,
-        "failed" | "timed_out" | "memory_exceeded" => Color::Red,
-        _ => Color::DarkGrey,
+/// The colour a tone shows in on a terminal: green for a pass, yellow for a flaky one, red for a
+/// failure, grey for the rest.
+pub fn color(tone: Tone) -> Color {
+    match tone {
+        Tone::Flaky => Color::Yellow,
+        Tone::Ok => Color::Green,
+        Tone::Bad => Color::Red,
+        Tone::Live | Tone::None => Color::DarkGrey,
     }
 }
 
@@ -133,14 +123,14 @@ pub fn table(style: Style, jobs: &[GridJob], row_key: &str, col_key: Option<&str
         for c in &cols {
             line.push(match cells.get(&(*r, *c)).map(Vec::as_slice).unwrap_or_default() {
                 [] => crate::term::cell(""),
-                [one] => crate::term::cell(mark(&one.status, one.flaky)).fg(color(&one.status, one.flaky)),
+                [one] => crate::term::cell(one.status.mark(one.flaky)).fg(color(one.status.tone(one.flaky))),
                 many => {
                     let mut counts: Vec<(&str, usize, Color)> = Vec::new();
                     for j in many {
-                        let m = mark(&j.status, j.flaky);
+                        let m = j.status.mark(j.flaky);
                         match counts.iter_mut().find(|(k, _, _)| *k == m) {
                             Some(entry) => entry.1 += 1,
-                            None => counts.push((m, 1, color(&j.status, j.flaky))),
+                            None => counts.push((m, 1, color(j.status.tone(j.flaky)))),
                         }
                     }
                     let worst = counts.iter().map(|c| c.2).find(|c| *c == Color::Red).unwrap_or(counts[0].2);

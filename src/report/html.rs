@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::compare::{Change, Comparison};
 use super::format::{self, human_duration, mib, plain, Export, ReportError};
-use super::json::{JobDoc, RunDoc, TestCounts};
 use super::markup::{self, Count, Grid, Summary};
+use crate::outcome::{millis, JobRecord, RunReport, RunStatus, StepRecord, StepStatus, TestCounts, TestStatus};
 
 /// The page's template.
 const TEMPLATE: &str = include_str!("templates/report.html");
@@ -50,11 +50,11 @@ pub struct Html {
     /// reloads itself every 2 s. A finished run's page never does.
     pub live: bool,
     /// The grid's row and column keys (default: compiler × cxx_standard).
-    pub pivot: Option<(String, String)>,
+    pub pivot: Option<super::grid::Pivot>,
 }
 
 impl Export for Html {
-    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, run: &RunReport, baseline: Option<&RunReport>) -> Result<Vec<u8>, ReportError> {
         let summary = Summary::new(run, baseline, self.pivot.as_ref())?;
         let page = Page::new(&summary, self.live);
         let mut env = Environment::new();
@@ -74,7 +74,7 @@ impl Export for Html {
 struct Page<'a> {
     project: &'a str,
     run: i64,
-    status: &'a str,
+    status: RunStatus,
     status_tone: &'static str,
     commit: String,
     started: String,
@@ -105,23 +105,24 @@ struct Page<'a> {
 
 impl<'a> Page<'a> {
     fn new(summary: &'a Summary<'a>, live: bool) -> Self {
-        let run = summary.run;
-        let running = run.status == "running";
+        let report = summary.run;
+        let run = &report.run;
+        let running = run.status == RunStatus::Running;
         let (detailed, brief) = summary.failing.split_at(summary.failing.len().min(DETAILED_FAILURES));
         Self {
             project: &run.project,
-            run: run.run,
-            status: &run.status,
-            status_tone: match run.status.as_str() {
-                "passed" => "ok",
-                "running" => "live",
-                "failed" => "bad",
-                _ => "none",
+            run: run.id,
+            status: run.status,
+            status_tone: match run.status {
+                RunStatus::Passed => "ok",
+                RunStatus::Running => "live",
+                RunStatus::Failed => "bad",
+                RunStatus::Interrupted | RunStatus::Abandoned => "none",
             },
             commit: commit(run),
             started: utc(&run.started_at),
-            duration: run.duration_ms.map_or_else(|| "-".into(), human_duration),
-            jobs: run.jobs.len(),
+            duration: run.duration.map_or_else(|| "-".into(), |d| human_duration(millis(d))),
+            jobs: report.jobs.len(),
             counts: &summary.counts,
             running,
             refresh: live && running,
@@ -132,8 +133,8 @@ impl<'a> Page<'a> {
                 None => summary.grid.row_key.clone(),
             },
             failure_kinds: &summary.failure_kinds,
-            chart: Chart::new(run),
-            baseline: summary.comparison.as_ref().map(|cmp| Baseline::new(run, cmp)),
+            chart: Chart::new(report),
+            baseline: summary.comparison.as_ref().map(|cmp| Baseline::new(report, cmp)),
             diagnostics: summary
                 .diagnostics
                 .iter()
@@ -169,7 +170,7 @@ impl<'a> Page<'a> {
 }
 
 /// `1a2b3c4d5e6f` (`dirty` with local changes), or nothing outside a repository.
-fn commit(run: &RunDoc) -> String {
+fn commit(run: &crate::outcome::RunRecord) -> String {
     let short: String = run.commit.chars().take(12).collect();
     if run.dirty && !short.is_empty() {
         format!("{short} (dirty)")
@@ -199,19 +200,8 @@ fn csp() -> &'static str {
 
 /// Standard base64 with padding (for the script's hash).
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// The duration chart: a horizontal bar per job, longest first.
@@ -243,12 +233,12 @@ impl Chart {
     const ROW: u32 = 18;
     const BAR_MAX: u32 = 560;
 
-    fn new(run: &RunDoc) -> Self {
+    fn new(run: &RunReport) -> Self {
         let mut timed: Vec<(usize, i64)> = run
             .jobs
             .iter()
             .enumerate()
-            .filter_map(|(i, j)| j.duration_ms.filter(|_| !j.steps.is_empty()).map(|ms| (i, ms)))
+            .filter_map(|(i, j)| j.duration.filter(|_| !j.steps.is_empty()).map(|d| (i, millis(d))))
             .collect();
         // Stable: equally long jobs keep plan order.
         timed.sort_by_key(|&(_, ms)| std::cmp::Reverse(ms));
@@ -265,7 +255,7 @@ impl Chart {
                     width: bar_width(ms, longest),
                     label: shorten(&job.slug, 44),
                     duration: human_duration(ms),
-                    tone: markup::tone(&job.status, job.flaky),
+                    tone: job.status.tone(job.flaky).as_str(),
                 }
             })
             .collect();
@@ -290,12 +280,7 @@ fn bar_width(ms: i64, longest: i64) -> u32 {
 
 /// `text`, cut to `max` characters with `…`.
 fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut short: String = text.chars().take(max - 1).collect();
-    short.push('…');
-    short
+    crate::text::ellipsize(text, max).into_owned()
 }
 
 /// What changed against the baseline, with links to the jobs.
@@ -320,7 +305,7 @@ struct Link<'a> {
 }
 
 impl<'a> Baseline<'a> {
-    fn new(run: &RunDoc, cmp: &'a Comparison) -> Self {
+    fn new(run: &RunReport, cmp: &'a Comparison) -> Self {
         let index: HashMap<&str, usize> = run.jobs.iter().enumerate().map(|(i, j)| (j.slug.as_str(), i)).collect();
         let link = |slug: &'a str, note: String| Link { job: index.get(slug).copied(), slug, note };
         let flips = |list: &'a [super::compare::Flip]| {
@@ -339,9 +324,9 @@ impl<'a> Baseline<'a> {
             only_before: cmp
                 .only_in_a
                 .iter()
-                .map(|l| Link { job: None, slug: &l.slug, note: l.status.clone() })
+                .map(|l| Link { job: None, slug: &l.slug, note: l.status.to_string() })
                 .collect(),
-            only_here: cmp.only_in_b.iter().map(|l| link(&l.slug, l.status.clone())).collect(),
+            only_here: cmp.only_in_b.iter().map(|l| link(&l.slug, l.status.to_string())).collect(),
             unchanged: cmp.is_unchanged(),
         }
     }
@@ -351,7 +336,7 @@ impl<'a> Baseline<'a> {
 #[derive(Serialize)]
 struct DiagnosticView<'a> {
     id: usize,
-    severity: &'a str,
+    severity: crate::outcome::Severity,
     location: String,
     message: String,
     context: String,
@@ -365,10 +350,10 @@ impl<'a> DiagnosticView<'a> {
         let d = group.diagnostic;
         Self {
             id,
-            severity: &d.severity,
-            location: markup::location(d),
+            severity: d.severity,
+            location: d.place(),
             message: plain(&d.message).into_owned(),
-            context: plain(format::tail(&d.context, 12, 2048)).into_owned(),
+            context: plain(format::tail(&d.context.join("\n"), 12, 2048)).into_owned(),
             cells: &group.cells,
             links: group.jobs.iter().take(GROUP_LINKS).map(|&i| (i, summary.job(i).slug.as_str())).collect(),
             more: group.jobs.len().saturating_sub(GROUP_LINKS),
@@ -381,7 +366,7 @@ impl<'a> DiagnosticView<'a> {
 struct FailingJob<'a> {
     job: usize,
     slug: &'a str,
-    status: &'a str,
+    status: crate::outcome::JobStatus,
     label: &'static str,
     tone: &'static str,
     change: Option<Change>,
@@ -396,27 +381,27 @@ struct FailingJob<'a> {
     artifacts: Vec<ArtifactView<'a>>,
     artifacts_more: usize,
     log_tail: String,
-    log_from: Option<&'a str>,
+    log_from: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> FailingJob<'a> {
     fn new(summary: &'a Summary<'a>, i: usize) -> Self {
         let job = summary.job(i);
         let groups = &summary.groups_of_job[i];
-        let failed: Vec<_> = job.test_cases.iter().filter(|t| t.status == "failed").collect();
+        let failed: Vec<_> = job.tests.iter().filter(|t| t.status == TestStatus::Failed).collect();
         Self {
             job: i,
             slug: &job.slug,
-            status: &job.status,
-            label: super::grid::mark(&job.status, job.flaky),
-            tone: markup::tone(&job.status, job.flaky),
+            status: job.status,
+            label: job.status.mark(job.flaky),
+            tone: job.status.tone(job.flaky).as_str(),
             change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
             outcome: markup::outcome(job),
             facts: facts(job),
             steps: job.steps.iter().map(StepView::from).collect(),
             diagnostics: groups.iter().take(PER_JOB_ITEMS).map(|&g| DiagnosticRef::new(summary, g)).collect(),
             diagnostics_more: groups.len().saturating_sub(PER_JOB_ITEMS),
-            tests: job.tests,
+            tests: job.test_counts(),
             failed_tests: failed
                 .iter()
                 .take(PER_JOB_ITEMS)
@@ -432,45 +417,37 @@ impl<'a> FailingJob<'a> {
                 .take(PER_JOB_ITEMS)
                 .map(|a| ArtifactView {
                     path: &a.path,
-                    size: bytesize::ByteSize::b(a.size.max(0).unsigned_abs()).to_string(),
+                    size: bytesize::ByteSize::b(a.size).to_string(),
                     sha256: &a.sha256,
                     removed: a.removed_at.is_some(),
                 })
                 .collect(),
             artifacts_more: job.artifacts.len().saturating_sub(PER_JOB_ITEMS),
-            log_tail: job
-                .log_tail
-                .as_deref()
-                .map(|t| plain(format::tail(t, TAIL_LINES, TAIL_BYTES)).trim_end().to_string())
-                .unwrap_or_default(),
+            log_tail: plain(format::tail(&job.log_tail.join("\n"), TAIL_LINES, TAIL_BYTES)).trim_end().to_string(),
             log_from: job
                 .steps
                 .iter()
                 .rev()
-                .find(|s| s.status != "passed")
+                .find(|s| s.status != StepStatus::Passed)
                 .or(job.steps.last())
-                .map(|s| s.log.as_str()),
+                .map(|s| s.log.to_string_lossy()),
         }
     }
 }
 
 /// The start of `text`, no more than `bytes` of it (cut at a character).
 fn head(text: &str, bytes: usize) -> &str {
-    let mut end = text.len().min(bytes);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    crate::text::cut(text, bytes)
 }
 
 /// The facts of a job worth a line each: compiler, duration, memory, flaky, reuse.
-fn facts(job: &JobDoc) -> Vec<(&'static str, String)> {
+fn facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     let mut facts = Vec::new();
     if !job.compiler.is_empty() {
         facts.push(("compiler", format!("{} {}", job.compiler, job.compiler_version).trim_end().to_string()));
     }
-    if let Some(ms) = job.duration_ms {
-        facts.push(("duration", human_duration(ms)));
+    if let Some(d) = job.duration {
+        facts.push(("duration", human_duration(millis(d))));
     }
     if let Some(peak) = mib(job.peak_rss_kb) {
         facts.push(("peak memory", peak));
@@ -486,23 +463,23 @@ fn facts(job: &JobDoc) -> Vec<(&'static str, String)> {
 #[derive(Serialize)]
 struct StepView<'a> {
     name: &'a str,
-    attempt: i64,
-    status: &'a str,
+    attempt: u32,
+    status: StepStatus,
     tone: &'static str,
     exit: String,
     duration: String,
     peak: String,
 }
 
-impl<'a> From<&'a super::json::StepDoc> for StepView<'a> {
-    fn from(step: &'a super::json::StepDoc) -> Self {
+impl<'a> From<&'a StepRecord> for StepView<'a> {
+    fn from(step: &'a StepRecord) -> Self {
         Self {
             name: &step.name,
             attempt: step.attempt,
-            status: &step.status,
-            tone: match step.status.as_str() {
-                "passed" => "ok",
-                s if super::compare::is_failure(s) => "bad",
+            status: step.status,
+            tone: match step.status {
+                StepStatus::Passed => "ok",
+                s if s.is_failure() => "bad",
                 _ => "none",
             },
             exit: match (step.signal, step.exit_code) {
@@ -510,7 +487,7 @@ impl<'a> From<&'a super::json::StepDoc> for StepView<'a> {
                 (None, Some(code)) => code.to_string(),
                 (None, None) => "-".into(),
             },
-            duration: human_duration(step.duration_ms),
+            duration: human_duration(millis(step.duration)),
             peak: mib(Some(step.peak_rss_kb)).unwrap_or_else(|| "-".into()),
         }
     }
@@ -521,7 +498,7 @@ impl<'a> From<&'a super::json::StepDoc> for StepView<'a> {
 #[derive(Serialize)]
 struct DiagnosticRef {
     group: Option<usize>,
-    severity: String,
+    severity: crate::outcome::Severity,
     location: String,
     message: Option<String>,
     cells: usize,
@@ -534,8 +511,8 @@ impl DiagnosticRef {
         let listed = g < DIAGNOSTIC_GROUPS;
         Self {
             group: listed.then_some(g),
-            severity: d.severity.clone(),
-            location: markup::location(d),
+            severity: d.severity,
+            location: d.place(),
             message: (group.jobs.len() == 1 || !listed).then(|| plain(&d.message).into_owned()),
             cells: group.jobs.len(),
         }
@@ -563,7 +540,7 @@ struct ArtifactView<'a> {
 struct JobLine<'a> {
     job: usize,
     slug: &'a str,
-    status: &'a str,
+    status: crate::outcome::JobStatus,
     label: &'static str,
     tone: &'static str,
     change: Option<Change>,
@@ -576,9 +553,9 @@ impl<'a> JobLine<'a> {
         Self {
             job: i,
             slug: &job.slug,
-            status: &job.status,
-            label: super::grid::mark(&job.status, job.flaky),
-            tone: markup::tone(&job.status, job.flaky),
+            status: job.status,
+            label: job.status.mark(job.flaky),
+            tone: job.status.tone(job.flaky).as_str(),
             change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
             text,
         }
@@ -586,17 +563,17 @@ impl<'a> JobLine<'a> {
 }
 
 /// `2.0s · peak 10.5 MiB · tests 3 passed, 1 failed · 2 artifacts`.
-fn passed_line(job: &JobDoc) -> String {
+fn passed_line(job: &JobRecord) -> String {
     let mut parts = Vec::new();
     if let Some(from) = job.reused_from {
         parts.push(format!("reused from run {from}"));
-    } else if let Some(ms) = job.duration_ms {
-        parts.push(human_duration(ms));
+    } else if let Some(d) = job.duration {
+        parts.push(human_duration(millis(d)));
     }
     if let Some(peak) = mib(job.peak_rss_kb) {
         parts.push(format!("peak {peak}"));
     }
-    let t = job.tests;
+    let t = job.test_counts();
     if t.passed + t.failed + t.skipped > 0 {
         parts.push(format!("tests {} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped));
     }
@@ -623,16 +600,17 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
-    fn render(doc: &RunDoc, live: bool) -> String {
+    fn render(doc: &RunReport, live: bool) -> String {
         String::from_utf8(Html { live, pivot: None }.serialize(doc, None).unwrap()).unwrap()
     }
 
     #[test]
     fn recorded_text_is_escaped_everywhere() {
         let mut bad = job("<b>x</b>", &[("compiler", "<i>gcc</i>"), ("cxx_standard", "17")], "failed");
-        bad.log_tail = Some("<script>alert(1)</script>".into());
+        bad.log_tail = vec!["<script>alert(1)</script>".into()];
         bad.diagnostics.push(error("<a.cpp>", 1, "<script>boom</script>"));
-        bad.failure_kind = Some("<kind>".into());
+        // A failure kind is a word of gridrun's own now: nothing in it to escape.
+        bad.failure_kind = Some(crate::outcome::FailureKind::Compile);
         let html = render(&run(1, vec![bad]), false);
         assert!(!html.contains("<script>alert(1)"), "log text is escaped");
         assert!(!html.contains("<script>boom"), "diagnostics are escaped");
@@ -645,12 +623,12 @@ mod tests {
     #[test]
     fn only_a_live_running_page_reloads_itself() {
         let mut doc = run(1, vec![job("a", &[("k", "a")], "running")]);
-        doc.status = "running".into();
+        doc.run.status = RunStatus::Running;
         let refresh = r#"<meta http-equiv="refresh" content="2">"#;
         assert!(render(&doc, true).contains(refresh));
         assert!(!render(&doc, false).contains(refresh), "a snapshot of a running run does not reload");
         assert!(render(&doc, false).contains("id=\"running\""), "but says it is running");
-        doc.status = "passed".into();
+        doc.run.status = RunStatus::Passed;
         assert!(!render(&doc, true).contains(refresh));
         assert!(!render(&doc, true).contains("id=\"running\""));
     }
@@ -659,21 +637,22 @@ mod tests {
     fn a_flaky_job_is_shown_in_detail_with_the_attempt_that_failed() {
         let mut flaky = job("gcc-12-17", &[("compiler", "gcc-12")], "passed");
         flaky.flaky = true;
-        flaky.log_tail = Some("segfault once".into());
-        let step = |attempt: i64, status: &str, exit: i64| crate::report::json::StepDoc {
+        flaky.log_tail = vec!["segfault once".into()];
+        let step = |attempt: u32, status: StepStatus, exit: i32| StepRecord {
             name: "test".into(),
-            status: status.into(),
+            position: 0,
+            status,
             exit_code: Some(exit),
-            duration_ms: 1000,
-            log: format!("/logs/test.{attempt}.log"),
+            duration: std::time::Duration::from_secs(1),
+            log: format!("/logs/test.{attempt}.log").into(),
             attempt,
             signal: None,
-            cpu_ms: 0,
+            cpu: std::time::Duration::ZERO,
             peak_rss_kb: 0,
             log_bytes: 0,
             command: "ctest".into(),
         };
-        flaky.steps = vec![step(1, "failed", 139), step(2, "passed", 0)];
+        flaky.steps = vec![step(1, StepStatus::Failed, 139), step(2, StepStatus::Passed, 0)];
         let steady = job("gcc-12-20", &[("compiler", "gcc-12")], "passed");
         let html = render(&run(1, vec![flaky, steady]), false);
         assert!(html.contains("<h3>Flaky: passed on a retry (1)</h3>"), "{html}");
@@ -684,7 +663,7 @@ mod tests {
 
     #[test]
     fn every_job_is_one_cell_on_the_grid() {
-        let jobs: Vec<JobDoc> = (0..7).map(|i| job(&format!("j{i}"), &[("k", &i.to_string())], "passed")).collect();
+        let jobs: Vec<JobRecord> = (0..7).map(|i| job(&format!("j{i}"), &[("k", &i.to_string())], "passed")).collect();
         let html = render(&run(1, jobs), false);
         assert_eq!(html.matches("class=\"cell ").count(), 7);
     }

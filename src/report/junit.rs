@@ -16,8 +16,8 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
 use super::format::{plain, seconds, Export, ReportError};
-use super::json::{JobDoc, RunDoc, StepDoc};
 use super::markup;
+use crate::outcome::{millis, JobRecord, JobStatus, RunReport, StepRecord, StepStatus, TestStatus};
 
 /// How many error diagnostics a failing step's text lists before the end of the log.
 const TEXT_DIAGNOSTICS: usize = 20;
@@ -29,15 +29,16 @@ const MESSAGE_CHARS: usize = 300;
 pub struct Junit;
 
 impl Export for Junit {
-    fn serialize(&self, run: &RunDoc, _baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, run: &RunReport, _baseline: Option<&RunReport>) -> Result<Vec<u8>, ReportError> {
         let suites: Vec<Suite<'_>> = run.jobs.iter().map(Suite::of).collect();
         let count = |f: fn(&Suite<'_>) -> usize| suites.iter().map(f).sum::<usize>().to_string();
-        let time = run.duration_ms.unwrap_or_else(|| run.jobs.iter().filter_map(|j| j.duration_ms).sum());
+        let time =
+            run.run.duration.map_or_else(|| run.jobs.iter().filter_map(|j| j.duration.map(millis)).sum(), millis);
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         w.create_element("testsuites")
             .with_attributes([
-                ("name", &*plain(&format!("{} run {}", run.project, run.run))),
+                ("name", &*plain(&format!("{} run {}", run.run.project, run.run.id))),
                 ("tests", &count(|s| s.cases.len())),
                 ("failures", &count(|s| s.count(Outcome::is_failure))),
                 ("errors", &count(|s| s.count(Outcome::is_error))),
@@ -53,7 +54,7 @@ impl Export for Junit {
 
 /// One job as a test suite.
 struct Suite<'a> {
-    job: &'a JobDoc,
+    job: &'a JobRecord,
     cases: Vec<Case>,
 }
 
@@ -91,8 +92,8 @@ impl Outcome {
 }
 
 impl<'a> Suite<'a> {
-    fn of(job: &'a JobDoc) -> Self {
-        if job.steps.is_empty() && job.test_cases.is_empty() {
+    fn of(job: &'a JobRecord) -> Self {
+        if job.steps.is_empty() && job.tests.is_empty() {
             // It did not run: one skipped case says why.
             let why = markup::outcome(job);
             let case = Case {
@@ -109,10 +110,12 @@ impl<'a> Suite<'a> {
         let mut failed_before: Vec<(String, String)> = Vec::new();
         for (i, step) in job.steps.iter().enumerate() {
             let retried_later = job.steps[i + 1..].iter().any(|later| later.name == step.name);
-            if step.status == "failed" && retried_later {
+            if step.status == StepStatus::Failed && retried_later {
                 // Held until the attempt that decides the step: a flaky failure if that one passes.
-                failed_before
-                    .push((format!("attempt {}: {}", step.attempt, how_it_ended(step)), format!("log: {}", step.log)));
+                failed_before.push((
+                    format!("attempt {}: {}", step.attempt, how_it_ended(step)),
+                    format!("log: {}", step.log.display()),
+                ));
                 continue;
             }
             let mut case = step_case(job, step, Some(i) == deciding);
@@ -128,18 +131,18 @@ impl<'a> Suite<'a> {
             }
             cases.push(case);
         }
-        cases.extend(job.test_cases.iter().map(|t| Case {
+        cases.extend(job.tests.iter().map(|t| Case {
             flaky: Vec::new(),
             classname: format!("{}.{}", job.slug, t.suite),
             name: t.name.clone(),
             time_ms: t.duration_ms,
-            outcome: match t.status.as_str() {
-                "failed" => {
+            outcome: match t.status {
+                TestStatus::Failed => {
                     let text = t.message.as_deref().map(|m| plain(m).into_owned()).unwrap_or_default();
-                    Outcome::Failure("failed".into(), first_line(&text), text)
+                    Outcome::Failure(TestStatus::Failed.to_string(), first_line(&text), text)
                 }
-                "skipped" => Outcome::Skipped(t.message.as_deref().map(first_line).unwrap_or_default()),
-                _ => Outcome::Passed,
+                TestStatus::Skipped => Outcome::Skipped(t.message.as_deref().map(first_line).unwrap_or_default()),
+                TestStatus::Passed => Outcome::Passed,
             },
         }));
         Self { job, cases }
@@ -157,7 +160,7 @@ impl<'a> Suite<'a> {
             ("failures", self.count(Outcome::is_failure).to_string()),
             ("errors", self.count(Outcome::is_error).to_string()),
             ("skipped", self.count(Outcome::is_skipped).to_string()),
-            ("time", seconds(job.duration_ms.unwrap_or(0))),
+            ("time", seconds(job.duration.map_or(0, millis))),
         ];
         // JUnit's schema wants a time without a zone; the store's are UTC.
         if let Some(started) = job.started_at.as_deref().and_then(|s| s.get(..19)) {
@@ -173,11 +176,11 @@ impl<'a> Suite<'a> {
 
     /// The cell's values, and the compiler, as properties.
     fn write_properties(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
-        let mut props: Vec<(String, String)> = super::grid::GridJob::from_json(&self.job.cell, "", false).values;
+        let mut props: Vec<(String, String)> = self.job.values();
         if !self.job.compiler_version.is_empty() {
             props.push(("compiler_version".into(), self.job.compiler_version.clone()));
         }
-        props.push(("status".into(), self.job.status.clone()));
+        props.push(("status".into(), self.job.status.to_string()));
         w.create_element("properties").write_inner_content(|w| {
             for (name, value) in &props {
                 w.create_element("property")
@@ -239,12 +242,12 @@ fn write_failure(w: &mut Writer<Vec<u8>>, tag: &str, kind: &str, message: &str, 
 }
 
 /// The step whose failure decided the job's: its last attempt that did not pass.
-fn deciding_step(job: &JobDoc) -> Option<usize> {
-    job.steps.iter().rposition(|s| s.status != "passed")
+fn deciding_step(job: &JobRecord) -> Option<usize> {
+    job.steps.iter().rposition(|s| s.status != StepStatus::Passed)
 }
 
 /// A case for one step attempt: `step:NAME`, or `step:NAME (attempt N)` for a retry.
-fn step_case(job: &JobDoc, step: &StepDoc, deciding: bool) -> Case {
+fn step_case(job: &JobRecord, step: &StepRecord, deciding: bool) -> Case {
     let name = if step.attempt > 1 {
         format!("step:{} (attempt {})", step.name, step.attempt)
     } else {
@@ -252,36 +255,35 @@ fn step_case(job: &JobDoc, step: &StepDoc, deciding: bool) -> Case {
     };
     let how = how_it_ended(step);
     let (message, text) = if deciding { explain(job, &how) } else { (how.clone(), String::new()) };
-    let outcome = match step.status.as_str() {
-        "passed" => Outcome::Passed,
-        "failed" if step.signal.is_none() => Outcome::Failure("failed".into(), message, text),
-        "cancelled" => Outcome::Skipped("cancelled".into()),
-        "running" | "queued" => Outcome::Skipped("not finished".into()),
-        other => Outcome::Error(other.into(), message, text),
+    let outcome = match step.status {
+        StepStatus::Passed => Outcome::Passed,
+        StepStatus::Failed if step.signal.is_none() => Outcome::Failure(step.status.to_string(), message, text),
+        StepStatus::Cancelled => Outcome::Skipped(step.status.to_string()),
+        other => Outcome::Error(other.to_string(), message, text),
     };
-    Case { classname: job.slug.clone(), name, time_ms: Some(step.duration_ms), outcome, flaky: Vec::new() }
+    Case { classname: job.slug.clone(), name, time_ms: Some(millis(step.duration)), outcome, flaky: Vec::new() }
 }
 
 /// `exit 7`, `killed by signal 9`, or the step's status.
-fn how_it_ended(step: &StepDoc) -> String {
+fn how_it_ended(step: &StepRecord) -> String {
     match (step.signal, step.exit_code) {
         (Some(signal), _) => format!("killed by signal {signal}"),
         (None, Some(code)) => format!("exit {code}"),
-        (None, None) => step.status.replace('_', " "),
+        (None, None) => JobStatus::from(step.status).word().to_string(),
     }
 }
 
 /// A failing step's message (its first error diagnostic, else its log's last line, else how it
 /// ended) and text (its error diagnostics, then the end of its log).
-fn explain(job: &JobDoc, how: &str) -> (String, String) {
+fn explain(job: &JobRecord, how: &str) -> (String, String) {
     let errors: Vec<String> = job
         .diagnostics
         .iter()
-        .filter(|d| markup::is_error(&d.severity))
+        .filter(|d| d.severity.is_error())
         .take(TEXT_DIAGNOSTICS)
         .map(markup::diagnostic_line)
         .collect();
-    let tail = job.log_tail.as_deref().map(|t| plain(t).trim_end().to_string()).unwrap_or_default();
+    let tail = plain(&job.log_tail.join("\n")).trim_end().to_string();
     let first =
         errors.first().cloned().or_else(|| tail.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string));
     let message = match first {
@@ -299,11 +301,7 @@ fn explain(job: &JobDoc, how: &str) -> (String, String) {
 /// The first line of `text`, cut to [`MESSAGE_CHARS`]: attribute values are one line.
 fn first_line(text: &str) -> String {
     let line = plain(text.lines().next().unwrap_or_default()).into_owned();
-    if line.chars().count() > MESSAGE_CHARS {
-        line.chars().take(MESSAGE_CHARS - 1).chain(std::iter::once('…')).collect()
-    } else {
-        line
-    }
+    crate::text::ellipsize(&line, MESSAGE_CHARS).into_owned()
 }
 
 #[cfg(test)]
@@ -311,23 +309,24 @@ mod tests {
     use super::*;
     use crate::report::testdata::{error, job, run};
 
-    fn step(name: &str, attempt: i64, status: &str, exit: Option<i64>) -> StepDoc {
-        StepDoc {
+    fn step(name: &str, attempt: u32, status: &str, exit: Option<i32>) -> StepRecord {
+        StepRecord {
             name: name.into(),
-            status: status.into(),
+            position: 0,
+            status: status.parse().unwrap(),
             exit_code: exit,
-            duration_ms: 1500,
-            log: format!("/logs/{name}.log"),
+            duration: std::time::Duration::from_millis(1500),
+            log: format!("/logs/{name}.log").into(),
             attempt,
             signal: None,
-            cpu_ms: 0,
+            cpu: std::time::Duration::ZERO,
             peak_rss_kb: 0,
             log_bytes: 0,
             command: "true".into(),
         }
     }
 
-    fn xml(doc: &RunDoc) -> String {
+    fn xml(doc: &RunReport) -> String {
         String::from_utf8(Junit.serialize(doc, None).unwrap()).unwrap()
     }
 
@@ -336,7 +335,7 @@ mod tests {
         let mut j = job("gcc-12-17", &[("compiler", "gcc-12"), ("cxx_standard", "17")], "failed");
         j.steps = vec![step("build", 1, "failed", Some(1)), step("build", 2, "failed", Some(2))];
         j.diagnostics.push(error("a.cpp", 3, "boom & <bust>"));
-        j.log_tail = Some("\u{1b}[31mred\u{1b}[0m line".into());
+        j.log_tail = vec!["\u{1b}[31mred\u{1b}[0m line".into()];
         let text = xml(&run(1, vec![j]));
         assert!(text.contains(r#"<testcase classname="gcc-12-17" name="step:build" time="1.500">"#), "{text}");
         assert!(text.contains(r#"name="step:build (attempt 2)""#), "{text}");
@@ -379,7 +378,7 @@ mod tests {
     #[test]
     fn a_killed_step_is_an_error() {
         let mut j = job("x", &[("k", "x")], "timed_out");
-        j.steps = vec![StepDoc { signal: Some(9), ..step("test", 1, "timed_out", None) }];
+        j.steps = vec![StepRecord { signal: Some(9), ..step("test", 1, "timed_out", None) }];
         let text = xml(&run(1, vec![j]));
         assert!(text.contains(r#"<error message="killed by signal 9" type="timed_out"/>"#), "{text}");
     }

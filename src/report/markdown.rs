@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::compare::Change;
 use super::format::{human_duration, Export, ReportError};
-use super::json::{JobDoc, RunDoc};
 use super::markup::{self, cells_summary, Summary};
+use crate::outcome::{millis, JobRecord, RunReport, RunStatus};
 
 /// How many groups of failures the report shows, and how many jobs each group names.
 const FAILURE_GROUPS: usize = 50;
@@ -25,11 +25,11 @@ const MARKS_PER_CELL: usize = 4;
 #[derive(Clone, Debug, Default)]
 pub struct Markdown {
     /// The grid's row and column keys (default: compiler × cxx_standard).
-    pub pivot: Option<(String, String)>,
+    pub pivot: Option<super::grid::Pivot>,
 }
 
 impl Export for Markdown {
-    fn serialize(&self, run: &RunDoc, baseline: Option<&RunDoc>) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, run: &RunReport, baseline: Option<&RunReport>) -> Result<Vec<u8>, ReportError> {
         let summary = Summary::new(run, baseline, self.pivot.as_ref())?;
         let mut out = String::new();
         header(&summary, &mut out);
@@ -43,12 +43,13 @@ impl Export for Markdown {
 
 /// `# heimdall: run 3 failed` and a line of counts.
 fn header(summary: &Summary<'_>, out: &mut String) {
-    let run = summary.run;
-    out.push_str(&format!("# {}: run {} {}\n\n", inline(&run.project), run.run, run.status));
+    let jobs = summary.run.jobs.len();
+    let run = &summary.run.run;
+    out.push_str(&format!("# {}: run {} {}\n\n", inline(&run.project), run.id, run.status));
     let counts: Vec<String> = summary.counts.iter().map(|c| format!("{} {}", c.n, c.word)).collect();
-    let mut facts = vec![format!("**{} jobs**: {}", run.jobs.len(), counts.join(", "))];
-    if let Some(ms) = run.duration_ms {
-        facts.push(format!("took {}", human_duration(ms)));
+    let mut facts = vec![format!("**{jobs} jobs**: {}", counts.join(", "))];
+    if let Some(d) = run.duration {
+        facts.push(format!("took {}", human_duration(millis(d))));
     }
     if !run.commit.is_empty() {
         let short: String = run.commit.chars().take(12).collect();
@@ -57,7 +58,7 @@ fn header(summary: &Summary<'_>, out: &mut String) {
     facts.push(format!("started {}", utc(&run.started_at)));
     out.push_str(&facts.join(" · "));
     out.push('\n');
-    if run.status == "running" {
+    if run.status == RunStatus::Running {
         out.push_str("\n> [!NOTE]\n> This run is still running: this is a snapshot.\n");
     }
     if !summary.failure_kinds.is_empty() {
@@ -183,7 +184,7 @@ fn failures(summary: &Summary<'_>, out: &mut String) {
     }
     out.push_str(&format!("\n## Failures ({})\n", summary.failing.len()));
     for (excerpt, jobs) in groups.iter().take(FAILURE_GROUPS) {
-        let docs: Vec<&JobDoc> = jobs.iter().map(|&i| summary.job(i)).collect();
+        let docs: Vec<&JobRecord> = jobs.iter().map(|&i| summary.job(i)).collect();
         if let [job] = docs.as_slice() {
             out.push_str(&format!("\n### {}: {}\n", code(&job.slug), inline(&markup::outcome(job))));
         } else {
@@ -200,7 +201,7 @@ fn failures(summary: &Summary<'_>, out: &mut String) {
     }
     if groups.len() > FAILURE_GROUPS {
         let rest: usize = groups[FAILURE_GROUPS..].iter().map(|(_, jobs)| jobs.len()).sum();
-        out.push_str(&format!("\nand {rest} more failing jobs: `gridrun show {}` lists them.\n", summary.run.run));
+        out.push_str(&format!("\nand {rest} more failing jobs: `gridrun show {}` lists them.\n", summary.run.run.id));
     }
 }
 
@@ -260,81 +261,10 @@ fn longest_run(text: &str, c: char) -> usize {
     longest
 }
 
-/// GitHub workflow commands that annotate the lines error diagnostics point at:
-/// `::error file=F,line=L,col=C,title=SLUG::message`, one per distinct diagnostic however many
-/// cells have it (the title names the first cell and how many more).
-pub fn github_annotations(run: &RunDoc) -> String {
-    type Key<'k> = (Option<&'k str>, Option<u32>, Option<u32>, &'k str);
-    let mut order: Vec<(Key<'_>, &str, usize)> = Vec::new();
-    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
-    for job in &run.jobs {
-        let mut seen_here: Vec<usize> = Vec::new();
-        for d in job.diagnostics.iter().filter(|d| markup::is_error(&d.severity)) {
-            let key = (d.file.as_deref(), d.line, d.col, d.message.as_str());
-            let g = *index.entry(key).or_insert_with(|| {
-                order.push((key, job.slug.as_str(), 0));
-                order.len() - 1
-            });
-            if !seen_here.contains(&g) {
-                seen_here.push(g);
-                order[g].2 += 1;
-            }
-        }
-    }
-    let mut out = String::new();
-    for ((file, line, col, message), slug, cells) in order {
-        let title = match cells {
-            1 => slug.to_string(),
-            n => format!("{slug} and {} more cells", n - 1),
-        };
-        let mut props = Vec::new();
-        if let Some(file) = file {
-            props.push(format!("file={}", property(file)));
-            props.extend(line.map(|l| format!("line={l}")));
-            props.extend(col.map(|c| format!("col={c}")));
-        }
-        props.push(format!("title={}", property(&title)));
-        out.push_str(&format!("::error {}::{}\n", props.join(","), data(message)));
-    }
-    out
-}
-
-/// A workflow command's message: `%`, CR and LF escaped.
-fn data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-/// A workflow command's property value: as [`data`], and `:` and `,` too.
-fn property(text: &str) -> String {
-    data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::testdata::{error, job, run};
-
-    #[test]
-    fn annotations_are_escaped_and_said_once_across_cells() {
-        let mut a = job("gcc-12-17", &[("compiler", "gcc-12"), ("cxx_standard", "17")], "failed");
-        let mut b = job("gcc-12-20", &[("compiler", "gcc-12"), ("cxx_standard", "20")], "failed");
-        let shared = error("src/a,b:c.cpp", 3, "100% wrong\r\nreally");
-        a.diagnostics = vec![shared.clone(), shared.clone()];
-        b.diagnostics = vec![shared, DiagnosticDoc { severity: "warning".into(), ..error("w.cpp", 1, "w") }];
-        let text = github_annotations(&run(1, vec![a, b]));
-        assert_eq!(
-            text,
-            "::error file=src/a%2Cb%3Ac.cpp,line=3,col=1,title=gcc-12-17 and 1 more cells::100%25 wrong%0D%0Areally\n"
-        );
-    }
-
-    #[test]
-    fn an_annotation_without_a_place_has_only_a_title() {
-        let mut a = job("x", &[("k", "x")], "failed");
-        a.diagnostics =
-            vec![DiagnosticDoc { file: None, line: None, col: None, ..error("", 0, "undefined reference") }];
-        assert_eq!(github_annotations(&run(1, vec![a])), "::error title=x::undefined reference\n");
-    }
 
     #[test]
     fn code_and_fences_outlast_the_backticks_inside() {
@@ -352,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_same_failure_in_many_cells_is_said_once() {
-        let jobs: Vec<JobDoc> = ["17", "20", "23"]
+        let jobs: Vec<JobRecord> = ["17", "20", "23"]
             .iter()
             .map(|s| {
                 let mut j = job(&format!("gcc-12-{s}"), &[("compiler", "gcc-12"), ("cxx_standard", s)], "failed");
@@ -364,6 +294,4 @@ mod tests {
         assert_eq!(md.matches("a.cpp:3:1: error: boom").count(), 1, "{md}");
         assert!(md.contains("### in 3 cells: gcc-12 × 17/20/23, the same way"), "{md}");
     }
-
-    use crate::report::json::DiagnosticDoc;
 }

@@ -11,19 +11,7 @@ use serde::Serialize;
 use super::compare::{self, Change, Comparison};
 use super::format::ReportError;
 use super::grid::{self, GridJob};
-use super::json::{DiagnosticDoc, JobDoc, RunDoc};
-
-/// Job statuses in the order the counts list them, with their words.
-const STATUSES: [(&str, &str); 12] = {
-    let words = super::grid::STATUS_WORDS;
-    let mut all = [("flaky", "flaky"); 12];
-    let mut i = 0;
-    while i < words.len() {
-        all[i] = words[i];
-        i += 1;
-    }
-    all
-};
+use crate::outcome::{Diagnostic, JobRecord, JobStatus, RunReport, Severity};
 
 /// How many values of a varying key a cell summary names before it trails off.
 const SUMMARY_VALUES: usize = 8;
@@ -31,10 +19,11 @@ const SUMMARY_VALUES: usize = 8;
 /// A run made ready to write out.
 pub(crate) struct Summary<'a> {
     /// The run.
-    pub(crate) run: &'a RunDoc,
+    pub(crate) run: &'a RunReport,
     /// Its grid.
     pub(crate) grid: Grid,
-    /// Jobs counted by status, in [`STATUSES`] order; flaky passes counted again as `flaky`.
+    /// Jobs counted by status, in [`JobStatus::ALL`]'s order; flaky passes counted again as
+    /// `flaky`.
     pub(crate) counts: Vec<Count>,
     /// Failing jobs counted by failure kind, the most common first.
     pub(crate) failure_kinds: Vec<Count>,
@@ -96,7 +85,7 @@ pub(crate) struct Mark {
     /// Its slug.
     pub(crate) slug: String,
     /// Its status.
-    pub(crate) status: String,
+    pub(crate) status: JobStatus,
     /// The short word shown: `pass`, `FAIL`, `unsup`…
     pub(crate) label: &'static str,
     /// `ok`, `flaky`, `bad`, `live` or `none`: what colour it is shown in, beside the label.
@@ -109,7 +98,7 @@ pub(crate) struct Mark {
 #[derive(Clone, Debug)]
 pub(crate) struct DiagnosticGroup<'a> {
     /// The first job's copy of it.
-    pub(crate) diagnostic: &'a DiagnosticDoc,
+    pub(crate) diagnostic: &'a Diagnostic,
     /// The jobs (by index), in order.
     pub(crate) jobs: Vec<usize>,
     /// Those jobs' cells, said briefly: `in 6 cells: clang-19 × 11/14/17/20`.
@@ -120,9 +109,9 @@ impl<'a> Summary<'a> {
     /// Works out everything the markup formats show about `run`, against `baseline` where given,
     /// with the grid pivoted by `pivot` (default: compiler × cxx_standard).
     pub(crate) fn new(
-        run: &'a RunDoc,
-        baseline: Option<&RunDoc>,
-        pivot: Option<&(String, String)>,
+        run: &'a RunReport,
+        baseline: Option<&RunReport>,
+        pivot: Option<&grid::Pivot>,
     ) -> Result<Self, ReportError> {
         let comparison = baseline.map(|base| compare::compare(base, run));
         let grid = Grid::new(run, comparison.as_ref(), pivot)?;
@@ -140,11 +129,11 @@ impl<'a> Summary<'a> {
             passed: Vec::new(),
         };
         for (i, job) in run.jobs.iter().enumerate() {
-            match job.status.as_str() {
-                s if compare::is_pass(s) => summary.passed.push(i),
-                s if compare::is_failure(s) => summary.failing.push(i),
+            match job.status {
+                s if s.is_pass() => summary.passed.push(i),
+                s if s.is_failure() => summary.failing.push(i),
                 // Cancelled midway, it has steps and logs worth showing.
-                "cancelled" if !job.steps.is_empty() => summary.failing.push(i),
+                JobStatus::Cancelled if !job.steps.is_empty() => summary.failing.push(i),
                 _ => summary.not_run.push(i),
             }
         }
@@ -152,7 +141,7 @@ impl<'a> Summary<'a> {
     }
 
     /// The job with index `i`.
-    pub(crate) fn job(&self, i: usize) -> &'a JobDoc {
+    pub(crate) fn job(&self, i: usize) -> &'a JobRecord {
         &self.run.jobs[i]
     }
 
@@ -160,23 +149,18 @@ impl<'a> Summary<'a> {
     /// (`file:line:col: severity: message`, up to `limit`), else the end of its log.
     pub(crate) fn excerpt(&self, i: usize, limit: usize) -> String {
         let job = self.job(i);
-        let errors: Vec<&DiagnosticDoc> = job.diagnostics.iter().filter(|d| is_error(&d.severity)).collect();
-        let chosen: Vec<&DiagnosticDoc> = if errors.is_empty() { job.diagnostics.iter().collect() } else { errors };
+        let errors: Vec<&Diagnostic> = job.diagnostics.iter().filter(|d| d.severity.is_error()).collect();
+        let chosen: Vec<&Diagnostic> = if errors.is_empty() { job.diagnostics.iter().collect() } else { errors };
         if !chosen.is_empty() {
             return chosen.iter().take(limit).map(|d| diagnostic_line(d)).collect::<Vec<_>>().join("\n");
         }
-        job.log_tail.as_deref().map(|t| super::format::plain(t).trim_end().to_string()).unwrap_or_default()
+        super::format::plain(&job.log_tail.join("\n")).trim_end().to_string()
     }
 }
 
-/// Whether a diagnostic's severity stops a build.
-pub(crate) fn is_error(severity: &str) -> bool {
-    matches!(severity, "error" | "fatal")
-}
-
 /// `src/a.cpp:3:5: error: boom`, as a compiler writes it.
-pub(crate) fn diagnostic_line(d: &DiagnosticDoc) -> String {
-    let place = location(d);
+pub(crate) fn diagnostic_line(d: &Diagnostic) -> String {
+    let place = d.place();
     let text = super::format::plain(&d.message);
     if place.is_empty() {
         format!("{}: {text}", d.severity)
@@ -185,30 +169,24 @@ pub(crate) fn diagnostic_line(d: &DiagnosticDoc) -> String {
     }
 }
 
-/// `src/a.cpp:3:5`, `src/a.cpp:3`, `src/a.cpp`, or nothing.
-pub(crate) fn location(d: &DiagnosticDoc) -> String {
-    match (&d.file, d.line, d.col) {
-        (Some(file), Some(line), Some(col)) => format!("{file}:{line}:{col}"),
-        (Some(file), Some(line), None) => format!("{file}:{line}"),
-        (Some(file), None, _) => file.clone(),
-        (None, ..) => String::new(),
-    }
-}
-
 /// `failed (compile), exit 1`, `timed out`, `unsupported: clang-14 cannot compile C++23`.
-pub(crate) fn outcome(job: &JobDoc) -> String {
-    let word = STATUSES.iter().find(|(k, _)| *k == job.status).map_or(job.status.as_str(), |(_, w)| w);
-    let mut text = word.to_string();
+pub(crate) fn outcome(job: &JobRecord) -> String {
+    use crate::outcome::FailureKind;
+    let mut text = job.status.word().to_string();
     // `timed out (timeout)` would say it twice.
-    let restated = |kind: &str| {
-        matches!((job.status.as_str(), kind), ("timed_out", "timeout") | ("memory_exceeded", "memory"))
-            || kind == job.status
+    let restated = |kind: FailureKind| {
+        matches!(
+            (job.status, kind),
+            (JobStatus::TimedOut, FailureKind::Timeout)
+                | (JobStatus::MemoryExceeded, FailureKind::Memory)
+                | (JobStatus::Cancelled, FailureKind::Cancelled)
+        )
     };
-    if let Some(kind) = job.failure_kind.as_deref().filter(|k| !restated(k)) {
+    if let Some(kind) = job.failure_kind.filter(|k| !restated(*k)) {
         text.push_str(&format!(" ({kind})"));
     }
     match (job.signal, job.exit_code) {
-        _ if compare::is_pass(&job.status) => {}
+        _ if job.status.is_pass() => {}
         (Some(signal), _) => text.push_str(&format!(", signal {signal}")),
         (None, Some(code)) if code != 0 => text.push_str(&format!(", exit {code}")),
         _ => {}
@@ -220,14 +198,10 @@ pub(crate) fn outcome(job: &JobDoc) -> String {
 }
 
 impl Grid {
-    fn new(
-        run: &RunDoc,
-        comparison: Option<&Comparison>,
-        pivot: Option<&(String, String)>,
-    ) -> Result<Self, ReportError> {
-        let jobs: Vec<GridJob> = run.jobs.iter().map(|j| GridJob::from_json(&j.cell, &j.status, j.flaky)).collect();
+    fn new(run: &RunReport, comparison: Option<&Comparison>, pivot: Option<&grid::Pivot>) -> Result<Self, ReportError> {
+        let jobs: Vec<GridJob> = run.jobs.iter().map(GridJob::of).collect();
         let (row_key, col_key) =
-            grid::pivot_keys(&jobs, pivot.map(|(r, c)| (r.as_str(), c.as_str()))).map_err(ReportError::Pivot)?;
+            grid::pivot_keys(&jobs, pivot.map(|p| (p.row.as_str(), p.col.as_str()))).map_err(ReportError::Pivot)?;
         let value = |job: &GridJob, key: &str| {
             job.values.iter().find(|(k, _)| k == key).map_or_else(|| "-".to_string(), |(_, v)| v.clone())
         };
@@ -245,9 +219,9 @@ impl Grid {
             grid_rows[r].cells[c].push(Mark {
                 job: i,
                 slug: job.slug.clone(),
-                status: job.status.clone(),
-                label: grid::mark(&job.status, job.flaky),
-                tone: tone(&job.status, job.flaky),
+                status: job.status,
+                label: job.status.mark(job.flaky),
+                tone: job.status.tone(job.flaky).as_str(),
                 change: comparison.and_then(|cmp| cmp.change_of(&job.slug)),
             });
         }
@@ -255,44 +229,33 @@ impl Grid {
     }
 }
 
-/// What colour a status is shown in (always beside its label, never alone): `ok`, `flaky`,
-/// `bad`, `live` or `none`.
-pub(crate) fn tone(status: &str, flaky: bool) -> &'static str {
-    match status {
-        "passed" if flaky => "flaky",
-        s if compare::is_pass(s) => "ok",
-        s if compare::is_failure(s) => "bad",
-        "running" | "queued" => "live",
-        _ => "none",
-    }
-}
-
-fn counts(run: &RunDoc) -> Vec<Count> {
-    let mut by_status: HashMap<&str, usize> = HashMap::new();
-    for job in &run.jobs {
-        *by_status.entry(job.status.as_str()).or_default() += 1;
-        if job.flaky && job.status == "passed" {
-            *by_status.entry("flaky").or_default() += 1;
-        }
-    }
-    let mut counts: Vec<Count> = STATUSES
+fn counts(run: &RunReport) -> Vec<Count> {
+    let stats = crate::outcome::RunStats::of(run.jobs.iter().map(|j| (j.status, j.flaky)));
+    let mut counts: Vec<Count> = stats
         .iter()
-        .filter_map(|(key, word)| {
-            let tone = if *key == "flaky" { tone("passed", true) } else { tone(key, false) };
-            by_status.remove(key).map(|n| Count { key: (*key).into(), word: (*word).into(), n, tone })
+        .map(|(status, n)| Count {
+            key: status.as_str().into(),
+            word: status.word().into(),
+            n: usize::try_from(n).unwrap_or(usize::MAX),
+            tone: status.tone(false).as_str(),
         })
         .collect();
-    // A status this gridrun does not know yet still counts.
-    let mut rest: Vec<(&str, usize)> = by_status.into_iter().collect();
-    rest.sort_unstable();
-    counts.extend(rest.into_iter().map(|(key, n)| Count { key: key.into(), word: key.into(), n, tone: "none" }));
+    if stats.flaky > 0 {
+        let n = usize::try_from(stats.flaky).unwrap_or(usize::MAX);
+        counts.push(Count {
+            key: "flaky".into(),
+            word: "flaky".into(),
+            n,
+            tone: JobStatus::Passed.tone(true).as_str(),
+        });
+    }
     counts
 }
 
-fn failure_kinds(run: &RunDoc) -> Vec<Count> {
+fn failure_kinds(run: &RunReport) -> Vec<Count> {
     let mut kinds: Vec<Count> = Vec::new();
-    for job in run.jobs.iter().filter(|j| compare::is_failure(&j.status)) {
-        let kind = job.failure_kind.as_deref().unwrap_or(job.status.as_str());
+    for job in run.jobs.iter().filter(|j| j.status.is_failure()) {
+        let kind = job.failure_kind.map_or(job.status.as_str(), |k| k.as_str());
         match kinds.iter_mut().find(|c| c.key == kind) {
             Some(count) => count.n += 1,
             None => kinds.push(Count { key: kind.into(), word: kind.into(), n: 1, tone: "bad" }),
@@ -304,13 +267,13 @@ fn failure_kinds(run: &RunDoc) -> Vec<Count> {
 }
 
 /// Groups identical diagnostics (severity, file, line, message) across jobs.
-fn group_diagnostics(run: &RunDoc) -> (Vec<DiagnosticGroup<'_>>, Vec<Vec<usize>>) {
-    type Key<'k> = (&'k str, Option<&'k str>, Option<u32>, &'k str);
+fn group_diagnostics(run: &RunReport) -> (Vec<DiagnosticGroup<'_>>, Vec<Vec<usize>>) {
+    type Key<'k> = (Severity, Option<&'k str>, Option<u32>, &'k str);
     let mut index: HashMap<Key<'_>, usize> = HashMap::new();
     let mut groups: Vec<DiagnosticGroup<'_>> = Vec::new();
     for (i, job) in run.jobs.iter().enumerate() {
         for d in &job.diagnostics {
-            let key = (d.severity.as_str(), d.file.as_deref(), d.line, d.message.as_str());
+            let key = (d.severity, d.file.as_deref(), d.line, d.message.as_str());
             let g = *index.entry(key).or_insert_with(|| {
                 groups.push(DiagnosticGroup { diagnostic: d, jobs: Vec::new(), cells: String::new() });
                 groups.len() - 1
@@ -322,7 +285,7 @@ fn group_diagnostics(run: &RunDoc) -> (Vec<DiagnosticGroup<'_>>, Vec<Vec<usize>>
         }
     }
     // The most severe first, and among those the most widespread: a broken header before a typo.
-    groups.sort_by_key(|g| (severity_rank(&g.diagnostic.severity), std::cmp::Reverse(g.jobs.len())));
+    groups.sort_by_key(|g| (g.diagnostic.severity, std::cmp::Reverse(g.jobs.len())));
     let mut groups_of_job = vec![Vec::new(); run.jobs.len()];
     for (g, group) in groups.iter_mut().enumerate() {
         group.cells = cells_summary(&group.jobs.iter().map(|&i| &run.jobs[i]).collect::<Vec<_>>());
@@ -333,25 +296,15 @@ fn group_diagnostics(run: &RunDoc) -> (Vec<DiagnosticGroup<'_>>, Vec<Vec<usize>>
     (groups, groups_of_job)
 }
 
-fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "fatal" => 0,
-        "error" => 1,
-        "warning" => 2,
-        "note" => 3,
-        _ => 4,
-    }
-}
-
 /// Says briefly which cells `jobs` are: `in 1 cell: gcc-12-17`, or `in 6 cells: clang-19 ×
 /// 11/14/17/20…` — a key with one value among them says it once, a key whose value varies lists
 /// its values joined by `/`.
-pub(crate) fn cells_summary(jobs: &[&JobDoc]) -> String {
+pub(crate) fn cells_summary(jobs: &[&JobRecord]) -> String {
     match jobs {
         [] => String::new(),
         [one] => format!("in 1 cell: {}", one.slug),
         many => {
-            let cells: Vec<GridJob> = many.iter().map(|j| GridJob::from_json(&j.cell, &j.status, j.flaky)).collect();
+            let cells: Vec<GridJob> = many.iter().map(|j| GridJob::of(j)).collect();
             let mut keys: IndexSet<&str> = IndexSet::new();
             for cell in &cells {
                 keys.extend(cell.values.iter().map(|(k, _)| k.as_str()));
@@ -385,13 +338,13 @@ mod tests {
     use crate::report::markdown::Markdown;
     use crate::report::testdata::{error, job, run};
 
-    fn cell(compiler: &str, std: &str, status: &str) -> JobDoc {
+    fn cell(compiler: &str, std: &str, status: &str) -> JobRecord {
         job(&format!("{compiler}-{std}"), &[("compiler", compiler), ("cxx_standard", std)], status)
     }
 
     #[test]
     fn a_diagnostic_in_many_cells_is_one_group_that_summarises_them() {
-        let mut jobs: Vec<JobDoc> = ["11", "14", "17", "20"].iter().map(|s| cell("clang-19", s, "failed")).collect();
+        let mut jobs: Vec<JobRecord> = ["11", "14", "17", "20"].iter().map(|s| cell("clang-19", s, "failed")).collect();
         jobs.push(cell("gcc-12", "17", "failed"));
         for j in &mut jobs[..4] {
             j.diagnostics.push(error("a.cpp", 3, "boom"));
@@ -411,7 +364,7 @@ mod tests {
     #[test]
     fn errors_group_before_warnings() {
         let mut a = cell("gcc-12", "17", "failed");
-        a.diagnostics.push(DiagnosticDoc { severity: "warning".into(), ..error("a.cpp", 1, "w") });
+        a.diagnostics.push(Diagnostic { severity: Severity::Warning, ..error("a.cpp", 1, "w") });
         a.diagnostics.push(error("a.cpp", 2, "e"));
         let doc = run(1, vec![a]);
         let summary = Summary::new(&doc, None, None).unwrap();
@@ -420,8 +373,8 @@ mod tests {
 
     #[test]
     fn many_values_trail_off() {
-        let jobs: Vec<JobDoc> = (0..10).map(|i| cell("gcc-12", &i.to_string(), "failed")).collect();
-        let refs: Vec<&JobDoc> = jobs.iter().collect();
+        let jobs: Vec<JobRecord> = (0..10).map(|i| cell("gcc-12", &i.to_string(), "failed")).collect();
+        let refs: Vec<&JobRecord> = jobs.iter().collect();
         assert_eq!(cells_summary(&refs), "in 10 cells: gcc-12 × 0/1/2/3/4/5/6/7/…");
     }
 
@@ -448,7 +401,8 @@ mod tests {
     #[test]
     fn a_pivot_key_the_matrix_lacks_is_an_error() {
         let doc = run(1, vec![cell("gcc-12", "17", "passed")]);
-        let err = Summary::new(&doc, None, Some(&("os".into(), "compiler".into()))).err().unwrap();
+        let pivot = grid::Pivot { row: "os".into(), col: "compiler".into() };
+        let err = Summary::new(&doc, None, Some(&pivot)).err().unwrap();
         assert!(err.to_string().contains("`os` is not a key"), "{err}");
     }
 

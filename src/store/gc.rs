@@ -55,14 +55,14 @@ impl Store {
             let mut stmt = self.conn.prepare(
                 "SELECT r.id, r.project, r.started_at, r.logs_removed_at IS NOT NULL, r.work_removed_at IS NOT NULL
                  FROM runs r
-                 WHERE r.status <> 'running' AND COALESCE(r.finished_at, r.started_at) < ?1
+                 WHERE r.status <> ?3 AND COALESCE(r.finished_at, r.started_at) < ?1
                    AND (?2 IS NULL OR r.project = ?2)
                    AND (r.logs_removed_at IS NULL OR r.work_removed_at IS NULL
                         OR EXISTS (SELECT 1 FROM jobs j JOIN artifacts a ON a.job_id = j.id
                                    WHERE j.run_id = r.id AND a.removed_at IS NULL))
                  ORDER BY r.id",
             )?;
-            let rows = stmt.query_map(params![cutoff, project], |r| {
+            let rows = stmt.query_map(params![cutoff, project, crate::outcome::RunStatus::Running], |r| {
                 Ok(ExpiredRun {
                     id: r.get(0)?,
                     project: r.get(1)?,

@@ -14,7 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::read::{run_row, RUN_COLUMNS};
 use super::write::hostname;
-use super::{now, ProcessIdentity, RunRow, Store, StoreError, DB_FILE};
+use super::{now, ProcessIdentity, Store, StoreError, DB_FILE};
+use crate::outcome::{JobStatus, RunRecord, RunStatus};
 
 /// A source run as merge reads it.
 #[derive(Clone, Debug)]
@@ -22,7 +23,7 @@ struct SourceRun {
     /// Which source (index into the sources given).
     source: usize,
     /// The run as the source recorded it.
-    row: RunRow,
+    row: RunRecord,
     host: String,
     token: String,
     logs_removed_at: Option<String>,
@@ -41,7 +42,7 @@ pub struct MergedRun {
     /// Its commit.
     pub commit: String,
     /// Its status, from its jobs and the runs it was made of.
-    pub status: String,
+    pub status: RunStatus,
     /// The source runs it was made of: (source folder, run id there).
     pub from: Vec<(PathBuf, i64)>,
     /// How many jobs it holds.
@@ -100,7 +101,7 @@ impl Snapshot {
                         ProcessIdentity { pid: r.get(12)?, start: u64::try_from(r.get::<_, i64>(13)?).unwrap_or(0) };
                     Ok(SourceRun {
                         source,
-                        live: row.status == "running" && host == hostname() && gridrun.is_alive(),
+                        live: row.status == RunStatus::Running && host == hostname() && gridrun.is_alive(),
                         row,
                         host,
                         token: r.get(10)?,
@@ -196,15 +197,15 @@ impl From<rusqlite::Error> for CopyError {
 /// The status of a run made of `group`: what the runs say where one did not end (interrupted,
 /// abandoned, or still running elsewhere, which here can only be abandoned), else what the jobs
 /// say.
-fn merged_status(group: &[SourceRun], any_job_failed: bool) -> &'static str {
-    if group.iter().any(|r| r.row.status == "interrupted") {
-        "interrupted"
-    } else if group.iter().any(|r| matches!(r.row.status.as_str(), "abandoned" | "running")) {
-        "abandoned"
+fn merged_status(group: &[SourceRun], any_job_failed: bool) -> RunStatus {
+    if group.iter().any(|r| r.row.status == RunStatus::Interrupted) {
+        RunStatus::Interrupted
+    } else if group.iter().any(|r| matches!(r.row.status, RunStatus::Abandoned | RunStatus::Running)) {
+        RunStatus::Abandoned
     } else if any_job_failed {
-        "failed"
+        RunStatus::Failed
     } else {
-        "passed"
+        RunStatus::Passed
     }
 }
 
@@ -232,7 +233,7 @@ fn copy_group(
     tx.execute(
         "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, host,
                            argv, pid, pid_start, token, logs_removed_at)
-         VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         VALUES (?1, ?2, ?14, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             first.row.project,
             first.row.matrix_path,
@@ -247,6 +248,7 @@ fn copy_group(
             i64::try_from(me.start).unwrap_or(0),
             token,
             group.iter().find_map(|r| r.logs_removed_at.clone()),
+            RunStatus::Running,
         ],
     )?;
     let run_id = tx.last_insert_rowid();
@@ -264,8 +266,8 @@ fn copy_group(
         while let Some(r) = rows.next()? {
             let old_id: i64 = r.get(0)?;
             let slug: String = r.get(2)?;
-            let status: String = r.get(5)?;
-            any_job_failed |= matches!(status.as_str(), "failed" | "timed_out" | "memory_exceeded");
+            let status: JobStatus = r.get(5)?;
+            any_job_failed |= status.is_failure();
             tx.prepare_cached(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code,
                                    signal, started_at, finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler,
@@ -279,7 +281,7 @@ fn copy_group(
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 // A job a dead gridrun left unfinished did not run to its end.
-                if matches!(status.as_str(), "queued" | "running") { "cancelled" } else { status.as_str() },
+                if status.is_pending() { JobStatus::Cancelled } else { status },
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, Option<i64>>(8)?,
@@ -311,7 +313,7 @@ fn copy_group(
         run: run_id,
         project: first.row.project.clone(),
         commit: first.row.commit.clone(),
-        status: status.to_string(),
+        status,
         from: group.iter().map(|r| (snapshots[r.source].dir.clone(), r.row.id)).collect(),
         jobs,
     })

@@ -1,108 +1,15 @@
-//! Reading runs back: recent runs, one run's jobs and steps, one job.
+//! Reading runs back as the records they were written as: recent runs, one run whole (its jobs
+//! with their steps, diagnostics, tests and artifacts, in a handful of queries), one job.
 
-use rusqlite::{params, OptionalExtension, Row};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rusqlite::{OptionalExtension, Row};
 
 use super::{Store, StoreError};
-use crate::exec::events::Finding;
-
-/// One run, as `status` lists it.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RunRow {
-    /// Its id.
-    pub id: i64,
-    /// The project.
-    pub project: String,
-    /// The matrix file.
-    pub matrix_path: String,
-    /// `running`, `passed`, `failed`, `interrupted`, `abandoned`.
-    pub status: String,
-    /// The source's commit.
-    pub commit: String,
-    /// Whether the source had local changes.
-    pub dirty: bool,
-    /// When it started.
-    pub started_at: String,
-    /// When it ended.
-    pub finished_at: Option<String>,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// Its jobs, counted by status.
-    pub counts: Vec<(String, i64)>,
-    /// How many of its jobs passed only on a retry.
-    pub flaky: i64,
-}
-
-/// One job of a run.
-#[derive(Clone, Debug)]
-pub struct JobRow {
-    /// Its id in the store.
-    pub id: i64,
-    /// Its slug.
-    pub slug: String,
-    /// Its cell, as JSON.
-    pub cell: serde_json::Value,
-    /// Its config hash.
-    pub config_hash: String,
-    /// Its status.
-    pub status: String,
-    /// Why it did not run, for unsupported and unavailable cells.
-    pub reason: Option<String>,
-    /// What kind of failure.
-    pub failure_kind: Option<String>,
-    /// The deciding step's exit code.
-    pub exit_code: Option<i64>,
-    /// The deciding step's signal.
-    pub signal: Option<i64>,
-    /// When it started.
-    pub started_at: Option<String>,
-    /// Wall time.
-    pub duration_ms: Option<i64>,
-    /// CPU time.
-    pub cpu_ms: Option<i64>,
-    /// Peak resident memory, KiB.
-    pub peak_rss_kb: Option<i64>,
-    /// Passed only on a retry.
-    pub flaky: bool,
-    /// The compiler.
-    pub compiler: String,
-    /// Its version.
-    pub compiler_version: String,
-    /// Where it worked, if the workspace was kept.
-    pub work_dir: Option<String>,
-    /// The last lines of the failing step's log.
-    pub log_tail: Option<String>,
-    /// For a reused job, the run that passed.
-    pub reused_from: Option<i64>,
-}
-
-/// One step attempt of a job.
-#[derive(Clone, Debug)]
-pub struct StepRow {
-    /// Its position in the job.
-    pub position: i64,
-    /// Its name.
-    pub name: String,
-    /// Which attempt, from 1.
-    pub attempt: i64,
-    /// Its status.
-    pub status: String,
-    /// Its exit code.
-    pub exit_code: Option<i64>,
-    /// The signal that ended it.
-    pub signal: Option<i64>,
-    /// Wall time.
-    pub duration_ms: i64,
-    /// CPU time.
-    pub cpu_ms: i64,
-    /// Peak resident memory, KiB.
-    pub peak_rss_kb: i64,
-    /// Its log file.
-    pub log_path: String,
-    /// The log's size.
-    pub log_bytes: i64,
-    /// The command.
-    pub command: String,
-}
+use crate::outcome::{
+    from_millis, Artifact, Diagnostic, JobRecord, JobStatus, RunRecord, RunReport, RunStats, StepRecord, TestCase,
+};
 
 pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
@@ -110,21 +17,21 @@ const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_
 
 impl Store {
     /// The newest runs first.
-    pub fn recent_runs(&self, limit: u32) -> Result<Vec<RunRow>, StoreError> {
-        let mut runs: Vec<RunRow> = (|| {
+    pub fn recent_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        let mut runs: Vec<RunRecord> = (|| {
             let mut stmt = self.conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"))?;
             let rows = stmt.query_map([limit], run_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })()
         .map_err(|e| self.err(e))?;
         for run in &mut runs {
-            (run.counts, run.flaky) = self.counts(run.id)?;
+            run.stats = self.run_stats(run.id)?;
         }
         Ok(runs)
     }
 
     /// A run by id, or the newest for `latest`.
-    pub fn run(&self, which: &str) -> Result<RunRow, StoreError> {
+    pub fn run(&self, which: &str) -> Result<RunRecord, StoreError> {
         let found = if which == "latest" {
             self.conn
                 .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"), [], run_row)
@@ -143,12 +50,12 @@ impl Store {
                 format!("no run {which}")
             })
         })?;
-        (run.counts, run.flaky) = self.counts(run.id)?;
+        run.stats = self.run_stats(run.id)?;
         Ok(run)
     }
 
-    /// A run's jobs, in plan order.
-    pub fn jobs(&self, run: i64) -> Result<Vec<JobRow>, StoreError> {
+    /// A run's jobs in plan order, as their rows say (no steps, diagnostics, tests or artifacts).
+    pub fn jobs(&self, run: i64) -> Result<Vec<JobRecord>, StoreError> {
         (|| {
             let mut stmt = self
                 .conn
@@ -159,70 +66,51 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    /// One job of a run, by slug.
-    pub fn job(&self, run: i64, slug: &str) -> Result<JobRow, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 AND slug = ?2"),
-                params![run, slug],
-                job_row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| StoreError::NotFound(format!("run {run} has no job `{slug}`")))
+    /// A run and every job of it, whole: the document every report is made from.
+    pub fn report(&self, run: &RunRecord) -> Result<RunReport, StoreError> {
+        let mut parts = Parts::of_run(self, run.id)?;
+        let jobs = self.jobs(run.id)?.into_iter().map(|job| parts.complete(job)).collect();
+        Ok(RunReport { run: run.clone(), jobs })
+    }
+
+    /// One job of a run, whole.
+    pub fn job_report(&self, job: JobRecord) -> Result<JobRecord, StoreError> {
+        let mut parts = Parts::of_job(self, job.id)?;
+        Ok(parts.complete(job))
     }
 
     /// A job's step attempts, in order.
-    pub fn steps(&self, job_id: i64) -> Result<Vec<StepRow>, StoreError> {
-        (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT position, name, attempt, status, exit_code, signal, duration_ms, cpu_ms, peak_rss_kb, log_path, log_bytes, command
-                 FROM steps WHERE job_id = ?1 ORDER BY position, attempt",
-            )?;
-            let rows = stmt.query_map([job_id], |r| {
-                Ok(StepRow {
-                    position: r.get(0)?,
-                    name: r.get(1)?,
-                    attempt: r.get(2)?,
-                    status: r.get(3)?,
-                    exit_code: r.get(4)?,
-                    signal: r.get(5)?,
-                    duration_ms: r.get(6)?,
-                    cpu_ms: r.get(7)?,
-                    peak_rss_kb: r.get(8)?,
-                    log_path: r.get(9)?,
-                    log_bytes: r.get(10)?,
-                    command: r.get(11)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })()
-        .map_err(|e| self.err(e))
+    pub fn steps(&self, job_id: i64) -> Result<Vec<StepRecord>, StoreError> {
+        Ok(Parts::of_job(self, job_id)?.steps.remove(&job_id).unwrap_or_default())
     }
 
     /// The run's jobs counted by status, and how many were flaky.
-    fn counts(&self, run: i64) -> Result<(Vec<(String, i64)>, i64), StoreError> {
+    fn run_stats(&self, run: i64) -> Result<RunStats, StoreError> {
         (|| {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT status, COUNT(*), SUM(flaky) FROM jobs WHERE run_id = ?1 GROUP BY status ORDER BY status",
             )?;
             let rows =
                 stmt.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
-            let mut counts = Vec::new();
-            let mut flaky = 0;
+            let mut totals = RunStats::default();
             for row in rows {
-                let (status, n, f) = row?;
-                counts.push((status, n));
-                flaky += f;
+                let (word, count, flaky) = row?;
+                let count = u64::try_from(count).unwrap_or(0);
+                match word.parse::<JobStatus>() {
+                    Ok(status) => totals.add(status, count),
+                    // A status a newer gridrun wrote still counts.
+                    Err(_) => totals.unknown.push((word, count)),
+                }
+                totals.flaky += u64::try_from(flaky).unwrap_or(0);
             }
-            Ok((counts, flaky))
+            Ok(totals)
         })()
         .map_err(|e| self.err(e))
     }
 }
 
-pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
-    Ok(RunRow {
+pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
         id: r.get(0)?,
         project: r.get(1)?,
         matrix_path: r.get(2)?,
@@ -231,15 +119,15 @@ pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
         dirty: r.get(5)?,
         started_at: r.get(6)?,
         finished_at: r.get(7)?,
-        duration_ms: r.get(8)?,
-        counts: Vec::new(),
-        flaky: 0,
+        duration: r.get::<_, Option<i64>>(8)?.map(from_millis),
+        stats: RunStats::default(),
     })
 }
 
-fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
+fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let cell: String = r.get(2)?;
-    Ok(JobRow {
+    let unsigned = |v: Option<i64>| v.map(|n| u64::try_from(n).unwrap_or(0));
+    Ok(JobRecord {
         id: r.get(0)?,
         slug: r.get(1)?,
         cell: serde_json::from_str(&cell).unwrap_or(serde_json::Value::Null),
@@ -250,162 +138,145 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         exit_code: r.get(7)?,
         signal: r.get(8)?,
         started_at: r.get(9)?,
-        duration_ms: r.get(10)?,
-        cpu_ms: r.get(11)?,
-        peak_rss_kb: r.get(12)?,
+        duration: r.get::<_, Option<i64>>(10)?.map(from_millis),
+        cpu: r.get::<_, Option<i64>>(11)?.map(from_millis),
+        peak_rss_kb: unsigned(r.get(12)?),
         flaky: r.get(13)?,
         compiler: r.get(14)?,
         compiler_version: r.get(15)?,
-        work_dir: r.get(16)?,
-        log_tail: r.get(17)?,
+        work_dir: r.get::<_, Option<String>>(16)?.map(PathBuf::from),
+        log_tail: r.get::<_, Option<String>>(17)?.map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default(),
         reused_from: r.get(18)?,
+        steps: Vec::new(),
+        diagnostics: Vec::new(),
+        tests: Vec::new(),
+        artifacts: Vec::new(),
     })
 }
 
-/// A test result as stored.
-#[derive(Clone, Debug)]
-pub struct TestRow {
-    /// The job it belongs to.
-    pub job_id: i64,
-    /// The step that wrote the JUnit file.
-    pub step: String,
-    /// The suite.
-    pub suite: String,
-    /// The test.
-    pub name: String,
-    /// `passed`, `failed`, `skipped`.
-    pub status: String,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// The failure message.
-    pub message: Option<String>,
+/// The steps, diagnostics, tests and artifacts of a run's (or one job's) jobs, by job id.
+#[derive(Default)]
+struct Parts {
+    steps: HashMap<i64, Vec<StepRecord>>,
+    diagnostics: HashMap<i64, Vec<Diagnostic>>,
+    tests: HashMap<i64, Vec<TestCase>>,
+    artifacts: HashMap<i64, Vec<Artifact>>,
 }
 
-/// An artifact as stored.
-#[derive(Clone, Debug)]
-pub struct ArtifactRow {
-    /// Its id.
-    pub id: i64,
-    /// The job it belongs to.
-    pub job_id: i64,
-    /// Its path in the workspace.
-    pub path: String,
-    /// Where the copy is.
-    pub stored_path: String,
-    /// Its size.
-    pub size: i64,
-    /// Its SHA-256.
-    pub sha256: String,
-    /// When it was collected.
-    pub created_at: String,
-    /// When `gc` removed the copy, if it has.
-    pub removed_at: Option<String>,
+/// Which jobs' parts to read: `WHERE` and its parameter.
+enum Of {
+    Run(i64),
+    Job(i64),
 }
 
-impl Store {
-    /// Every diagnostic of a run's jobs, with its job's id, by job then in log order.
-    pub fn run_diagnostics(&self, run: i64) -> Result<Vec<(i64, Finding)>, StoreError> {
-        (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT d.job_id, d.step, d.severity, d.kind, d.file, d.line, d.col, d.message, d.context
-                 FROM diagnostics d JOIN jobs j ON j.id = d.job_id WHERE j.run_id = ?1 ORDER BY d.job_id, d.id",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok((
-                    r.get(0)?,
-                    Finding {
-                        step: r.get(1)?,
-                        severity: r.get(2)?,
-                        kind: r.get(3)?,
-                        file: r.get(4)?,
-                        line: r.get(5)?,
-                        col: r.get(6)?,
-                        message: r.get(7)?,
-                        context: r.get(8)?,
-                    },
-                ))
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })()
-        .map_err(|e| self.err(e))
+impl Of {
+    /// What follows `FROM table alias` to pick the rows, and its one parameter.
+    fn filter(&self, alias: &str) -> (String, i64) {
+        match self {
+            Self::Run(run) => (format!("JOIN jobs j ON j.id = {alias}.job_id WHERE j.run_id = ?1"), *run),
+            Self::Job(job) => (format!("WHERE {alias}.job_id = ?1"), *job),
+        }
+    }
+}
+
+impl Parts {
+    fn of_run(store: &Store, run: i64) -> Result<Self, StoreError> {
+        Self::read(store, &Of::Run(run)).map_err(|e| store.err(e))
     }
 
-    /// Every test result of a run's jobs.
-    pub fn run_tests(&self, run: i64) -> Result<Vec<TestRow>, StoreError> {
-        (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT t.job_id, t.step, t.suite, t.name, t.status, t.duration_ms, t.message
-                 FROM tests t JOIN jobs j ON j.id = t.job_id WHERE j.run_id = ?1 ORDER BY t.job_id, t.id",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok(TestRow {
-                    job_id: r.get(0)?,
-                    step: r.get(1)?,
-                    suite: r.get(2)?,
-                    name: r.get(3)?,
-                    status: r.get(4)?,
-                    duration_ms: r.get(5)?,
-                    message: r.get(6)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })()
-        .map_err(|e| self.err(e))
+    fn of_job(store: &Store, job: i64) -> Result<Self, StoreError> {
+        Self::read(store, &Of::Job(job)).map_err(|e| store.err(e))
     }
 
-    /// Every artifact of a run's jobs.
-    pub fn run_artifacts(&self, run: i64) -> Result<Vec<ArtifactRow>, StoreError> {
-        (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT a.id, a.job_id, a.path, a.stored_path, a.size, a.sha256, a.created_at, a.removed_at
-                 FROM artifacts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ?1 ORDER BY a.job_id, a.id",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok(ArtifactRow {
-                    id: r.get(0)?,
-                    job_id: r.get(1)?,
-                    path: r.get(2)?,
-                    stored_path: r.get(3)?,
-                    size: r.get(4)?,
-                    sha256: r.get(5)?,
-                    created_at: r.get(6)?,
-                    removed_at: r.get(7)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })()
-        .map_err(|e| self.err(e))
+    fn read(store: &Store, of: &Of) -> rusqlite::Result<Self> {
+        let mut parts = Self::default();
+        let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+        let (filter, id) = of.filter("s");
+        let mut stmt = store.conn.prepare_cached(&format!(
+            "SELECT s.job_id, s.position, s.name, s.attempt, s.status, s.exit_code, s.signal, s.duration_ms, s.cpu_ms,
+                    s.peak_rss_kb, s.log_path, s.log_bytes, s.command
+             FROM steps s {filter} ORDER BY s.job_id, s.position, s.attempt"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            parts.steps.entry(r.get(0)?).or_default().push(StepRecord {
+                position: usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                name: r.get(2)?,
+                attempt: r.get(3)?,
+                status: r.get(4)?,
+                exit_code: r.get(5)?,
+                signal: r.get(6)?,
+                duration: from_millis(r.get(7)?),
+                cpu: from_millis(r.get(8)?),
+                peak_rss_kb: unsigned(r.get(9)?),
+                log: PathBuf::from(r.get::<_, String>(10)?),
+                log_bytes: unsigned(r.get(11)?),
+                command: r.get(12)?,
+            });
+        }
+        let (filter, id) = of.filter("d");
+        let mut stmt = store.conn.prepare_cached(&format!(
+            "SELECT d.job_id, d.step, d.severity, d.kind, d.file, d.line, d.col, d.message, d.context
+             FROM diagnostics d {filter} ORDER BY d.job_id, d.id"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let context: String = r.get(8)?;
+            parts.diagnostics.entry(r.get(0)?).or_default().push(Diagnostic {
+                step: r.get(1)?,
+                severity: r.get(2)?,
+                kind: r.get(3)?,
+                file: r.get(4)?,
+                line: r.get(5)?,
+                col: r.get(6)?,
+                message: r.get(7)?,
+                context: context.lines().map(str::to_string).collect(),
+            });
+        }
+        let (filter, id) = of.filter("t");
+        let mut stmt = store.conn.prepare_cached(&format!(
+            "SELECT t.job_id, t.step, t.suite, t.name, t.status, t.duration_ms, t.message
+             FROM tests t {filter} ORDER BY t.job_id, t.id"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            parts.tests.entry(r.get(0)?).or_default().push(TestCase {
+                step: r.get(1)?,
+                suite: r.get(2)?,
+                name: r.get(3)?,
+                status: r.get(4)?,
+                duration_ms: r.get(5)?,
+                message: r.get(6)?,
+            });
+        }
+        let (filter, id) = of.filter("a");
+        let mut stmt = store.conn.prepare_cached(&format!(
+            "SELECT a.job_id, a.path, a.stored_path, a.size, a.sha256, a.removed_at
+             FROM artifacts a {filter} ORDER BY a.job_id, a.id"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            parts.artifacts.entry(r.get(0)?).or_default().push(Artifact {
+                path: r.get(1)?,
+                stored_path: PathBuf::from(r.get::<_, String>(2)?),
+                size: unsigned(r.get(3)?),
+                sha256: r.get(4)?,
+                removed_at: r.get(5)?,
+            });
+        }
+        Ok(parts)
     }
 
-    /// Every step attempt of a run's jobs, by job then in order.
-    pub fn run_steps(&self, run: i64) -> Result<Vec<(i64, StepRow)>, StoreError> {
-        (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT s.job_id, s.position, s.name, s.attempt, s.status, s.exit_code, s.signal, s.duration_ms, s.cpu_ms,
-                        s.peak_rss_kb, s.log_path, s.log_bytes, s.command
-                 FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.run_id = ?1 ORDER BY s.job_id, s.position, s.attempt",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok((
-                    r.get(0)?,
-                    StepRow {
-                        position: r.get(1)?,
-                        name: r.get(2)?,
-                        attempt: r.get(3)?,
-                        status: r.get(4)?,
-                        exit_code: r.get(5)?,
-                        signal: r.get(6)?,
-                        duration_ms: r.get(7)?,
-                        cpu_ms: r.get(8)?,
-                        peak_rss_kb: r.get(9)?,
-                        log_path: r.get(10)?,
-                        log_bytes: r.get(11)?,
-                        command: r.get(12)?,
-                    },
-                ))
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })()
-        .map_err(|e| self.err(e))
+    /// `job` with its parts.
+    fn complete(&mut self, mut job: JobRecord) -> JobRecord {
+        job.steps = self.steps.remove(&job.id).unwrap_or_default();
+        job.diagnostics = self.diagnostics.remove(&job.id).unwrap_or_default();
+        job.tests = self.tests.remove(&job.id).unwrap_or_default();
+        job.artifacts = self.artifacts.remove(&job.id).unwrap_or_default();
+        // A pass is decided by its last step, which exited 0; the store keeps codes for failures.
+        if job.exit_code.is_none() && job.status == JobStatus::Passed {
+            job.exit_code = job.steps.last().and_then(|s| s.exit_code);
+        }
+        job
     }
 }

@@ -18,9 +18,13 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{Store, StoreError};
+use crate::outcome::JobStatus;
 
-/// The statuses that are a verdict on a cell, as an SQL list.
-const VERDICTS: &str = "('passed', 'failed', 'timed_out', 'memory_exceeded')";
+/// The statuses that are a verdict on a cell, as an SQL list: `('passed', 'failed', …)`.
+fn verdicts() -> String {
+    let words: Vec<String> = JobStatus::VERDICTS.iter().map(|s| format!("'{s}'")).collect();
+    format!("({})", words.join(", "))
+}
 
 /// How many cells `slowest` holds.
 const SLOWEST: usize = 10;
@@ -118,13 +122,14 @@ impl Store {
         // Per run, then folded per day: grouping by run reads only `jobs_by_run_status` (the
         // job's id is in the index), where grouping the join by day would sort every job. A LEFT
         // JOIN, so a run none of whose jobs reached a verdict still counts.
+        let verdicts = verdicts();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = 'passed'), 0)
-             FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {VERDICTS}
+            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0)
+             FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
         ))?;
-        let mut rows = stmt.query(params![since, project])?;
+        let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let p = entry(&mut projects, r.get_ref(0)?.as_str()?);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
@@ -146,14 +151,14 @@ impl Store {
         // p90 needs each cell's durations, and sorting them per cell in Rust is cheaper than
         // SQLite sorting the whole window (window functions took 0.25 s over 100,000 jobs).
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, j.slug, j.config_hash, j.status = 'passed', j.flaky, j.duration_ms,
-                    CASE WHEN j.status = 'passed' THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END
+            "SELECT r.project, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
+                    CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END
              FROM runs r JOIN jobs j ON j.run_id = r.id
-             WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {VERDICTS}"
+             WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
         let mut cells: BTreeMap<String, HashMap<String, CellSums>> = BTreeMap::new();
         let mut kinds: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
-        let mut rows = stmt.query(params![since, project])?;
+        let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let (project, slug, hash) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
             let (passed, flaky, duration): (bool, bool, Option<i64>) = (r.get(3)?, r.get(4)?, r.get(5)?);

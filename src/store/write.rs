@@ -10,35 +10,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now, ProcessIdentity, Store, StoreError};
-use crate::exec::events::{millis, Event, JobRecord, Status, StepRecord};
-
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunStatus {
-    /// Still going (or its gridrun died and no command has noticed yet).
-    Running,
-    /// Every job that ran passed.
-    Passed,
-    /// A job failed, timed out or ran out of memory.
-    Failed,
-    /// Stopped by Ctrl-C or SIGTERM.
-    Interrupted,
-    /// Its gridrun died; found by a later command.
-    Abandoned,
-}
-
-impl RunStatus {
-    /// `running`, `passed`…
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::Interrupted => "interrupted",
-            Self::Abandoned => "abandoned",
-        }
-    }
-}
+use crate::exec::events::Event;
+use crate::outcome::{millis, JobRecord, JobStatus, RunStatus, StepRecord};
 
 /// A run about to start.
 #[derive(Clone, Debug)]
@@ -72,7 +45,7 @@ pub struct NewJob {
     /// Its config hash.
     pub config_hash: String,
     /// `None` while it is to run; otherwise already decided (`unsupported`, `reused`…).
-    pub status: Option<Status>,
+    pub status: Option<JobStatus>,
     /// Why it will not run.
     pub reason: Option<String>,
     /// The compiler the cell names.
@@ -94,7 +67,7 @@ impl Store {
         let id = (|| {
             tx.execute(
                 "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, host, argv, pid, pid_start, token)
-                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 VALUES (?1, ?2, ?11, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     run.project,
                     run.matrix_path,
@@ -105,7 +78,8 @@ impl Store {
                     run.argv,
                     me.pid,
                     i64::try_from(me.start).unwrap_or(0),
-                    run.token
+                    run.token,
+                    RunStatus::Running,
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -120,7 +94,7 @@ impl Store {
                     job.slug,
                     job.cell,
                     job.config_hash,
-                    job.status.map_or("queued", Status::as_str),
+                    job.status.unwrap_or(JobStatus::Queued),
                     job.reason,
                     job.compiler,
                     job.compiler_version,
@@ -144,10 +118,9 @@ impl Store {
         // host's processes can be looked up here.
         let host = hostname();
         let running: Vec<(i64, u32, u64, String)> = (|| {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = 'running' AND host = ?1")?;
-            let rows = stmt.query_map([&host], |r| {
+            let mut stmt =
+                self.conn.prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = ?2 AND host = ?1")?;
+            let rows = stmt.query_map(params![&host, RunStatus::Running], |r| {
                 Ok((r.get(0)?, r.get::<_, u32>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0), r.get(3)?))
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -173,9 +146,9 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT runs.id FROM jobs JOIN runs ON runs.id = jobs.run_id
-                 WHERE jobs.config_hash = ?1 AND jobs.status = 'passed' AND runs.commit_sha = ?2 AND runs.dirty = 0
+                 WHERE jobs.config_hash = ?1 AND jobs.status = ?3 AND runs.commit_sha = ?2 AND runs.dirty = 0
                  ORDER BY runs.id DESC LIMIT 1",
-                params![config_hash, commit],
+                params![config_hash, commit, JobStatus::Passed],
                 |r| r.get(0),
             )
             .optional()
@@ -186,15 +159,15 @@ impl Store {
 fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Result<()> {
     let finished = now();
     tx.execute(
-        "UPDATE jobs SET status = 'cancelled', finished_at = COALESCE(finished_at, ?2)
-         WHERE run_id = ?1 AND status IN ('queued', 'running')",
-        params![run, finished],
+        "UPDATE jobs SET status = ?3, finished_at = COALESCE(finished_at, ?2)
+         WHERE run_id = ?1 AND status IN (?4, ?5)",
+        params![run, finished, JobStatus::Cancelled, JobStatus::Queued, JobStatus::Running],
     )?;
     tx.execute(
         "UPDATE runs SET status = ?2, finished_at = ?3,
              duration_ms = CAST(ROUND((julianday(?3) - julianday(started_at)) * 86400000) AS INTEGER)
          WHERE id = ?1",
-        params![run, status.as_str(), finished],
+        params![run, status, finished],
     )?;
     Ok(())
 }
@@ -202,8 +175,8 @@ fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Res
 fn record(tx: &Transaction<'_>, run: i64, event: &Event) -> rusqlite::Result<()> {
     match event {
         Event::JobStarted { slug } => {
-            tx.prepare_cached("UPDATE jobs SET status = 'running', started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
-                .execute(params![run, slug, now()])?;
+            tx.prepare_cached("UPDATE jobs SET status = ?4, started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
+                .execute(params![run, slug, now(), JobStatus::Running])?;
         }
         Event::StepFinished { slug, record } => insert_step(tx, run, slug, record)?,
         Event::JobFinished { record } => update_job(tx, run, record)?,
@@ -220,10 +193,10 @@ fn insert_step(tx: &Transaction<'_>, run: i64, slug: &str, step: &StepRecord) ->
     .execute(params![
         run,
         slug,
-        i64::try_from(step.index).unwrap_or(i64::MAX),
+        i64::try_from(step.position).unwrap_or(i64::MAX),
         step.name,
         step.attempt,
-        step.status.as_str(),
+        step.status,
         step.exit_code,
         step.signal,
         millis(step.duration),
@@ -245,13 +218,23 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
             "INSERT INTO diagnostics (job_id, step, severity, kind, file, line, col, message, context)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![job_id, d.step, d.severity, d.kind, d.file, d.line, d.col, d.message, d.context])?;
+        .execute(params![
+            job_id,
+            d.step,
+            d.severity,
+            d.kind,
+            d.file,
+            d.line,
+            d.col,
+            d.message,
+            d.context.join("\n")
+        ])?;
     }
-    for (step, t) in &job.tests {
+    for t in &job.tests {
         tx.prepare_cached(
             "INSERT INTO tests (job_id, step, suite, name, status, duration_ms, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![job_id, step, t.suite, t.name, t.status.as_str(), t.duration_ms, t.message])?;
+        .execute(params![job_id, t.step, t.suite, t.name, t.status, t.duration_ms, t.message])?;
     }
     for a in &job.artifacts {
         tx.prepare_cached(
@@ -275,14 +258,14 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
     .execute(params![
         run,
         job.slug,
-        job.status.as_str(),
+        job.status,
         job.failure_kind,
         job.exit_code,
         job.signal,
         now(),
-        millis(job.duration),
-        millis(job.cpu),
-        i64::try_from(job.peak_rss_kb).unwrap_or(i64::MAX),
+        job.duration.map(millis),
+        job.cpu.map(millis),
+        job.peak_rss_kb.map(|kb| i64::try_from(kb).unwrap_or(i64::MAX)),
         job.flaky,
         job.work_dir.as_ref().map(|d| d.display().to_string()),
         (!job.log_tail.is_empty()).then(|| job.log_tail.join("\n")),

@@ -51,13 +51,20 @@ impl Test {
         self.dir.path().join(".gridrun")
     }
 
+    /// gridrun in the test's folder with its environment, and the arguments the builder was given.
     pub fn command(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.args(&self.args);
+        cmd
+    }
+
+    /// gridrun in the test's folder with its environment, no arguments yet.
+    fn bare(&self) -> Command {
         let mut cmd = Command::cargo_bin("gridrun").expect("gridrun binary");
         cmd.current_dir(self.dir.path()).env_remove("GRIDRUN_STATE_DIR").env("NO_COLOR", "1").env_remove("CI");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.args(&self.args);
         cmd
     }
 
@@ -96,7 +103,7 @@ impl Test {
 impl Test {
     /// Runs `gridrun ARGS` here, whatever the exit code.
     pub fn gridrun(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("gridrun runs")
+        self.bare().args(args).output().expect("gridrun runs")
     }
 
     /// Runs, asserts exit 0 and an empty stderr, returns stdout.
@@ -210,4 +217,86 @@ pub fn is_root() -> bool {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
         .unwrap_or(false)
+}
+
+/// A run as `show RUN --json` gives it: what tests read results through.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct RunDoc {
+    #[serde(rename = "run")]
+    pub id: i64,
+    pub project: String,
+    pub status: String,
+    pub commit: String,
+    pub dirty: bool,
+    pub jobs: Vec<JobDoc>,
+}
+
+/// A job of [`RunDoc`].
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct JobDoc {
+    pub slug: String,
+    pub cell: serde_json::Value,
+    pub status: String,
+    pub failure_kind: Option<String>,
+    pub exit_code: Option<i64>,
+    pub signal: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub cpu_ms: Option<i64>,
+    pub peak_rss_kb: Option<i64>,
+    pub flaky: bool,
+    pub steps: Vec<StepDoc>,
+    pub reason: Option<String>,
+    pub config_hash: String,
+    pub work_dir: Option<String>,
+    pub reused_from: Option<i64>,
+    pub log_tail: Option<String>,
+    pub diagnostics: Vec<serde_json::Value>,
+    pub test_cases: Vec<serde_json::Value>,
+    pub artifacts: Vec<serde_json::Value>,
+}
+
+/// A step attempt of [`JobDoc`].
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct StepDoc {
+    pub name: String,
+    pub attempt: i64,
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub signal: Option<i64>,
+    pub duration_ms: i64,
+    #[serde(rename = "log")]
+    pub log_path: String,
+    pub log_bytes: i64,
+}
+
+impl RunDoc {
+    /// The job with this slug.
+    pub fn job(&self, slug: &str) -> &JobDoc {
+        self.jobs.iter().find(|j| j.slug == slug).unwrap_or_else(|| panic!("run {} has no job {slug}", self.id))
+    }
+}
+
+impl Test {
+    /// `gridrun show RUN --json` in this test's state folder.
+    pub fn show(&self, run: &str) -> RunDoc {
+        self.show_in(&self.state_dir(), run)
+    }
+
+    /// `gridrun --state-dir STATE show RUN --json`.
+    pub fn show_in(&self, state: &Path, run: &str) -> RunDoc {
+        let out = self.gridrun(&["--state-dir", state.to_str().unwrap(), "show", run, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "show {run}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("show --json prints a run")
+    }
+
+    /// Every run's id and status, newest first (`status --json`).
+    pub fn runs(&self) -> Vec<(i64, String)> {
+        let doc = self.ok_json(&["status", "--json", "-n", "1000"]);
+        doc["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_i64().unwrap(), r["status"].as_str().unwrap().to_string()))
+            .collect()
+    }
 }

@@ -1,0 +1,301 @@
+//! One job, the same whatever executor runs it: its steps in order, each retried as the file
+//! allows, under the job's time limit; then its test results, the diagnostics and failure kind
+//! of a step that failed, its artifacts, secrets masked out of everything it recorded, and its
+//! workspace kept or removed. What it does it says as events; the dispatcher does the rest.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::events::{CancelReason, Event};
+use super::executor::{Executor, StepSpec};
+use super::reaper::TOKEN_VAR;
+use super::suspend::Suspension;
+use crate::diagnose;
+use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepRecord, StepStatus};
+use crate::plan::RenderedJob;
+use crate::secrets::Masker;
+
+/// What every job of a run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    /// The run's token, set in every job's environment.
+    pub token: String,
+    /// `<state>/runs/<run>`: each job logs into a folder of its own here.
+    pub logs_dir: PathBuf,
+    /// Keep workspaces of passing jobs too.
+    pub keep_workspaces: bool,
+    /// `--timeout`, overriding the file's.
+    pub timeout: Option<Duration>,
+    /// The state folder: never walked for artifacts.
+    pub state_dir: PathBuf,
+    /// `<state>/artifacts`: the content-addressed store every job's artifacts go to.
+    pub artifacts_dir: PathBuf,
+    /// The secrets' values, masked in every log and record; `None` where there are none.
+    pub masker: Option<Arc<Masker>>,
+}
+
+/// What the dispatcher lends a job: the run's cancellation, Ctrl-Z, and where events go.
+pub struct Lent {
+    /// The most severe cancellation so far.
+    pub cancel: watch::Receiver<Option<CancelReason>>,
+    /// Ctrl-Z.
+    pub suspension: Arc<Suspension>,
+    /// Where the job's events go.
+    pub events: mpsc::UnboundedSender<Event>,
+}
+
+/// The log path of a step attempt: `<dir>/<step>.log`, or `<step>.<attempt>.log` for retries.
+pub fn log_path(dir: &Path, step: &str, attempt: u32) -> PathBuf {
+    if attempt <= 1 {
+        dir.join(format!("{step}.log"))
+    } else {
+        dir.join(format!("{step}.{attempt}.log"))
+    }
+}
+
+/// Runs `job` on `executor` to its end and says so: `JobStarted`, each step's events, then
+/// `JobFinished` with its record.
+pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunContext>, lent: Lent) {
+    let started = Instant::now();
+    let slug = job.job.slug.clone();
+    let _ = lent.events.send(Event::JobStarted { slug: slug.clone() });
+    // A debug build can be told to panic in one job, so the tests can check that gridrun stops
+    // the run and leaves nothing behind when a bug strikes.
+    #[cfg(debug_assertions)]
+    assert!(
+        !std::env::var("GRIDRUN_DEBUG_PANIC_IN_JOB").is_ok_and(|wanted| wanted == slug),
+        "GRIDRUN_DEBUG_PANIC_IN_JOB={slug}"
+    );
+    let mut record = JobRecord::new(slug.clone());
+    record.status = JobStatus::Passed;
+    match executor.prepare(&job).await {
+        Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
+        Ok(()) => {
+            run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
+            if !job.artifacts.is_empty() && record.status != JobStatus::Cancelled {
+                collect_artifacts(&job, executor.as_ref(), &ctx, &mut record).await;
+            }
+        }
+    }
+    if let Some(masker) = ctx.masker.as_deref() {
+        mask_record(&mut record, masker);
+    }
+    let keep = record.status != JobStatus::Passed || ctx.keep_workspaces;
+    record.work_dir = executor.finish(&job, keep).await;
+    record.duration = Some(started.elapsed());
+    let _ = lent.events.send(Event::JobFinished { record: Box::new(record) });
+}
+
+/// Marks the job an infrastructure failure, saying why.
+fn infra(record: &mut JobRecord, why: String) {
+    record.status = JobStatus::Failed;
+    record.failure_kind = Some(FailureKind::Infra);
+    record.log_tail.push(why);
+}
+
+/// The steps in order, each retried as the file allows; the record says how they went.
+async fn run_steps(
+    job: &RenderedJob,
+    executor: &dyn Executor,
+    ctx: &RunContext,
+    lent: &Lent,
+    started: Instant,
+    record: &mut JobRecord,
+) {
+    let slug = &job.job.slug;
+    let log_dir = ctx.logs_dir.join(slug);
+    let deadline = ctx.timeout.or(job.limits.timeout).and_then(|t| started.checked_add(t));
+    let paused_at_start = lent.suspension.total();
+    let mut job_env = job.env.clone();
+    job_env.push((TOKEN_VAR.into(), ctx.token.clone()));
+    let mut retried = false;
+    // The end of the last attempt that failed and was retried: what a flaky job shows.
+    let mut retried_tail: Vec<String> = Vec::new();
+    let (mut cpu, mut peak) = (Duration::ZERO, 0u64);
+    'steps: for (position, step) in job.steps.iter().enumerate() {
+        let mut attempt = 1;
+        loop {
+            if lent.cancel.borrow().is_some() {
+                record.status = JobStatus::Cancelled;
+                record.failure_kind = Some(FailureKind::Cancelled);
+                break 'steps;
+            }
+            let log = log_path(&log_dir, &step.name, attempt);
+            let _ = lent.events.send(Event::StepStarted {
+                slug: slug.clone(),
+                step: step.name.clone(),
+                attempt,
+                log: log.clone(),
+            });
+            let mut env = job_env.clone();
+            env.extend(step.env.iter().cloned());
+            // Time suspended with Ctrl-Z before this step pushes the job's deadline back.
+            let paused = lent.suspension.total().saturating_sub(paused_at_start);
+            let deadline = deadline.and_then(|d| d.checked_add(paused));
+            let step_deadline = match (deadline, step.timeout.and_then(|t| Instant::now().checked_add(t))) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let spec = StepSpec {
+                command: &step.command,
+                cwd: &job.source,
+                env: &env,
+                log: &log,
+                deadline: step_deadline,
+                kill_grace: job.limits.kill_grace,
+                memory_limit: job.limits.memory,
+                token: &ctx.token,
+                cancel: lent.cancel.clone(),
+                suspension: &lent.suspension,
+                masker: ctx.masker.as_ref(),
+            };
+            let outcome = match executor.run_step(spec).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    infra(record, format!("gridrun: cannot run step {}: {err}", step.name));
+                    break 'steps;
+                }
+            };
+            let step_record = StepRecord {
+                name: step.name.clone(),
+                position,
+                attempt,
+                status: outcome.status,
+                exit_code: outcome.exit_code,
+                signal: outcome.signal,
+                duration: outcome.duration,
+                cpu: outcome.cpu,
+                peak_rss_kb: outcome.peak_rss_kb,
+                log: log.clone(),
+                log_bytes: outcome.log_bytes,
+                command: ctx
+                    .masker
+                    .as_deref()
+                    .map_or_else(|| step.command.clone(), |m| m.mask(&step.command).into_owned()),
+            };
+            cpu += outcome.cpu;
+            peak = peak.max(outcome.peak_rss_kb);
+            let _ = lent.events.send(Event::StepFinished { slug: slug.clone(), record: step_record.clone() });
+            record.steps.push(step_record);
+            if let Some(junit) = &step.junit {
+                read_tests(job, executor, &step.name, junit, record).await;
+            }
+            match outcome.status {
+                StepStatus::Passed => {
+                    retried |= attempt > 1;
+                    record.exit_code = outcome.exit_code;
+                    break;
+                }
+                StepStatus::Failed if attempt <= step.retries && lent.cancel.borrow().is_none() => {
+                    retried_tail = outcome.tail;
+                    attempt += 1;
+                }
+                status => {
+                    record.status = status.into();
+                    record.exit_code = outcome.exit_code;
+                    record.signal = outcome.signal;
+                    let (diagnostics, kind) = diagnose_step(&step.name, status, &log, &outcome.tail).await;
+                    record.diagnostics = diagnostics;
+                    record.failure_kind = Some(kind);
+                    record.log_tail.splice(0..0, outcome.tail);
+                    break 'steps;
+                }
+            }
+        }
+    }
+    record.cpu = Some(cpu);
+    record.peak_rss_kb = Some(peak);
+    // Flaky: it passed, but only because a step was retried.
+    record.flaky = retried && record.status == JobStatus::Passed;
+    if record.flaky {
+        record.log_tail = retried_tail;
+    }
+}
+
+/// The test results of the JUnit file `step` wrote; each attempt rewrites the file, so the last
+/// attempt's results stand.
+async fn read_tests(job: &RenderedJob, executor: &dyn Executor, step: &str, junit: &Path, record: &mut JobRecord) {
+    record.tests.retain(|t| t.step != step);
+    let Ok(here) = executor.fetch(job, junit).await else { return };
+    match crate::testresults::read_junit(&here, &[&job.work_dir, &job.source], step) {
+        Ok(cases) => record.tests.extend(cases),
+        Err(e) if here.exists() => record.log_tail.push(format!("gridrun: cannot read test results: {e}")),
+        Err(_) => {}
+    }
+}
+
+/// The job's artifacts, into the run's store. What the job built but cannot be kept fails it:
+/// the job did not do what it was asked.
+async fn collect_artifacts(job: &RenderedJob, executor: &dyn Executor, ctx: &RunContext, record: &mut JobRecord) {
+    if executor.fetch(job, &job.work_dir).await.is_err() {
+        infra(record, "gridrun: cannot bring the job's artifacts back".into());
+        return;
+    }
+    let patterns = job.artifacts.clone();
+    let (work, source, base) = (job.work_dir.clone(), job.source.clone(), job.base_dir.clone());
+    let (state, store) = (ctx.state_dir.clone(), ctx.artifacts_dir.clone());
+    let collected = tokio::task::spawn_blocking(move || {
+        let roots = [work.as_path(), source.as_path(), base.as_path()];
+        crate::artifacts::Collection { base: &base, roots: &roots, exclude: &state, store: &store }.collect(&patterns)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))
+    .and_then(|collected| collected);
+    match collected {
+        Ok(collected) => {
+            record.artifacts = collected.artifacts;
+            record.log_tail.extend(collected.refused.into_iter().map(|r| format!("gridrun: artifact {r}")));
+        }
+        Err(e) if record.status == JobStatus::Passed => {
+            infra(record, format!("gridrun: cannot collect artifacts: {e}"));
+        }
+        Err(e) => record.log_tail.push(format!("gridrun: cannot collect artifacts: {e}")),
+    }
+}
+
+/// Masks the secrets in everything of a job's record that came from the job: test results read
+/// from its files, artifact names, what its logs said (masked as written, but a JUnit file is not).
+fn mask_record(record: &mut JobRecord, masker: &Masker) {
+    let mask = |text: &mut String| {
+        if let std::borrow::Cow::Owned(m) = masker.mask(text) {
+            *text = m;
+        }
+    };
+    record.log_tail.iter_mut().for_each(mask);
+    for case in &mut record.tests {
+        mask(&mut case.suite);
+        mask(&mut case.name);
+        if let Some(message) = &mut case.message {
+            mask(message);
+        }
+    }
+    for d in &mut record.diagnostics {
+        mask(&mut d.message);
+        d.context.iter_mut().for_each(mask);
+        if let Some(file) = &mut d.file {
+            mask(file);
+        }
+    }
+    for a in &mut record.artifacts {
+        mask(&mut a.path);
+    }
+}
+
+/// The diagnostics in a failed step's log and what kind of failure they make it. The log is
+/// streamed off the dispatcher's thread: it may be large.
+async fn diagnose_step(step: &str, status: StepStatus, log: &Path, tail: &[String]) -> (Vec<Diagnostic>, FailureKind) {
+    let path = log.to_path_buf();
+    let found = tokio::task::spawn_blocking(move || diagnose::parse_file(&path)).await;
+    let mut diagnostics = match found {
+        Ok(Ok(diagnostics)) => diagnostics,
+        _ => Vec::new(),
+    };
+    let kind = diagnose::classify(status, step, &diagnostics, tail);
+    for d in &mut diagnostics {
+        d.step = step.to_string();
+    }
+    (diagnostics, kind)
+}

@@ -1,0 +1,379 @@
+//! One shape per thing a run records — a step attempt, a diagnostic, a test case, an artifact, a
+//! job, a run — made by the executor, written to the store and read back from it as the same
+//! type, and serialized by serde in DESIGN §4's JSON shapes (fields in the order §4 names them;
+//! fields may be added, never renamed).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use super::stats::RunStats;
+use super::words::{DiagnosticKind, FailureKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus};
+
+/// The version of the JSON shapes.
+pub const SCHEMA: u32 = 1;
+
+/// A duration in whole milliseconds, as the store and JSON keep it.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Milliseconds as the store keeps them, as a duration (negative ones as zero).
+pub fn from_millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// One attempt of one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRecord {
+    /// The step's name.
+    pub name: String,
+    /// Its position in the job, from 0.
+    pub position: usize,
+    /// Which attempt, from 1 (retries add more).
+    pub attempt: u32,
+    /// How it ended.
+    pub status: StepStatus,
+    /// The exit code, where it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, where one did.
+    pub signal: Option<i32>,
+    /// Wall time.
+    pub duration: Duration,
+    /// User + system CPU time of the step's processes.
+    pub cpu: Duration,
+    /// Peak resident memory, KiB (0: below what could be told apart from gridrun's own).
+    pub peak_rss_kb: u64,
+    /// The log file (stdout and stderr, interleaved as they came).
+    pub log: PathBuf,
+    /// Bytes written to the log.
+    pub log_bytes: u64,
+    /// The command that ran.
+    pub command: String,
+}
+
+impl Serialize for StepRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(11))?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("exit_code", &self.exit_code)?;
+        map.serialize_entry("duration_ms", &millis(self.duration))?;
+        map.serialize_entry("log", &self.log)?;
+        map.serialize_entry("attempt", &self.attempt)?;
+        map.serialize_entry("signal", &self.signal)?;
+        map.serialize_entry("cpu_ms", &millis(self.cpu))?;
+        map.serialize_entry("peak_rss_kb", &self.peak_rss_kb)?;
+        map.serialize_entry("log_bytes", &self.log_bytes)?;
+        map.serialize_entry("command", &self.command)?;
+        map.end()
+    }
+}
+
+/// One diagnostic found in a step's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The step whose log it is in.
+    pub step: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Which tool reported it.
+    pub kind: DiagnosticKind,
+    /// The file it points at, as printed (a leading `./` dropped); `None` for a driver's or a
+    /// linker's complaint about no file in particular.
+    pub file: Option<String>,
+    /// The line in `file`.
+    pub line: Option<u32>,
+    /// The column in `line`.
+    pub col: Option<u32>,
+    /// The message as printed, without location and severity.
+    pub message: String,
+    /// The lines that go with it, in log order: the include chain and the function printed
+    /// before it, then the notes, `>>>` lines or CMake call stack printed after it.
+    pub context: Vec<String>,
+}
+
+impl Diagnostic {
+    /// Whether it is a warning that `-Werror` made an error (`[-Werror=…]`, `[-Werror]`,
+    /// `[-Werror,-W…]`).
+    pub fn promoted_by_werror(&self) -> bool {
+        let m = &self.message;
+        self.severity.is_error() && (m.contains("[-Werror=") || m.contains("[-Werror,") || m.ends_with("[-Werror]"))
+    }
+
+    /// `file:line:col`, as much of it as is known; empty without a file.
+    pub fn place(&self) -> String {
+        match (&self.file, self.line, self.col) {
+            (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),
+            (Some(f), Some(l), None) => format!("{f}:{l}"),
+            (Some(f), None, _) => f.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("severity", &self.severity)?;
+        map.serialize_entry("file", &self.file)?;
+        map.serialize_entry("line", &self.line)?;
+        map.serialize_entry("col", &self.col)?;
+        map.serialize_entry("message", &self.message)?;
+        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("step", &self.step)?;
+        map.serialize_entry("context", &self.context.join("\n"))?;
+        map.end()
+    }
+}
+
+/// One test case read from a JUnit file a step wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TestCase {
+    /// The step whose JUnit file listed it.
+    pub step: String,
+    /// The suite (`testsuite` name, or the case's `classname`).
+    pub suite: String,
+    /// The test's name.
+    pub name: String,
+    /// How it ended.
+    pub status: TestStatus,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// The failure or skip message, where there is one.
+    pub message: Option<String>,
+}
+
+/// One file a job's artifact patterns collected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    /// Where it was, relative to the folder it was found under.
+    pub path: String,
+    /// Where the stored copy is (gone once `removed_at` is set).
+    pub stored_path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// When `gc` removed the copy.
+    pub removed_at: Option<String>,
+}
+
+/// A job's tests, counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TestCounts {
+    /// Passed.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Skipped.
+    pub skipped: u64,
+}
+
+/// One job: what the plan made of its cell, and everything its run recorded. The executor fills
+/// in how it went; the store adds what the plan said and gives the whole back.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobRecord {
+    /// Its id in the store (0 until stored).
+    pub id: i64,
+    /// The cell's slug, unique within the matrix.
+    pub slug: String,
+    /// The values the matrix file gave its cell, as JSON, in file order.
+    pub cell: serde_json::Value,
+    /// A hash over everything that decides its result.
+    pub config_hash: String,
+    /// The compiler its cell names, and that compiler's version.
+    pub compiler: String,
+    /// The compiler's version.
+    pub compiler_version: String,
+    /// Why it did not run (unsupported, unavailable, skipped).
+    pub reason: Option<String>,
+    /// For a reused job, the run whose pass it stands on.
+    pub reused_from: Option<i64>,
+    /// Where it stands, or how it ended.
+    pub status: JobStatus,
+    /// Why, in a word, where it did not pass.
+    pub failure_kind: Option<FailureKind>,
+    /// The exit code of the step that decided the outcome (the last one, for a pass).
+    pub exit_code: Option<i32>,
+    /// The signal that ended that step, where one did.
+    pub signal: Option<i32>,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: Option<String>,
+    /// Wall time; `None` until it ends.
+    pub duration: Option<Duration>,
+    /// CPU time of every step.
+    pub cpu: Option<Duration>,
+    /// The largest peak RSS of any step, KiB.
+    pub peak_rss_kb: Option<u64>,
+    /// Passed only on a retry.
+    pub flaky: bool,
+    /// Where it worked, where the workspace was kept.
+    pub work_dir: Option<PathBuf>,
+    /// The last lines of the deciding step's log (for a flaky job, of the attempt that failed).
+    pub log_tail: Vec<String>,
+    /// Every step attempt, in order.
+    pub steps: Vec<StepRecord>,
+    /// Diagnostics found in the failed step's log.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Test results from the JUnit files its steps wrote.
+    pub tests: Vec<TestCase>,
+    /// The files its artifact patterns collected.
+    pub artifacts: Vec<Artifact>,
+}
+
+impl JobRecord {
+    /// A job of this slug, nothing recorded yet.
+    pub fn new(slug: impl Into<String>) -> Self {
+        Self { slug: slug.into(), ..Self::default() }
+    }
+
+    /// Its tests counted by outcome.
+    pub fn test_counts(&self) -> TestCounts {
+        let count = |status| self.tests.iter().filter(|t| t.status == status).count() as u64;
+        TestCounts {
+            passed: count(TestStatus::Passed),
+            failed: count(TestStatus::Failed),
+            skipped: count(TestStatus::Skipped),
+        }
+    }
+
+    /// The cell's values as `(key, canonical text)` pairs, in file order.
+    pub fn values(&self) -> Vec<(String, String)> {
+        self.cell
+            .as_object()
+            .map(|o| {
+                o.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The canonical text of the cell's `key`, if it has one.
+    pub fn value(&self, key: &str) -> Option<String> {
+        let v = self.cell.get(key)?;
+        Some(v.as_str().map_or_else(|| v.to_string(), str::to_string))
+    }
+
+    /// How the deciding step ended, for people: `exit 3`, `signal 9`; nothing for a pass.
+    pub fn how_it_ended(&self) -> Option<String> {
+        match (self.status, self.signal, self.exit_code) {
+            (JobStatus::Passed, _, _) => None,
+            (_, Some(signal), _) => Some(format!("signal {signal}")),
+            (_, None, Some(code)) => Some(format!("exit {code}")),
+            _ => None,
+        }
+    }
+
+    /// The job as a JSON document of its own: with `schema` and its `run`.
+    pub fn alone(&self, run: i64) -> Alone<'_> {
+        Alone { run, job: self }
+    }
+
+    fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("slug", &self.slug)?;
+        map.serialize_entry("cell", &self.cell)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("failure_kind", &self.failure_kind)?;
+        map.serialize_entry("exit_code", &self.exit_code)?;
+        map.serialize_entry("signal", &self.signal)?;
+        map.serialize_entry("duration_ms", &self.duration.map(millis))?;
+        map.serialize_entry("cpu_ms", &self.cpu.map(millis))?;
+        map.serialize_entry("peak_rss_kb", &self.peak_rss_kb)?;
+        map.serialize_entry("flaky", &self.flaky)?;
+        map.serialize_entry("steps", &self.steps)?;
+        map.serialize_entry("diagnostics", &self.diagnostics)?;
+        map.serialize_entry("tests", &self.test_counts())?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.serialize_entry("config_hash", &self.config_hash)?;
+        map.serialize_entry("compiler", &self.compiler)?;
+        map.serialize_entry("compiler_version", &self.compiler_version)?;
+        map.serialize_entry("started_at", &self.started_at)?;
+        map.serialize_entry("work_dir", &self.work_dir)?;
+        map.serialize_entry("reused_from", &self.reused_from)?;
+        map.serialize_entry("test_cases", &self.tests)?;
+        map.serialize_entry("artifacts", &self.artifacts)?;
+        let tail = (!self.log_tail.is_empty()).then(|| self.log_tail.join("\n"));
+        map.serialize_entry("log_tail", &tail)
+    }
+}
+
+impl Serialize for JobRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+/// A job serialized as a document of its own (`show RUN/JOB --json`).
+#[derive(Debug)]
+pub struct Alone<'a> {
+    run: i64,
+    job: &'a JobRecord,
+}
+
+impl Serialize for Alone<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("schema", &SCHEMA)?;
+        map.serialize_entry("run", &self.run)?;
+        self.job.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+/// One run, as a line of `status` sums it up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    /// Its id.
+    pub id: i64,
+    /// The project.
+    pub project: String,
+    /// The matrix file, as it was named.
+    pub matrix_path: String,
+    /// Where it stands, or how it ended.
+    pub status: RunStatus,
+    /// The source's commit (empty outside a repository).
+    pub commit: String,
+    /// Whether the source had local changes.
+    pub dirty: bool,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// How long it took; `None` while it runs.
+    pub duration: Option<Duration>,
+    /// Its jobs, counted.
+    pub stats: RunStats,
+}
+
+/// A run and every job of it: DESIGN's `show RUN --json` document, and what every report is
+/// made from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// The run.
+    pub run: RunRecord,
+    /// Its jobs, in plan order.
+    pub jobs: Vec<JobRecord>,
+}
+
+impl Serialize for RunReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let run = &self.run;
+        let mut map = serializer.serialize_map(Some(11))?;
+        map.serialize_entry("schema", &SCHEMA)?;
+        map.serialize_entry("run", &run.id)?;
+        map.serialize_entry("project", &run.project)?;
+        map.serialize_entry("status", &run.status)?;
+        map.serialize_entry("commit", &run.commit)?;
+        map.serialize_entry("started_at", &run.started_at)?;
+        map.serialize_entry("dirty", &run.dirty)?;
+        map.serialize_entry("finished_at", &run.finished_at)?;
+        map.serialize_entry("duration_ms", &run.duration.map(millis))?;
+        map.serialize_entry("matrix_path", &run.matrix_path)?;
+        map.serialize_entry("jobs", &self.jobs)?;
+        map.end()
+    }
+}

@@ -1,0 +1,400 @@
+//! A run, from a plan to its record: which of the plan's jobs it takes (a shard, the failures of
+//! an earlier run, what has not passed at this commit yet), recording it in the store as it goes,
+//! running it on the executor within the host's limits, stopping it when asked, and what it came
+//! to — the status and exit code. `gridrun run` is this module with arguments parsed and a summary
+//! printed after.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::exec::events::{CancelReason, Event};
+use crate::exec::job::RunContext;
+use crate::exec::local::LocalExecutor;
+use crate::exec::reaper::{self, Reaper};
+use crate::exec::resources::Capacity;
+use crate::exec::scheduler::{self, Observer, SchedulerOptions};
+use crate::exec::workspace;
+use crate::matrix::Shard;
+use crate::outcome::{JobStatus, RunStatus};
+use crate::plan::{Job, Plan};
+use crate::progress::Progress;
+use crate::report::format::Export;
+use crate::report::grid::Pivot;
+use crate::secrets::{Masker, Unmasked};
+use crate::store::{AfterCommit, NewJob, NewRun, Store, StoreWriter};
+use crate::toolchain::{keys, Availability};
+
+/// How a run goes, as the command line asked.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Concurrent jobs at most (`-j`).
+    pub jobs: Option<u32>,
+    /// CPU slots to share out.
+    pub cpus: Option<u32>,
+    /// Memory to share out, in bytes.
+    pub memory: Option<u64>,
+    /// Stop after this many failures (1 for `--fail-fast`).
+    pub max_failures: Option<u32>,
+    /// A time limit per job, overriding the file's.
+    pub timeout: Option<Duration>,
+    /// Keep every job's workspace.
+    pub keep_workspaces: bool,
+    /// Run only this slice of the plan.
+    pub shard: Option<Shard>,
+    /// Run only what failed (or was cancelled) in this run (`latest` or an id).
+    pub rerun_failed: Option<String>,
+    /// Do not run a cell whose config already passed at this commit.
+    pub skip_passed: bool,
+    /// Write the HTML report here, rewritten as jobs finish.
+    pub report: Option<PathBuf>,
+    /// Write JUnit XML here when the run ends.
+    pub junit: Option<PathBuf>,
+    /// The grid's keys, for the reports.
+    pub pivot: Option<Pivot>,
+    /// Colour in the progress display.
+    pub color: bool,
+}
+
+/// What a run of one plan came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// The run happened and is recorded.
+    Run(RunResult),
+    /// There was nothing to run, and why (nothing failed in the run to rerun, say).
+    Nothing(String),
+    /// Ctrl-C or SIGTERM came before the run was recorded.
+    Interrupted,
+}
+
+/// A recorded run's end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunResult {
+    /// Its id.
+    pub run: i64,
+    /// How it ended.
+    pub status: RunStatus,
+    /// A job's task panicked: a bug in gridrun, which stopped the run.
+    pub internal_error: Option<String>,
+}
+
+/// The exit code of an interrupted run (128 + SIGINT, as shells have it).
+pub const INTERRUPTED: u8 = 130;
+
+impl Ran {
+    /// The exit code this comes to: 0, 1 for a failure, 130 interrupted, 101 a bug.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Nothing(_) => 0,
+            Self::Interrupted => INTERRUPTED,
+            Self::Run(result) if result.internal_error.is_some() => crate::error::INTERNAL_ERROR,
+            Self::Run(result) => match result.status {
+                RunStatus::Interrupted => INTERRUPTED,
+                RunStatus::Failed => 1,
+                RunStatus::Passed | RunStatus::Running | RunStatus::Abandoned => 0,
+            },
+        }
+    }
+}
+
+/// Runs plans one after another into one store.
+pub struct Runner {
+    store: Option<Store>,
+    options: Options,
+    /// Set by Ctrl-C or SIGTERM while no dispatcher listens (between projects, while a source is
+    /// fetched): once the first dispatcher has listened, those signals no longer end gridrun.
+    stop: Arc<AtomicBool>,
+}
+
+impl Runner {
+    /// A runner over `store`: runs its gridrun left behind are marked abandoned and what they left
+    /// running is ended first.
+    pub fn new(mut store: Store, options: Options) -> Result<Self> {
+        store.keep_reserve();
+        for token in store.mark_abandoned()? {
+            reaper::sweep(&token, Duration::from_secs(2));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(Error::io("cannot handle signals"))?;
+        }
+        Ok(Self { store: Some(store), options, stop })
+    }
+
+    /// The store, between runs.
+    pub fn store(&self) -> &Store {
+        self.store.as_ref().expect("the store is back between runs")
+    }
+
+    /// Whether Ctrl-C or SIGTERM came while no run was going.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Runs `plan`, writing its HTML report to `report` and its JUnit to `junit` where given.
+    pub fn run(&mut self, plan: &Plan, report: Option<&Path>, junit: Option<&Path>) -> Result<Ran> {
+        let project = &plan.matrix.project.name;
+        let rerun = match &self.options.rerun_failed {
+            Some(which) => match failed_in(self.store(), which, project)? {
+                Ok(slugs) => Some(slugs),
+                Err(why) => return Ok(Ran::Nothing(why)),
+            },
+            None => None,
+        };
+        let jobs: Vec<&Job> = plan
+            .jobs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.options.shard.is_none_or(|shard| shard.holds(*i)))
+            .map(|(_, job)| job)
+            .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
+            .collect();
+        let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir);
+        // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
+        // recorded.
+        if self.stopped() {
+            return Ok(Ran::Interrupted);
+        }
+        let source = source.map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
+        let reused = self.reused(&jobs, &source)?;
+        let token = format!("{:x}-{:x}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+        let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
+        let run_number = u64::try_from(run_id).unwrap_or(0);
+        let rendered = jobs
+            .iter()
+            .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
+            .map(|job| plan.render(job, run_number, &source.commit))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let options = &self.options;
+        let capacity = Capacity::detect(options.cpus, options.memory);
+        let per_job = plan.matrix.limits.cpus.max(1);
+        let max_jobs = options.jobs.or(plan.matrix.limits.jobs).unwrap_or_else(|| (capacity.cpus / per_job).max(1));
+        let scheduler_options = SchedulerOptions {
+            max_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
+            capacity,
+            max_failures: options.max_failures,
+        };
+        let logs_dir = plan.state_dir.join("runs").join(run_id.to_string());
+        // The run's folders, made once so each job only adds its own; the cache is shared by all
+        // runs and named to steps as {{ cache_dir }}.
+        for dir in [&logs_dir, &plan.state_dir.join("work").join(run_id.to_string()), &plan.state_dir.join("cache")] {
+            std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
+        }
+        let ctx = Arc::new(RunContext {
+            token: token.clone(),
+            logs_dir: logs_dir.clone(),
+            keep_workspaces: options.keep_workspaces,
+            timeout: options.timeout,
+            state_dir: plan.state_dir.clone(),
+            artifacts_dir: plan.state_dir.join("artifacts"),
+            masker: masker(&plan.matrix.secrets),
+        });
+        let executor = Arc::new(LocalExecutor { source, logs_dir });
+        let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
+        let store = self.store.take().expect("the store is back between runs");
+        let live = report.map(|path| live_report(path.to_path_buf(), run_id, options.pivot.clone()));
+        let mut observer = RunObserver {
+            writer: StoreWriter::spawn(store, run_id, live),
+            progress: Progress::new(rendered.len(), options.color),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::io("cannot start the runtime"))?;
+        let outcome = runtime.block_on(scheduler::run(rendered, executor, ctx, &scheduler_options, &mut observer));
+        drop(runtime);
+        observer.progress.finish();
+
+        let status = match outcome.cancelled {
+            Some(CancelReason::Interrupt | CancelReason::Kill) => RunStatus::Interrupted,
+            _ if outcome.records.iter().any(|r| r.status.is_failure()) => RunStatus::Failed,
+            _ => RunStatus::Passed,
+        };
+        let store = observer.writer.finish(status)?;
+        if store.reserve_used() {
+            crate::note!(
+                "the disk holding {} is full: gridrun gave up its reserve to record this run; free some space",
+                plan.state_dir.display()
+            );
+        }
+        // A process that left its job's process group (setsid, a daemon) still carries the run's
+        // token; nothing of the run outlives it.
+        let leftovers = reaper::sweep(&token, plan.matrix.limits.kill_grace);
+        if leftovers > 0 {
+            crate::note!("ended {leftovers} process(es) the run's jobs left behind");
+        }
+        reaper.dismiss();
+        let store = self.store.insert(store);
+        if let Some(path) = junit {
+            let report = store.report(&store.run(&run_id.to_string())?)?;
+            let bytes = crate::report::junit::Junit
+                .serialize(&report, None)
+                .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+            crate::outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+        if let Some(message) = &outcome.internal_error {
+            crate::note!("the run was stopped by an internal error: {message}");
+        }
+        Ok(Ran::Run(RunResult { run: run_id, status, internal_error: outcome.internal_error }))
+    }
+
+    /// The jobs whose config already passed at this commit (`--skip-passed`), with that run; a
+    /// tree with local changes reuses nothing.
+    fn reused<'p>(&self, jobs: &[&'p Job], source: &workspace::PreparedSource) -> Result<HashMap<&'p str, i64>> {
+        let mut reused = HashMap::new();
+        if !self.options.skip_passed {
+            return Ok(reused);
+        }
+        if source.dirty || source.commit.is_empty() {
+            crate::note!("--skip-passed reuses nothing: the source has uncommitted changes or is not a git checkout");
+            return Ok(reused);
+        }
+        for job in jobs.iter().filter(|j| j.availability == Availability::Ready) {
+            if let Some(run) = self.store().passed_before(&job.config_hash.to_string(), &source.commit)? {
+                reused.insert(job.slug.as_str(), run);
+            }
+        }
+        Ok(reused)
+    }
+
+    /// Records the run and its jobs, runnable or not; returns its id.
+    fn begin(
+        &mut self,
+        plan: &Plan,
+        jobs: &[&Job],
+        reused: &HashMap<&str, i64>,
+        source: &workspace::PreparedSource,
+        token: &str,
+    ) -> Result<i64> {
+        let position: HashMap<&str, usize> = plan.jobs.iter().enumerate().map(|(i, j)| (j.slug.as_str(), i)).collect();
+        let new_run = NewRun {
+            project: plan.matrix.project.name.clone(),
+            matrix_path: plan.matrix.file.path.display().to_string(),
+            commit: source.commit.clone(),
+            dirty: source.dirty,
+            argv: std::env::args().collect::<Vec<_>>().join(" "),
+            token: token.to_string(),
+            jobs: jobs
+                .iter()
+                .map(|job| new_job(job, position[job.slug.as_str()], reused.get(job.slug.as_str()).copied()))
+                .collect(),
+        };
+        Ok(self.store.as_mut().expect("the store is back between runs").begin_run(&new_run)?)
+    }
+}
+
+/// The slugs of the cells that failed in run `which` of `project`, or why there are none.
+fn failed_in(store: &Store, which: &str, project: &str) -> Result<Result<HashSet<String>, String>> {
+    let run = if which == "latest" {
+        store.recent_runs(u32::MAX)?.into_iter().find(|r| r.project == project && r.status != RunStatus::Running)
+    } else {
+        Some(store.run(which)?).filter(|r| r.project == project)
+    };
+    let Some(run) = run else {
+        return Ok(Err(format!("{project}: no earlier run of this project to rerun the failures of")));
+    };
+    let failed: HashSet<String> = store
+        .jobs(run.id)?
+        .into_iter()
+        // A cell cancelled by --fail-fast or Ctrl-C never got its answer: it goes again too.
+        .filter(|j| j.status.is_failure() || j.status == JobStatus::Cancelled)
+        .map(|j| j.slug)
+        .collect();
+    if failed.is_empty() {
+        return Ok(Err(format!("{project}: nothing failed in run {}", run.id)));
+    }
+    Ok(Ok(failed))
+}
+
+fn new_job(job: &Job, position: usize, reused_from: Option<i64>) -> NewJob {
+    let (status, reason) = match &job.availability {
+        Availability::Ready if reused_from.is_some() => (Some(JobStatus::Reused), None),
+        Availability::Ready => (None, None),
+        Availability::Unsupported(r) => (Some(JobStatus::Unsupported), Some(r.to_string())),
+        Availability::Unavailable(r) => (Some(JobStatus::Unavailable), Some(r.to_string())),
+    };
+    NewJob {
+        position,
+        slug: job.slug.clone(),
+        cell: serde_json::to_string(&job.cell).expect("a cell serializes"),
+        config_hash: job.config_hash.to_string(),
+        status,
+        reason,
+        compiler: job.cell.text(keys::COMPILER).unwrap_or_default().to_string(),
+        compiler_version: job.tools.compiler_version.clone(),
+        reused_from,
+    }
+}
+
+/// The masker of the file's secrets, saying which of them it cannot mask.
+fn masker(names: &[String]) -> Option<Arc<Masker>> {
+    let (masker, unmasked) = Masker::from_env(names);
+    for problem in unmasked {
+        let said = match problem {
+            Unmasked::NotSet(name) => format!("secret {name} is not set in the environment; the jobs run without it"),
+            Unmasked::TooShort(name) => format!(
+                "secret {name} is shorter than {} characters; it is passed on but not masked",
+                crate::secrets::MIN_LEN
+            ),
+        };
+        crate::note!("{said}");
+    }
+    masker.map(Arc::new)
+}
+
+/// The `--report` page, rewritten (atomically) after the store commits, while the run lasts at
+/// most every second or five renderings' time, whichever is longer; once more when it ends.
+fn live_report(path: PathBuf, run_id: i64, pivot: Option<Pivot>) -> AfterCommit {
+    let mut next_at = Instant::now();
+    let mut warned = false;
+    // A pipe or device takes the page once, at the end: it cannot be rewritten.
+    let streamed = matches!(crate::outfile::resolve(&path), Ok((_, crate::outfile::Kind::Stream)));
+    Box::new(move |store: &Store, finished: bool| {
+        if !finished && (streamed || Instant::now() < next_at) {
+            return (!streamed).then(|| next_at - Instant::now());
+        }
+        let started = Instant::now();
+        let html = crate::report::html::Html { live: true, pivot: pivot.clone() };
+        let written = store
+            .run(&run_id.to_string())
+            .and_then(|run| store.report(&run))
+            .map_err(|e| e.to_string())
+            .and_then(|report| html.serialize(&report, None).map_err(|e| e.to_string()))
+            .and_then(|bytes| {
+                crate::outfile::write_path(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))
+            });
+        if let Err(e) = written {
+            if !warned {
+                crate::note!("cannot write the report: {e}");
+                warned = true;
+            }
+        }
+        next_at = Instant::now() + (started.elapsed() * 5).max(Duration::from_secs(1));
+        None
+    })
+}
+
+/// Sends every event to the store writer and the display.
+struct RunObserver {
+    writer: StoreWriter,
+    progress: Progress,
+}
+
+impl Observer for RunObserver {
+    fn event(&mut self, event: &Event) {
+        self.writer.send(event);
+        self.progress.event(event);
+    }
+
+    fn tick(&mut self) {
+        self.progress.tick();
+    }
+
+    fn wants_ticks(&self) -> bool {
+        self.progress.wants_ticks()
+    }
+}
