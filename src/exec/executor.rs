@@ -34,7 +34,7 @@ use tokio::sync::watch;
 
 use super::events::CancelReason;
 use super::suspend::Suspension;
-use crate::outcome::StepStatus;
+use crate::outcome::StepRecord;
 use crate::plan::RenderedJob;
 use crate::secrets::Masker;
 
@@ -50,7 +50,7 @@ pub trait Executor: Send + Sync {
     fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, Result<(), String>>;
 
     /// Runs one step attempt to its end (see the module's contract).
-    fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepOutcome>>;
+    fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepEnd>>;
 
     /// Makes `path`, written by the job where it ran, readable here, and returns where.
     fn fetch<'a>(&'a self, job: &'a RenderedJob, path: &'a Path) -> BoxFuture<'a, io::Result<PathBuf>>;
@@ -61,6 +61,12 @@ pub trait Executor: Send + Sync {
 
 /// One step attempt, as the job hands it to its executor.
 pub struct StepSpec<'a> {
+    /// The step's name.
+    pub name: &'a str,
+    /// Its position in the job, from 0.
+    pub position: usize,
+    /// Which attempt, from 1.
+    pub attempt: u32,
     /// The shell command (run with `/bin/sh -c`).
     pub command: &'a str,
     /// Its working folder, where the step runs.
@@ -85,23 +91,11 @@ pub struct StepSpec<'a> {
     pub masker: Option<&'a Arc<Masker>>,
 }
 
-/// How a step attempt ended.
+/// How a step attempt ended: its record, and the last lines of its output where it did not pass.
 #[derive(Debug)]
-pub struct StepOutcome {
-    /// Passed, failed, timed out, over its memory cap, or cancelled.
-    pub status: StepStatus,
-    /// The exit code, where it exited.
-    pub exit_code: Option<i32>,
-    /// The signal that ended it.
-    pub signal: Option<i32>,
-    /// Wall time.
-    pub duration: Duration,
-    /// User + system CPU of the step and the descendants it waited for.
-    pub cpu: Duration,
-    /// Peak resident memory, KiB.
-    pub peak_rss_kb: u64,
-    /// Bytes of output.
-    pub log_bytes: u64,
+pub struct StepEnd {
+    /// The attempt, as the store keeps it.
+    pub record: StepRecord,
     /// The last lines of output, where the step did not pass.
     pub tail: Vec<String>,
 }

@@ -14,7 +14,7 @@ use super::executor::{Executor, StepSpec};
 use super::reaper::TOKEN_VAR;
 use super::suspend::Suspension;
 use crate::diagnose;
-use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepRecord, StepStatus};
+use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepStatus};
 use crate::plan::RenderedJob;
 use crate::secrets::Masker;
 
@@ -140,6 +140,9 @@ async fn run_steps(
                 (a, b) => a.or(b),
             };
             let spec = StepSpec {
+                name: &step.name,
+                position,
+                attempt,
                 command: &step.command,
                 cwd: &job.source,
                 env: &env,
@@ -152,55 +155,42 @@ async fn run_steps(
                 suspension: &lent.suspension,
                 masker: ctx.masker.as_ref(),
             };
-            let outcome = match executor.run_step(spec).await {
-                Ok(outcome) => outcome,
+            let (mut outcome, tail) = match executor.run_step(spec).await {
+                Ok(end) => (end.record, end.tail),
                 Err(err) => {
                     infra(record, format!("gridrun: cannot run step {}: {err}", step.name));
                     break 'steps;
                 }
             };
-            let step_record = StepRecord {
-                name: step.name.clone(),
-                position,
-                attempt,
-                status: outcome.status,
-                exit_code: outcome.exit_code,
-                signal: outcome.signal,
-                duration: outcome.duration,
-                cpu: outcome.cpu,
-                peak_rss_kb: outcome.peak_rss_kb,
-                log: log.clone(),
-                log_bytes: outcome.log_bytes,
-                command: ctx
-                    .masker
-                    .as_deref()
-                    .map_or_else(|| step.command.clone(), |m| m.mask(&step.command).into_owned()),
-            };
+            if let Some(masker) = ctx.masker.as_deref() {
+                outcome.command = masker.mask(&outcome.command).into_owned();
+            }
             cpu += outcome.cpu;
             peak = peak.max(outcome.peak_rss_kb);
-            let _ = lent.events.send(Event::StepFinished { slug: slug.clone(), record: step_record.clone() });
-            record.steps.push(step_record);
+            let _ = lent.events.send(Event::StepFinished { slug: slug.clone(), record: outcome.clone() });
+            let (status, exit_code, signal) = (outcome.status, outcome.exit_code, outcome.signal);
+            record.steps.push(outcome);
             if let Some(junit) = &step.junit {
                 read_tests(job, executor, &step.name, junit, record).await;
             }
-            match outcome.status {
+            match status {
                 StepStatus::Passed => {
                     retried |= attempt > 1;
-                    record.exit_code = outcome.exit_code;
+                    record.exit_code = exit_code;
                     break;
                 }
                 StepStatus::Failed if attempt <= step.retries && lent.cancel.borrow().is_none() => {
-                    retried_tail = outcome.tail;
+                    retried_tail = tail;
                     attempt += 1;
                 }
                 status => {
                     record.status = status.into();
-                    record.exit_code = outcome.exit_code;
-                    record.signal = outcome.signal;
-                    let (diagnostics, kind) = diagnose_step(&step.name, status, &log, &outcome.tail).await;
+                    record.exit_code = exit_code;
+                    record.signal = signal;
+                    let (diagnostics, kind) = diagnose_step(&step.name, status, &log, &tail).await;
                     record.diagnostics = diagnostics;
                     record.failure_kind = Some(kind);
-                    record.log_tail.splice(0..0, outcome.tail);
+                    record.log_tail.splice(0..0, tail);
                     break 'steps;
                 }
             }

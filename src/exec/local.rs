@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::executor::{BoxFuture, Executor, StepOutcome, StepSpec};
+use super::executor::{BoxFuture, Executor, StepEnd, StepSpec};
 use super::supervisor;
 use super::workspace::{self, PreparedSource};
 use crate::plan::RenderedJob;
@@ -33,7 +33,7 @@ impl Executor for LocalExecutor {
         })
     }
 
-    fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepOutcome>> {
+    fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepEnd>> {
         Box::pin(supervisor::run_step(step))
     }
 

@@ -20,10 +20,10 @@ use tokio::sync::oneshot;
 
 use super::cgroup::MemoryCgroup;
 use super::events::CancelReason;
-use super::executor::{StepOutcome, StepSpec};
+use super::executor::{StepEnd, StepSpec};
 use super::process::{own_peak_rss_kb, signal_group, wait4, Exit, Signal};
 use super::resources::tree_rss_kb;
-use crate::outcome::StepStatus;
+use crate::outcome::{StepRecord, StepStatus};
 
 /// How many lines of a log the failure excerpt shows.
 pub const TAIL_LINES: usize = 20;
@@ -35,7 +35,7 @@ const MASK_DRAIN: Duration = Duration::from_secs(2);
 const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
 
 /// Runs one step to its end.
-pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
+pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepEnd> {
     let started = Instant::now();
     let log = File::options().create(true).truncate(true).read(true).write(true).open(spec.log)?;
     // Both streams share one open file description, so they interleave as written; gridrun keeps
@@ -191,7 +191,10 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
     let log_bytes = log_after.metadata()?.len();
     // Only a failure's excerpt is ever shown.
     let tail = if status == StepStatus::Passed { Vec::new() } else { tail_lines(&log_after, log_bytes)? };
-    Ok(StepOutcome {
+    let record = StepRecord {
+        name: spec.name.to_string(),
+        position: spec.position,
+        attempt: spec.attempt,
         status,
         exit_code,
         signal,
@@ -201,9 +204,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepOutcome> {
             let maxrss = u64::try_from(usage.ru_maxrss).unwrap_or(0);
             sampled_peak_kb.max(if maxrss > own_peak_kb { maxrss } else { 0 })
         },
+        log: spec.log.to_path_buf(),
         log_bytes,
-        tail,
-    })
+        command: spec.command.to_string(),
+    };
+    Ok(StepEnd { record, tail })
 }
 
 /// When the grace after a SIGTERM ends; at once where the grace is past what the clock can hold.

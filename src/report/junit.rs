@@ -209,9 +209,9 @@ impl Case {
             }
             Outcome::Passed => {
                 element.write_inner_content(|w| {
-                    self.flaky
-                        .iter()
-                        .try_for_each(|(message, text)| write_failure(w, "flakyFailure", "failed", message, text))
+                    self.flaky.iter().try_for_each(|(message, text)| {
+                        write_failure(w, "flakyFailure", StepStatus::Failed.as_str(), message, text)
+                    })
                 })?;
                 return Ok(());
             }

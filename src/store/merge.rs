@@ -452,8 +452,8 @@ fn copy_artifacts(
         let stored: String = r.get(1)?;
         let sha256: String = r.get(3)?;
         let mut removed_at: Option<String> = r.get(5)?;
-        // Stored by content: the object moves to this store's own place for that content.
-        if is_object(&stored, &sha256) {
+        let to = if is_object(&stored, &sha256) {
+            // Stored by content: the object moves to this store's own place for that content.
             let to = crate::artifacts::object_path(&state_dir.join("artifacts"), &sha256);
             let from = crate::artifacts::object_path(&source_dir.join("artifacts"), &sha256);
             if removed_at.is_none() && !to.is_file() {
@@ -463,46 +463,33 @@ fn copy_artifacts(
                     removed_at = Some(now());
                 }
             }
-            tx.prepare_cached(
-                "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at, removed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                new,
-                relative,
-                to.display().to_string(),
-                r.get::<_, i64>(2)?,
-                sha256,
-                r.get::<_, String>(4)?,
-                removed_at
-            ])?;
-            continue;
-        }
-        // `<state>/artifacts/<commit>/<job>/<path>`: the part from `artifacts/` on is the same here.
-        let tail: PathBuf = Path::new(&stored)
-            .components()
-            .rev()
-            .take(Path::new(&relative).components().count() + 3)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let from = source_dir.join(&tail);
-        let to = state_dir.join(&tail);
-        let belongs = tail.starts_with("artifacts") && tail.components().nth(2).is_some_and(|c| c.as_os_str() == slug);
-        if removed_at.is_none() && belongs && from.is_file() {
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| CopyError::Io(dir.to_path_buf(), e))?;
+            to
+        } else {
+            // `<state>/artifacts/<commit>/<job>/<path>`: the part from `artifacts/` on is the same here.
+            let tail: PathBuf = Path::new(&stored)
+                .components()
+                .rev()
+                .take(Path::new(&relative).components().count() + 3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let from = source_dir.join(&tail);
+            let to = state_dir.join(&tail);
+            let belongs =
+                tail.starts_with("artifacts") && tail.components().nth(2).is_some_and(|c| c.as_os_str() == slug);
+            if removed_at.is_none() && belongs && from.is_file() {
+                copy_atomically(&from, &to).map_err(|e| CopyError::Io(to.clone(), e))?;
+                tx.prepare_cached(
+                    "UPDATE artifacts SET removed_at = ?1 WHERE stored_path = ?2 AND sha256 != ?3 AND removed_at IS NULL",
+                )?
+                .execute(params![now(), to.display().to_string(), sha256])?;
+            } else if removed_at.is_none() {
+                // Not found where the source should hold it: it is not here either.
+                removed_at = Some(now());
             }
-            std::fs::copy(&from, &to).map_err(|e| CopyError::Io(to.clone(), e))?;
-            tx.prepare_cached(
-                "UPDATE artifacts SET removed_at = ?1 WHERE stored_path = ?2 AND sha256 != ?3 AND removed_at IS NULL",
-            )?
-            .execute(params![now(), to.display().to_string(), sha256])?;
-        } else if removed_at.is_none() {
-            // Not found where the source should hold it: it is not here either.
-            removed_at = Some(now());
-        }
+            to
+        };
         tx.prepare_cached(
             "INSERT INTO artifacts (job_id, path, stored_path, size, sha256, created_at, removed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
