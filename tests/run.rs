@@ -11,21 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{processes_with, repo, RunDoc, Test};
-
-/// Polls `check` until it holds or `limit` passes; returns whether it held.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    loop {
-        if check() {
-            return true;
-        }
-        if Instant::now() > until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{eventually, processes_with, repo, RunDoc, Test};
 
 fn copy_fixture(name: &str, to: &Path) {
     let from = repo().join("tests/fixtures").join(name);

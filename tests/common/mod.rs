@@ -1,5 +1,8 @@
 //! A small builder for running the real `gridrun` binary in a temp dir, after just's test
-//! harness: `Test::new().matrix(toml).args(["plan"]).run()`.
+//! harness: `Test::new().matrix(toml).args(["plan"]).stdout("…").status(0)` runs it and compares
+//! exit code, stdout and stderr exactly — after unindenting what the test wrote and redacting
+//! what changes from run to run (the temp folder, times, durations, commits) in what gridrun
+//! printed. `t.gridrun(&[…])`, `t.ok(&[…])` and `t.fails(&[…])` run it again in the same folder.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -13,11 +16,39 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    stdout: Option<String>,
+    stderr: Option<String>,
 }
 
 impl Test {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new(), env: Vec::new() }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+            env: Vec::new(),
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    /// The same folder, run again with other arguments and expectations.
+    pub fn again<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args = args.into_iter().map(|a| a.as_ref().to_string()).collect();
+        self.stdout = None;
+        self.stderr = None;
+        self
+    }
+
+    /// What stdout must be, exactly (unindented; see [`redact`]).
+    pub fn stdout(mut self, expected: &str) -> Self {
+        self.stdout = Some(unindent(expected));
+        self
+    }
+
+    /// What stderr must be, exactly (unindented; see [`redact`]).
+    pub fn stderr(mut self, expected: &str) -> Self {
+        self.stderr = Some(unindent(expected));
+        self
     }
 
     /// Writes `gridrun.toml`.
@@ -84,13 +115,24 @@ impl Test {
         self.command().output().expect("gridrun runs")
     }
 
-    /// Runs, asserts the exit code, returns stdout.
+    /// Runs, asserts the exit code and the expected stdout and stderr, returns stdout.
     pub fn status(&self, code: i32) -> String {
         let out = self.output();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(code), "exit code\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(!stderr.contains("panicked"), "gridrun panicked:\n{stderr}");
+        for (what, expected, got) in [("stdout", &self.stdout, &stdout), ("stderr", &self.stderr, &stderr)] {
+            if let Some(expected) = expected {
+                let expected = &tables_unpadded(expected);
+                let got = tables_unpadded(&redact(got, self.path()));
+                assert!(
+                    got == *expected,
+                    "{what} differs\n--- expected\n{expected}--- got (redacted)\n{got}--- as printed\n{}",
+                    self.args.join(" ")
+                );
+            }
+        }
         stdout
     }
 
@@ -132,13 +174,87 @@ impl Test {
     }
 }
 
-/// Polls `done` until it holds, failing the test after `limit`.
-pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+/// Polls `check` every 50 ms until it holds or `limit` passes; returns whether it held.
+pub fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + limit;
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "gave up waiting for {what}");
+    loop {
+        if check() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Polls `done` until it holds, failing the test after `limit`.
+pub fn wait_for(what: &str, limit: std::time::Duration, done: impl FnMut() -> bool) {
+    assert!(eventually(limit, done), "gave up waiting for {what}");
+}
+
+/// Text as a test writes it in a raw string: the first line break dropped, the common
+/// indentation of the lines removed.
+pub fn unindent(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let indent =
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    let mut out: String = text.lines().map(|l| l.get(indent..).unwrap_or("").trim_end().to_string() + "\n").collect();
+    if !text.ends_with('\n') && out.ends_with('\n') && text.lines().last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
+    }
+    out
+}
+
+/// Text with its tables' cells unpadded (`| a | b |`, separators `|-|-|`): a redacted value is
+/// not as wide as the one it stands for, so the columns are compared by content, not width.
+pub fn tables_unpadded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.starts_with('|') && line.ends_with('|') {
+            let cells: Vec<&str> = line[1..line.len() - 1]
+                .split('|')
+                .map(|c| {
+                    let c = c.trim();
+                    if !c.is_empty() && c.chars().all(|ch| ch == '-') {
+                        "-"
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            out.push_str(&format!("| {} |", cells.join(" | ")));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// What gridrun printed with what changes from run to run written as placeholders: the test's
+/// folder as `[TMP]`, times as `[TIME]`, dates with times as `[WHEN]`, durations as `[DURATION]`,
+/// config hashes as `[HASH]`, and trailing spaces dropped.
+pub fn redact(text: &str, dir: &Path) -> String {
+    let mut text = text.replace(&dir.display().to_string(), "[TMP]");
+    if let Ok(real) = dir.canonicalize() {
+        text = text.replace(&real.display().to_string(), "[TMP]");
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut line = line.to_string();
+        for (pattern, with) in [
+            (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[WHEN]"),
+            (r"\b\d{2}:\d{2}:\d{2}\b", "[TIME]"),
+            (r"\b\d+h \d{2}m\b|\b\d+m \d{2}s\b|\b\d+\.\ds\b", "[DURATION]"),
+            (r"\b[0-9a-f]{16}\b", "[HASH]"),
+        ] {
+            line = regex_lite::Regex::new(pattern).unwrap().replace_all(&line, with).into_owned();
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Live processes (zombies excluded) whose environment holds `KEY=VALUE`.
