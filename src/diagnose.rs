@@ -719,428 +719,56 @@ mod tests {
         Some(name.to_string())
     }
 
-    // Real output, captured with LC_ALL=C.UTF-8 from g++-12 (GCC 12.2), clang++-16, clang++-19,
-    // GNU ld 2.40, LLD (rustup's rust-lld: no ld.lld is installed here), CMake 3.25 and CTest.
-    // The sources: type.cpp assigns "s" to an int and calls a missing member; hdr.cpp includes
-    // inc/a.h, which includes inc/b.h, which includes "nosuch.h"; unused.cpp has an unused
-    // variable; main.cpp calls gridlib::missing(), never defined; a.cpp and b.cpp both define
-    // `shared`. Where stdout is block-buffered into the same pipe as stderr (CMake's `--` lines,
-    // make's `[ 50%]`, CTest's summary), it lands after stderr's lines, as in a real log.
+    /// A captured log, `tests/fixtures/logs/<name>.log`, byte for byte; the folder's README says
+    /// how each was made.
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/logs/", $name, ".log"))
+        };
+    }
 
-    const GCC_TYPE_ERROR: &str = concat!(
-        "type.cpp: In function ‘int main()’:\n",
-        "type.cpp:5:13: error: invalid conversion from ‘const char*’ to ‘int’ [-fpermissive]\n",
-        "    5 |     int x = \"s\";\n",
-        "      |             ^~~\n",
-        "      |             |\n",
-        "      |             const char*\n",
-        "type.cpp:6:14: error: ‘struct Grid’ has no member named ‘width’\n",
-        "    6 |     return g.width() + x;\n",
-        "      |              ^~~~~\n",
-    );
-
-    const GCC_TYPE_ERROR_COLOR: &str = concat!(
-        "\x1b[01m\x1b[Ktype.cpp:\x1b[m\x1b[K In function ‘\x1b[01m\x1b[Kint main()\x1b[m\x1b[K’:\n",
-        "\x1b[01m\x1b[Ktype.cpp:5:13:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[Kinvalid conversion from ‘\x1b[01m\x1b[Kconst char*\x1b[m\x1b[K’ to ‘\x1b[01m\x1b[Kint\x1b[m\x1b[K’ [\x1b[01;31m\x1b[K-fpermissive\x1b[m\x1b[K]\n",
-        "    5 |     int x = \x1b[01;31m\x1b[K\"s\"\x1b[m\x1b[K;\n",
-        "      |             \x1b[01;31m\x1b[K^~~\x1b[m\x1b[K\n",
-        "      |             \x1b[01;31m\x1b[K|\x1b[m\x1b[K\n",
-        "      |             \x1b[01;31m\x1b[Kconst char*\x1b[m\x1b[K\n",
-        "\x1b[01m\x1b[Ktype.cpp:6:14:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[K‘\x1b[01m\x1b[Kstruct Grid\x1b[m\x1b[K’ has no member named ‘\x1b[01m\x1b[Kwidth\x1b[m\x1b[K’\n",
-        "    6 |     return g.\x1b[01;31m\x1b[Kwidth\x1b[m\x1b[K() + x;\n",
-        "      |              \x1b[01;31m\x1b[K^~~~~\x1b[m\x1b[K\n",
-    );
-
-    const CLANG_TYPE_ERROR: &str = concat!(
-        "type.cpp:5:9: error: cannot initialize a variable of type 'int' with an lvalue of type 'const char[2]'\n",
-        "    int x = \"s\";\n",
-        "        ^   ~~~\n",
-        "type.cpp:6:14: error: no member named 'width' in 'Grid'\n",
-        "    return g.width() + x;\n",
-        "           ~ ^\n",
-        "2 errors generated.\n",
-    );
-
-    const CLANG_TYPE_ERROR_COLOR: &str = concat!(
-        "\x1b[1mtype.cpp:5:9: \x1b[0m\x1b[0;1;31merror: \x1b[0m\x1b[1mcannot initialize a variable of type 'int' with an lvalue of type 'const char[2]'\x1b[0m\n",
-        "    int x = \"s\";\n",
-        "\x1b[0;1;32m        ^   ~~~\n",
-        "\x1b[0m\x1b[1mtype.cpp:6:14: \x1b[0m\x1b[0;1;31merror: \x1b[0m\x1b[1mno member named 'width' in 'Grid'\x1b[0m\n",
-        "    return g.width() + x;\n",
-        "\x1b[0;1;32m           ~ ^\n",
-        "\x1b[0m2 errors generated.\n",
-    );
-
-    const CLANG19_TYPE_ERROR: &str = concat!(
-        "type.cpp:5:9: error: cannot initialize a variable of type 'int' with an lvalue of type 'const char[2]'\n",
-        "    5 |     int x = \"s\";\n",
-        "      |         ^   ~~~\n",
-        "type.cpp:6:14: error: no member named 'width' in 'Grid'\n",
-        "    6 |     return g.width() + x;\n",
-        "      |            ~ ^\n",
-        "2 errors generated.\n",
-    );
-
-    const GCC_MISSING_HEADER: &str = concat!(
-        "In file included from inc/a.h:3,\n",
-        "                 from hdr.cpp:2:\n",
-        "inc/b.h:2:10: fatal error: nosuch.h: No such file or directory\n",
-        "    2 | #include \"nosuch.h\"\n",
-        "      |          ^~~~~~~~~~\n",
-        "compilation terminated.\n",
-    );
-
-    const GCC_MISSING_HEADER_COLOR: &str = concat!(
-        "In file included from \x1b[01m\x1b[Kinc/a.h:3\x1b[m\x1b[K,\n",
-        "                 from \x1b[01m\x1b[Khdr.cpp:2\x1b[m\x1b[K:\n",
-        "\x1b[01m\x1b[Kinc/b.h:2:10:\x1b[m\x1b[K \x1b[01;31m\x1b[Kfatal error: \x1b[m\x1b[Knosuch.h: No such file or directory\n",
-        "    2 | #include \x1b[01;31m\x1b[K\"nosuch.h\"\x1b[m\x1b[K\n",
-        "      |          \x1b[01;31m\x1b[K^~~~~~~~~~\x1b[m\x1b[K\n",
-        "compilation terminated.\n",
-    );
-
-    const CLANG_MISSING_HEADER: &str = concat!(
-        "In file included from hdr.cpp:2:\n",
-        "In file included from ./inc/a.h:3:\n",
-        "./inc/b.h:2:10: fatal error: 'nosuch.h' file not found\n",
-        "#include \"nosuch.h\"\n",
-        "         ^~~~~~~~~~\n",
-        "1 error generated.\n",
-    );
-
-    const CLANG_MISSING_HEADER_COLOR: &str = concat!(
-        "In file included from hdr.cpp:2:\n",
-        "In file included from ./inc/a.h:3:\n",
-        "\x1b[1m./inc/b.h:2:10: \x1b[0m\x1b[0;1;31mfatal error: \x1b[0m\x1b[1m'nosuch.h' file not found\x1b[0m\n",
-        "#include \"nosuch.h\"\n",
-        "\x1b[0;1;32m         ^~~~~~~~~~\n",
-        "\x1b[0m1 error generated.\n",
-    );
-
-    const GCC_WERROR: &str = concat!(
-        "unused.cpp: In function ‘int main()’:\n",
-        "unused.cpp:2:9: error: unused variable ‘x’ [-Werror=unused-variable]\n",
-        "    2 |     int x = 3;\n",
-        "      |         ^\n",
-        "cc1plus: all warnings being treated as errors\n",
-    );
-
-    const GCC_WERROR_COLOR_URLS: &str = concat!(
-        "\x1b[01m\x1b[Kunused.cpp:\x1b[m\x1b[K In function ‘\x1b[01m\x1b[Kint main()\x1b[m\x1b[K’:\n",
-        "\x1b[01m\x1b[Kunused.cpp:2:9:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[Kunused variable ‘\x1b[01m\x1b[Kx\x1b[m\x1b[K’ [\x1b[01;31m\x1b[K\x1b]8;;https://gcc.gnu.org/onlinedocs/gcc/Warning-Options.html#index-Wunused-variable\x07-Werror=unused-variable\x1b]8;;\x07\x1b[m\x1b[K]\n",
-        "    2 |     int \x1b[01;31m\x1b[Kx\x1b[m\x1b[K = 3;\n",
-        "      |         \x1b[01;31m\x1b[K^\x1b[m\x1b[K\n",
-        "cc1plus: all warnings being treated as errors\n",
-    );
-
-    const CLANG_WERROR: &str = concat!(
-        "unused.cpp:2:9: error: unused variable 'x' [-Werror,-Wunused-variable]\n",
-        "    int x = 3;\n",
-        "        ^\n",
-        "1 error generated.\n",
-    );
-
-    const CLANG_WERROR_COLOR: &str = concat!(
-        "\x1b[1munused.cpp:2:9: \x1b[0m\x1b[0;1;31merror: \x1b[0m\x1b[1munused variable 'x' [-Werror,-Wunused-variable]\x1b[0m\n",
-        "    int x = 3;\n",
-        "\x1b[0;1;32m        ^\n",
-        "\x1b[0m1 error generated.\n",
-    );
-
-    const GCC_WARNING: &str = concat!(
-        "unused.cpp: In function ‘int main()’:\n",
-        "unused.cpp:2:9: warning: unused variable ‘x’ [-Wunused-variable]\n",
-        "    2 |     int x = 3;\n",
-        "      |         ^\n",
-    );
-
-    const GCC_COMMAND_LINE_WERROR: &str = concat!(
-        "<command-line>: error: \"FOO\" redefined [-Werror]\n",
-        "<command-line>: note: this is the location of the previous definition\n",
-        "cc1plus: all warnings being treated as errors\n",
-    );
-
-    const GCC_NOTES: &str = concat!(
-        "notes.cpp: In function ‘int main()’:\n",
-        "notes.cpp:6:13: error: no matching function for call to ‘Grid::resize(int)’\n",
-        "    6 |     g.resize(1);\n",
-        "      |     ~~~~~~~~^~~\n",
-        "notes.cpp:2:10: note: candidate: ‘void Grid::resize(int, int)’\n",
-        "    2 |     void resize(int w, int h);\n",
-        "      |          ^~~~~~\n",
-        "notes.cpp:2:10: note:   candidate expects 2 arguments, 1 provided\n",
-    );
-
-    const GCC_INSTANTIATION: &str = concat!(
-        "tmpl.cpp: In instantiation of ‘int twice(T) [with T = int]’:\n",
-        "tmpl.cpp:2:26:   required from here\n",
-        "tmpl.cpp:1:49: error: request for member ‘twice’ in ‘t’, which is of non-class type ‘int’\n",
-        "    1 | template <typename T> int twice(T t) { return t.twice(); }\n",
-        "      |                                               ~~^~~~~\n",
-    );
-
-    const CLANG_NOTES: &str = concat!(
-        "notes.cpp:6:15: error: too few arguments to function call, expected 2, have 1\n",
-        "    g.resize(1);\n",
-        "    ~~~~~~~~  ^\n",
-        "notes.cpp:2:10: note: 'resize' declared here\n",
-        "    void resize(int w, int h);\n",
-        "         ^\n",
-        "1 error generated.\n",
-    );
-
-    const CLANG_NOTES_COLOR: &str = concat!(
-        "\x1b[1mnotes.cpp:6:15: \x1b[0m\x1b[0;1;31merror: \x1b[0m\x1b[1mtoo few arguments to function call, expected 2, have 1\x1b[0m\n",
-        "    g.resize(1);\n",
-        "\x1b[0;1;32m    ~~~~~~~~  ^\n",
-        "\x1b[0m\x1b[1mnotes.cpp:2:10: \x1b[0m\x1b[0;1;30mnote: \x1b[0m'resize' declared here\x1b[0m\n",
-        "    void resize(int w, int h);\n",
-        "\x1b[0;1;32m         ^\n",
-        "\x1b[0m1 error generated.\n",
-    );
-
-    const CLANG_INSTANTIATION: &str = concat!(
-        "tmpl.cpp:1:48: error: member reference base type 'int' is not a structure or union\n",
-        "template <typename T> int twice(T t) { return t.twice(); }\n",
-        "                                              ~^~~~~~\n",
-        "tmpl.cpp:2:21: note: in instantiation of function template specialization 'twice<int>' requested here\n",
-        "int main() { return twice(3); }\n",
-        "                    ^\n",
-        "1 error generated.\n",
-    );
-
-    const GNU_LD_UNDEFINED: &str = concat!(
-        "/usr/bin/ld: main.o: in function `main':\n",
-        "main.cpp:(.text+0x5): undefined reference to `gridlib::missing()'\n",
-        "collect2: error: ld returned 1 exit status\n",
-    );
-
-    const CLANG_GNU_LD_UNDEFINED_COLOR: &str = concat!(
-        "/usr/bin/ld: main.o: in function `main':\n",
-        "main.cpp:(.text+0x5): undefined reference to `gridlib::missing()'\n",
-        "clang: \x1b[0;1;31merror: \x1b[0m\x1b[1mlinker command failed with exit code 1 (use -v to see invocation)\x1b[0m\n",
-    );
-
-    const GNU_LD_UNDEFINED_DEBUG: &str = concat!(
-        "/usr/bin/ld: /tmp/cc45pudw.o: in function `main':\n",
-        "/tmp/diag/link/main.cpp:3: undefined reference to `gridlib::missing()'\n",
-        "collect2: error: ld returned 1 exit status\n",
-    );
-
-    const GNU_LD_MULTIPLE: &str = concat!(
-        "/usr/bin/ld: b.o:(.data+0x0): multiple definition of `shared'; a.o:(.data+0x0): first defined here\n",
-        "collect2: error: ld returned 1 exit status\n",
-    );
-
-    const GNU_LD_MULTIPLE_DEBUG: &str = concat!(
-        "/usr/bin/ld: b.o:/tmp/diag/link/b.cpp:1: multiple definition of `shared'; a.o:/tmp/diag/link/a.cpp:1: first defined here\n",
-        "collect2: error: ld returned 1 exit status\n",
-    );
-
-    const GNU_LD_MISSING_LIBRARY: &str = concat!(
-        "/usr/bin/ld: cannot find -lnosuchlib: No such file or directory\n",
-        "collect2: error: ld returned 1 exit status\n",
-    );
-
-    const LLD_UNDEFINED: &str = concat!(
-        "rust-lld: error: undefined symbol: gridlib::missing()\n",
-        ">>> referenced by main.cpp\n",
-        ">>>               main.o:(main)\n",
-        "clang: error: linker command failed with exit code 1 (use -v to see invocation)\n",
-    );
-
-    const LLD_UNDEFINED_DEBUG: &str = concat!(
-        "rust-lld: error: undefined symbol: gridlib::missing()\n",
-        ">>> referenced by main.cpp:3 (/tmp/diag/link/main.cpp:3)\n",
-        ">>>               /tmp/main-3b4d2a.o:(main)\n",
-        "clang: error: linker command failed with exit code 1 (use -v to see invocation)\n",
-    );
-
-    const LLD_DUPLICATE: &str = concat!(
-        "rust-lld: error: duplicate symbol: shared\n",
-        ">>> defined at a.cpp:1 (/tmp/diag/link/a.cpp:1)\n",
-        ">>>            a.o:(shared)\n",
-        ">>> defined at b.cpp:1 (/tmp/diag/link/b.cpp:1)\n",
-        ">>>            b.o:(.data+0x0)\n",
-        "clang: error: linker command failed with exit code 1 (use -v to see invocation)\n",
-    );
-
-    const CLANG_UNKNOWN_ARGUMENT: &str = "clang: error: unknown argument: '-fnosuch-thing'\n";
-    const CLANG_CC1_UNKNOWN_ARGUMENT: &str = "error: unknown argument: '-nosuch'\n";
-    const GCC_UNRECOGNIZED_OPTION: &str = "g++-12: error: unrecognized command-line option ‘--nosuch-flag’\n";
-    const GCC_MISSING_SOURCE: &str =
-        concat!("cc1plus: fatal error: missing.cpp: No such file or directory\n", "compilation terminated.\n",);
-    const CMAKE_UNKNOWN_COMMAND: &str = concat!(
-        "CMake Error at CMakeLists.txt:5 (add_libary):\n",
-        "  Unknown CMake command \"add_libary\".\n",
-        "\n",
-        "\n",
-        "-- The CXX compiler identification is GNU 12.2.0\n",
-        "-- Detecting CXX compiler ABI info\n",
-        "-- Detecting CXX compiler ABI info - done\n",
-        "-- Check for working CXX compiler: /usr/bin/c++ - skipped\n",
-        "-- Detecting CXX compile features\n",
-        "-- Detecting CXX compile features - done\n",
-        "-- Configuring incomplete, errors occurred!\n",
-        "See also \"/src/demo/build/CMakeFiles/CMakeOutput.log\".\n",
-    );
-
-    const CMAKE_NO_SOURCE: &str = concat!(
-        "CMake Error: The source directory \"/src/nosuch\" does not exist.\n",
-        "Specify --help for usage, or press the help button on the CMake GUI.\n",
-    );
-
-    const CMAKE_COMPILER_NOT_FOUND: &str = concat!(
-        "CMake Error at CMakeLists.txt:2 (project):\n",
-        "  The CMAKE_CXX_COMPILER:\n",
-        "\n",
-        "    g++-99\n",
-        "\n",
-        "  is not a full path and was not found in the PATH.\n",
-        "\n",
-        "  Tell CMake where to find the compiler by setting either the environment\n",
-        "  variable \"CXX\" or the CMake cache entry CMAKE_CXX_COMPILER to the full path\n",
-        "  to the compiler, or to the compiler name if it is in the PATH.\n",
-        "\n",
-        "\n",
-        "-- The CXX compiler identification is unknown\n",
-        "-- Configuring incomplete, errors occurred!\n",
-        "See also \"/src/demo/build/CMakeFiles/CMakeOutput.log\".\n",
-        "See also \"/src/demo/build/CMakeFiles/CMakeError.log\".\n",
-    );
-
-    const CMAKE_BROKEN_COMPILER: &str = concat!(
-        "CMake Error at /usr/share/cmake-3.25/Modules/CMakeTestCXXCompiler.cmake:63 (message):\n",
-        "  The C++ compiler\n",
-        "\n",
-        "    \"/tmp/diag/badcxx\"\n",
-        "\n",
-        "  is not able to compile a simple test program.\n",
-        "\n",
-        "  It fails with the following output:\n",
-        "\n",
-        "    Change Dir: /tmp/diag/w/build/CMakeFiles/CMakeScratch/TryCompile-LHjEFl\n",
-        "    \n",
-        "    Run Build Command(s):/usr/bin/ninja cmTC_dea95 && [1/2] Building CXX object CMakeFiles/cmTC_dea95.dir/testCXXCompiler.cxx.o\n",
-        "    FAILED: CMakeFiles/cmTC_dea95.dir/testCXXCompiler.cxx.o \n",
-        "    /tmp/diag/badcxx    -o CMakeFiles/cmTC_dea95.dir/testCXXCompiler.cxx.o -c /tmp/diag/w/build/CMakeFiles/CMakeScratch/TryCompile-LHjEFl/testCXXCompiler.cxx\n",
-        "    broken: cannot run cc1plus\n",
-        "    ninja: build stopped: subcommand failed.\n",
-        "    \n",
-        "    \n",
-        "\n",
-        "  \n",
-        "\n",
-        "  CMake will not be able to correctly generate this project.\n",
-        "Call Stack (most recent call first):\n",
-        "  CMakeLists.txt:2 (project)\n",
-        "\n",
-        "\n",
-        "-- The CXX compiler identification is unknown\n",
-        "-- Detecting CXX compiler ABI info\n",
-        "-- Detecting CXX compiler ABI info - failed\n",
-        "-- Check for working CXX compiler: /tmp/diag/badcxx\n",
-        "-- Check for working CXX compiler: /tmp/diag/badcxx - broken\n",
-        "-- Configuring incomplete, errors occurred!\n",
-        "See also \"/src/demo/build/CMakeFiles/CMakeOutput.log\".\n",
-        "See also \"/src/demo/build/CMakeFiles/CMakeError.log\".\n",
-    );
-
-    const NINJA_GCC_BUILD: &str = concat!(
-        "[1/2] Building CXX object CMakeFiles/demo.dir/main.cpp.o\n",
-        "FAILED: CMakeFiles/demo.dir/main.cpp.o \n",
-        "/usr/bin/g++-12    -MD -MT CMakeFiles/demo.dir/main.cpp.o -MF CMakeFiles/demo.dir/main.cpp.o.d -o CMakeFiles/demo.dir/main.cpp.o -c /src/demo/main.cpp\n",
-        "/src/demo/main.cpp: In function ‘int main()’:\n",
-        "/src/demo/main.cpp:1:22: error: invalid conversion from ‘const char*’ to ‘int’ [-fpermissive]\n",
-        "    1 | int main() { int x = \"s\"; return x; }\n",
-        "      |                      ^~~\n",
-        "      |                      |\n",
-        "      |                      const char*\n",
-        "ninja: build stopped: subcommand failed.\n",
-    );
-
-    const MAKE_CLANG_BUILD: &str = concat!(
-        "/tmp/diag/w/main.cpp:1:18: error: cannot initialize a variable of type 'int' with an lvalue of type 'const char[2]'\n",
-        "int main() { int x = \"s\"; return x; }\n",
-        "                 ^   ~~~\n",
-        "1 error generated.\n",
-        "gmake[2]: *** [CMakeFiles/demo.dir/build.make:76: CMakeFiles/demo.dir/main.cpp.o] Error 1\n",
-        "gmake[1]: *** [CMakeFiles/Makefile2:83: CMakeFiles/demo.dir/all] Error 2\n",
-        "gmake: *** [Makefile:91: all] Error 2\n",
-        "[ 50%] Building CXX object CMakeFiles/demo.dir/main.cpp.o\n",
-    );
-
-    const CTEST_FAILURES: &str = concat!(
-        "Unable to find executable: /nonexistent/prog\n",
-        "Errors while running CTest\n",
-        "Output from these tests are in: /tmp/diag/ct/build/Testing/Temporary/LastTest.log\n",
-        "Use \"--rerun-failed --output-on-failure\" to re-run the failed cases verbosely.\n",
-        "Test project /src/demo/build\n",
-        "    Start 1: grid_ok\n",
-        "1/5 Test #1: grid_ok ..........................   Passed    0.00 sec\n",
-        "    Start 2: grid\n",
-        "2/5 Test #2: grid .............................***Failed    0.00 sec\n",
-        "    Start 3: slow\n",
-        "3/5 Test #3: slow .............................***Timeout   1.00 sec\n",
-        "    Start 4: crash\n",
-        "4/5 Test #4: crash ............................***Exception: SegFault  0.00 sec\n",
-        "    Start 5: nosuch\n",
-        "Could not find executable /nonexistent/prog\n",
-        "Looked in the following places:\n",
-        "/nonexistent/prog\n",
-        "/nonexistent/prog\n",
-        "/nonexistent/Release/prog\n",
-        "/nonexistent/Release/prog\n",
-        "/nonexistent/Debug/prog\n",
-        "/nonexistent/Debug/prog\n",
-        "/nonexistent/MinSizeRel/prog\n",
-        "/nonexistent/MinSizeRel/prog\n",
-        "/nonexistent/RelWithDebInfo/prog\n",
-        "/nonexistent/RelWithDebInfo/prog\n",
-        "/nonexistent/Deployment/prog\n",
-        "/nonexistent/Deployment/prog\n",
-        "/nonexistent/Development/prog\n",
-        "/nonexistent/Development/prog\n",
-        "nonexistent/prog\n",
-        "nonexistent/prog\n",
-        "nonexistent/Release/prog\n",
-        "nonexistent/Release/prog\n",
-        "nonexistent/Debug/prog\n",
-        "nonexistent/Debug/prog\n",
-        "nonexistent/MinSizeRel/prog\n",
-        "nonexistent/MinSizeRel/prog\n",
-        "nonexistent/RelWithDebInfo/prog\n",
-        "nonexistent/RelWithDebInfo/prog\n",
-        "nonexistent/Deployment/prog\n",
-        "nonexistent/Deployment/prog\n",
-        "nonexistent/Development/prog\n",
-        "nonexistent/Development/prog\n",
-        "5/5 Test #5: nosuch ...........................***Not Run   0.00 sec\n",
-        "\n",
-        "20% tests passed, 4 tests failed out of 5\n",
-        "\n",
-        "Total Test time (real) =   1.01 sec\n",
-        "\n",
-        "The following tests FAILED:\n",
-        "\t  2 - grid (Failed)\n",
-        "\t  3 - slow (Timeout)\n",
-        "\t  4 - crash (SEGFAULT)\n",
-        "\t  5 - nosuch (Not Run)\n",
-    );
-
-    const SH_COMPILER_NOT_FOUND: &str = concat!(
-        "[1/1] g++-99 -c x.cpp -o x.o\n",
-        "FAILED: x.o \n",
-        "g++-99 -c x.cpp -o x.o\n",
-        "/bin/sh: 1: g++-99: not found\n",
-        "ninja: build stopped: subcommand failed.\n",
-    );
-
-    const MAKE_COMPILER_MISSING: &str = concat!(
-        "g++-99 -c x.cpp\n",
-        "make: g++-99: No such file or directory\n",
-        "make: *** [Makefile:2: all] Error 127\n",
-    );
+    const GCC_TYPE_ERROR: &str = fixture!("gcc-12-type-error");
+    const GCC_TYPE_ERROR_COLOR: &str = fixture!("gcc-12-type-error-colour");
+    const CLANG_TYPE_ERROR: &str = fixture!("clang-16-type-error");
+    const CLANG_TYPE_ERROR_COLOR: &str = fixture!("clang-16-type-error-colour");
+    const CLANG19_TYPE_ERROR: &str = fixture!("clang-19-type-error");
+    const GCC_MISSING_HEADER: &str = fixture!("gcc-12-missing-header");
+    const GCC_MISSING_HEADER_COLOR: &str = fixture!("gcc-12-missing-header-colour");
+    const CLANG_MISSING_HEADER: &str = fixture!("clang-16-missing-header");
+    const CLANG_MISSING_HEADER_COLOR: &str = fixture!("clang-16-missing-header-colour");
+    const GCC_WERROR: &str = fixture!("gcc-12-werror");
+    const GCC_WERROR_COLOR_URLS: &str = fixture!("gcc-12-werror-colour-urls");
+    const CLANG_WERROR: &str = fixture!("clang-16-werror");
+    const CLANG_WERROR_COLOR: &str = fixture!("clang-16-werror-colour");
+    const GCC_WARNING: &str = fixture!("gcc-12-warning");
+    const GCC_COMMAND_LINE_WERROR: &str = fixture!("gcc-12-command-line-werror");
+    const GCC_NOTES: &str = fixture!("gcc-12-notes");
+    const GCC_INSTANTIATION: &str = fixture!("gcc-12-instantiation");
+    const CLANG_NOTES: &str = fixture!("clang-16-notes");
+    const CLANG_NOTES_COLOR: &str = fixture!("clang-16-notes-colour");
+    const CLANG_INSTANTIATION: &str = fixture!("clang-16-instantiation");
+    const GNU_LD_UNDEFINED: &str = fixture!("gnu-ld-undefined");
+    const CLANG_GNU_LD_UNDEFINED_COLOR: &str = fixture!("clang-16-gnu-ld-undefined-colour");
+    const GNU_LD_UNDEFINED_DEBUG: &str = fixture!("gnu-ld-undefined-debug");
+    const GNU_LD_MULTIPLE: &str = fixture!("gnu-ld-multiple-definition");
+    const GNU_LD_MULTIPLE_DEBUG: &str = fixture!("gnu-ld-multiple-definition-debug");
+    const GNU_LD_MISSING_LIBRARY: &str = fixture!("gnu-ld-missing-library");
+    const LLD_UNDEFINED: &str = fixture!("lld-undefined");
+    const LLD_UNDEFINED_DEBUG: &str = fixture!("lld-undefined-debug");
+    const LLD_DUPLICATE: &str = fixture!("lld-duplicate");
+    const CLANG_UNKNOWN_ARGUMENT: &str = fixture!("clang-16-unknown-argument");
+    const CLANG_CC1_UNKNOWN_ARGUMENT: &str = fixture!("clang-16-cc1-unknown-argument");
+    const GCC_UNRECOGNIZED_OPTION: &str = fixture!("gcc-12-unrecognized-option");
+    const GCC_MISSING_SOURCE: &str = fixture!("gcc-12-missing-source");
+    const CMAKE_UNKNOWN_COMMAND: &str = fixture!("cmake-unknown-command");
+    const CMAKE_NO_SOURCE: &str = fixture!("cmake-no-source");
+    const CMAKE_COMPILER_NOT_FOUND: &str = fixture!("cmake-compiler-not-found");
+    const CMAKE_BROKEN_COMPILER: &str = fixture!("cmake-broken-compiler");
+    const NINJA_GCC_BUILD: &str = fixture!("ninja-gcc-12-build");
+    const MAKE_CLANG_BUILD: &str = fixture!("make-clang-16-build");
+    const CTEST_FAILURES: &str = fixture!("ctest-failures");
+    const SH_COMPILER_NOT_FOUND: &str = fixture!("ninja-sh-compiler-not-found");
+    const MAKE_COMPILER_MISSING: &str = fixture!("make-compiler-missing");
 
     #[test]
     fn strips_gcc_and_clang_colours_and_gcc_hyperlinks() {
@@ -1304,39 +932,8 @@ mod tests {
         );
     }
 
-    const CLANG_NOTE_IN_HEADER: &str = concat!(
-        "main.cpp:3:5: error: no matching function for call to 'scale'\n",
-        "    scale(1);\n",
-        "    ^~~~~\n",
-        "./grid.h:5:6: note: candidate function not viable: requires 2 arguments, but 1 was provided\n",
-        "void scale(int a, int b);\n",
-        "     ^\n",
-        "main.cpp:5:15: error: too few arguments to function call, expected 2, have 1\n",
-        "    g.resize(1);\n",
-        "    ~~~~~~~~  ^\n",
-        "./grid.h:3:10: note: 'resize' declared here\n",
-        "    void resize(int w, int h);\n",
-        "         ^\n",
-        "2 errors generated.\n",
-    );
-
-    const GCC_NOTE_IN_HEADER: &str = concat!(
-        "main.cpp: In function ‘int main()’:\n",
-        "main.cpp:3:10: error: too few arguments to function ‘void scale(int, int)’\n",
-        "    3 |     scale(1);\n",
-        "      |     ~~~~~^~~\n",
-        "In file included from main.cpp:1:\n",
-        "grid.h:5:6: note: declared here\n",
-        "    5 | void scale(int a, int b);\n",
-        "      |      ^~~~~\n",
-        "main.cpp:5:13: error: no matching function for call to ‘Grid::resize(int)’\n",
-        "    5 |     g.resize(1);\n",
-        "      |     ~~~~~~~~^~~\n",
-        "grid.h:3:10: note: candidate: ‘void Grid::resize(int, int)’\n",
-        "    3 |     void resize(int w, int h);\n",
-        "      |          ^~~~~~\n",
-        "grid.h:3:10: note:   candidate expects 2 arguments, 1 provided\n",
-    );
+    const CLANG_NOTE_IN_HEADER: &str = fixture!("clang-16-note-in-header");
+    const GCC_NOTE_IN_HEADER: &str = fixture!("gcc-12-note-in-header");
 
     #[test]
     fn a_note_in_a_header_brings_its_include_line() {
