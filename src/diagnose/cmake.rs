@@ -58,7 +58,7 @@ pub(super) fn ctest_failure(line: &str) -> Option<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use crate::diagnose::classify;
-    use crate::diagnose::testing::{diagnose, file, fixture, summary};
+    use crate::diagnose::testing::{assert_each_parses_to, diagnose, fixture, summaries, Expected};
     use crate::outcome::{DiagnosticKind, FailureKind, Severity, StepStatus};
 
     const CMAKE_UNKNOWN_COMMAND: &str = fixture!("cmake-unknown-command");
@@ -67,29 +67,23 @@ mod tests {
     const CMAKE_BROKEN_COMPILER: &str = fixture!("cmake-broken-compiler");
     const CTEST_FAILURES: &str = fixture!("ctest-failures");
 
+    /// Everything each log gives: severity, kind, file, line, column, message.
+    #[rustfmt::skip]
+    const FOUND: &[Expected] = &[
+        (CMAKE_UNKNOWN_COMMAND, &[("error", "configure", Some("CMakeLists.txt"), Some(5), None, "Unknown CMake command \"add_libary\".")]),
+        // A CMake error without a place.
+        (CMAKE_NO_SOURCE, &[("error", "configure", None, None, None, "The source directory \"/src/nosuch\" does not exist.")]),
+    ];
+
     #[test]
-    fn cmake_unknown_command() {
-        let found = diagnose(CMAKE_UNKNOWN_COMMAND);
-        assert_eq!(
-            summary(CMAKE_UNKNOWN_COMMAND),
-            [(
-                "error",
-                "configure",
-                file("CMakeLists.txt"),
-                Some(5),
-                None,
-                "Unknown CMake command \"add_libary\".".into()
-            )]
-        );
-        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Configure);
+    fn each_log_gives_its_diagnostics() {
+        assert_each_parses_to(FOUND);
     }
 
     #[test]
-    fn cmake_error_without_a_place() {
-        assert_eq!(
-            summary(CMAKE_NO_SOURCE),
-            [("error", "configure", None, None, None, "The source directory \"/src/nosuch\" does not exist.".into())]
-        );
+    fn cmake_unknown_command() {
+        let found = diagnose(CMAKE_UNKNOWN_COMMAND);
+        assert_eq!(classify(StepStatus::Failed, "configure", &found, &[]), FailureKind::Configure);
     }
 
     #[test]
@@ -132,8 +126,8 @@ mod tests {
             "CMake Warning (dev) at CMakeLists.txt:3 (project):\n  Policy CMP0048 is not set.\n\n-- Configuring done\n";
         let found = diagnose(log);
         assert_eq!(
-            summary(log),
-            [("warning", "configure", file("CMakeLists.txt"), Some(3), None, "Policy CMP0048 is not set.".into())]
+            summaries(&found),
+            [("warning", "configure", Some("CMakeLists.txt"), Some(3), None, "Policy CMP0048 is not set.")]
         );
         assert_eq!(classify(StepStatus::Failed, "build", &found, &[]), FailureKind::Compile);
     }

@@ -126,7 +126,7 @@ pub(super) fn lld_place(line: &str) -> Option<(String, Option<u32>)> {
 #[cfg(test)]
 mod tests {
     use crate::diagnose::classify;
-    use crate::diagnose::testing::{diagnose, file, fixture, summary};
+    use crate::diagnose::testing::{assert_each_parses_to, diagnose, fixture, summaries, Expected, Summary};
     use crate::outcome::{FailureKind, StepStatus};
 
     const GNU_LD_UNDEFINED: &str = fixture!("gnu-ld-undefined");
@@ -139,56 +139,38 @@ mod tests {
     const LLD_UNDEFINED_DEBUG: &str = fixture!("lld-undefined-debug");
     const LLD_DUPLICATE: &str = fixture!("lld-duplicate");
 
+    /// GNU ld's undefined reference, whether g++ or clang (in colour) drove it.
+    const UNDEFINED_REFERENCE: &[Summary<'static>] =
+        &[("error", "link", Some("main.cpp"), None, None, "undefined reference to `gridlib::missing()'")];
+
+    /// Everything each log gives: severity, kind, file, line, column, message. LLD's undefined
+    /// symbol is in the test of its place below, under both of LLD's names.
+    #[rustfmt::skip]
+    const FOUND: &[Expected] = &[
+        (GNU_LD_UNDEFINED, UNDEFINED_REFERENCE),
+        (CLANG_GNU_LD_UNDEFINED_COLOR, UNDEFINED_REFERENCE),
+        (GNU_LD_UNDEFINED_DEBUG, &[("error", "link", Some("/tmp/diag/link/main.cpp"), Some(3), None, "undefined reference to `gridlib::missing()'")]),
+        (GNU_LD_MULTIPLE, &[("error", "link", Some("b.o"), None, None, "multiple definition of `shared'; a.o:(.data+0x0): first defined here")]),
+        (GNU_LD_MULTIPLE_DEBUG, &[("error", "link", Some("/tmp/diag/link/b.cpp"), Some(1), None, "multiple definition of `shared'; a.o:/tmp/diag/link/a.cpp:1: first defined here")]),
+        (GNU_LD_MISSING_LIBRARY, &[("error", "link", None, None, None, "cannot find -lnosuchlib: No such file or directory")]),
+        (LLD_UNDEFINED_DEBUG, &[("error", "link", Some("main.cpp"), Some(3), None, "undefined symbol: gridlib::missing()")]),
+        (LLD_DUPLICATE, &[("error", "link", Some("a.cpp"), Some(1), None, "duplicate symbol: shared")]),
+    ];
+
     #[test]
-    fn gnu_ld_undefined_reference() {
-        let expected =
-            [("error", "link", file("main.cpp"), None, None, "undefined reference to `gridlib::missing()'".into())];
-        assert_eq!(summary(GNU_LD_UNDEFINED), expected);
-        assert_eq!(summary(CLANG_GNU_LD_UNDEFINED_COLOR), expected);
-        let found = diagnose(GNU_LD_UNDEFINED);
-        assert_eq!(found[0].context, ["/usr/bin/ld: main.o: in function `main':"]);
-        assert_eq!(classify(StepStatus::Failed, "build", &found, &[]), FailureKind::Link);
-        assert_eq!(
-            summary(GNU_LD_UNDEFINED_DEBUG),
-            [(
-                "error",
-                "link",
-                file("/tmp/diag/link/main.cpp"),
-                Some(3),
-                None,
-                "undefined reference to `gridlib::missing()'".into()
-            )]
-        );
+    fn each_log_gives_its_diagnostics() {
+        assert_each_parses_to(FOUND);
     }
 
     #[test]
-    fn gnu_ld_multiple_definition_and_missing_library() {
-        assert_eq!(
-            summary(GNU_LD_MULTIPLE),
-            [(
-                "error",
-                "link",
-                file("b.o"),
-                None,
-                None,
-                "multiple definition of `shared'; a.o:(.data+0x0): first defined here".into()
-            )]
-        );
-        assert_eq!(
-            summary(GNU_LD_MULTIPLE_DEBUG),
-            [(
-                "error",
-                "link",
-                file("/tmp/diag/link/b.cpp"),
-                Some(1),
-                None,
-                "multiple definition of `shared'; a.o:/tmp/diag/link/a.cpp:1: first defined here".into()
-            )]
-        );
-        assert_eq!(
-            summary(GNU_LD_MISSING_LIBRARY),
-            [("error", "link", None, None, None, "cannot find -lnosuchlib: No such file or directory".into())]
-        );
+    fn gnu_ld_undefined_reference() {
+        let found = diagnose(GNU_LD_UNDEFINED);
+        assert_eq!(found[0].context, ["/usr/bin/ld: main.o: in function `main':"]);
+        assert_eq!(classify(StepStatus::Failed, "build", &found, &[]), FailureKind::Link);
+    }
+
+    #[test]
+    fn a_missing_library_is_a_link_failure() {
         // The linker's "No such file or directory" is about a library, not the toolchain.
         assert_eq!(classify(StepStatus::Failed, "build", &diagnose(GNU_LD_MISSING_LIBRARY), &[]), FailureKind::Link);
     }
@@ -198,21 +180,13 @@ mod tests {
         for log in [LLD_UNDEFINED.to_string(), LLD_UNDEFINED.replace("rust-lld", "ld.lld")] {
             let found = diagnose(&log);
             assert_eq!(
-                summary(&log),
-                [("error", "link", file("main.cpp"), None, None, "undefined symbol: gridlib::missing()".into())]
+                summaries(&found),
+                [("error", "link", Some("main.cpp"), None, None, "undefined symbol: gridlib::missing()")]
             );
             assert_eq!(found[0].context.len(), 2);
             assert!(found[0].context[0].starts_with(">>> referenced by main.cpp"));
         }
-        assert_eq!(
-            summary(LLD_UNDEFINED_DEBUG),
-            [("error", "link", file("main.cpp"), Some(3), None, "undefined symbol: gridlib::missing()".into())]
-        );
         let duplicate = diagnose(LLD_DUPLICATE);
-        assert_eq!(
-            summary(LLD_DUPLICATE),
-            [("error", "link", file("a.cpp"), Some(1), None, "duplicate symbol: shared".into())]
-        );
         assert_eq!(duplicate[0].context.len(), 4);
     }
 }

@@ -1,5 +1,5 @@
-//! What the recognisers' tests share: the captured logs under `tests/fixtures/logs/`, and short
-//! forms of what [`parse`] finds in a log.
+//! What the recognisers' tests share: the captured logs under `tests/fixtures/logs/`, and a short
+//! form of what [`parse`] finds in a log, to write down as data.
 
 use super::parse;
 use crate::outcome::Diagnostic;
@@ -18,15 +18,21 @@ pub(super) fn diagnose(log: &str) -> Vec<Diagnostic> {
 }
 
 /// Severity, kind, file, line, column and message of a diagnostic, for one-line asserts.
-pub(super) type Summary = (&'static str, &'static str, Option<String>, Option<u32>, Option<u32>, String);
+pub(super) type Summary<'a> = (&'a str, &'a str, Option<&'a str>, Option<u32>, Option<u32>, &'a str);
 
-pub(super) fn summary(log: &str) -> Vec<Summary> {
-    diagnose(log)
-        .into_iter()
-        .map(|d| (d.severity.as_str(), d.kind.as_str(), d.file, d.line, d.col, d.message))
+pub(super) fn summaries(found: &[Diagnostic]) -> Vec<Summary<'_>> {
+    found
+        .iter()
+        .map(|d| (d.severity.as_str(), d.kind.as_str(), d.file.as_deref(), d.line, d.col, &*d.message))
         .collect()
 }
 
-pub(super) fn file(name: &str) -> Option<String> {
-    Some(name.to_string())
+/// A log and every diagnostic [`parse`] finds in it, in log order.
+pub(super) type Expected = (&'static str, &'static [Summary<'static>]);
+
+/// Parses each log and compares all it finds with what is expected of it.
+pub(super) fn assert_each_parses_to(logs: &[Expected]) {
+    for &(log, expected) in logs {
+        assert_eq!(summaries(&diagnose(log)), expected, "in this log:\n{log}");
+    }
 }
