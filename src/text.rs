@@ -215,6 +215,18 @@ mod tests {
     }
 
     #[test]
+    fn strips_gcc_and_clang_colours_and_gcc_hyperlinks() {
+        let gcc = "\x1b[01m\x1b[Ktype.cpp:5:13:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[Kx";
+        assert_eq!(strip_ansi(gcc), "type.cpp:5:13: error: x");
+        let clang = "\x1b[0m\x1b[1mtype.cpp:6:14: \x1b[0m\x1b[0;1;31merror: \x1b[0m\x1b[1mno member\x1b[0m";
+        assert_eq!(strip_ansi(clang), "type.cpp:6:14: error: no member");
+        let link = "[\x1b]8;;https://gcc.gnu.org/x\x07-Werror=unused-variable\x1b]8;;\x07]";
+        assert_eq!(strip_ansi(link), "[-Werror=unused-variable]");
+        let st = "\x1b]8;;https://example.org/\x1b\\text\x1b]8;;\x1b\\";
+        assert_eq!(strip_ansi(st), "text");
+    }
+
+    #[test]
     fn one_line_values_cannot_break_their_line() {
         assert_eq!(one_line("gcc-12"), "gcc-12");
         assert_eq!(one_line("a\nb\rc\td"), "a\\nb\\rc\\td");

@@ -375,6 +375,13 @@ mod tests {
     }
 
     #[test]
+    fn failure_kind_names_are_distinct() {
+        let names: std::collections::HashSet<_> = FailureKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), FailureKind::ALL.len());
+        assert_eq!(FailureKind::Toolchain.as_str(), "toolchain");
+    }
+
+    #[test]
     fn statuses_go_into_sqlite_and_come_back() {
         let db = rusqlite::Connection::open_in_memory().unwrap();
         let back: JobStatus = db.query_row("SELECT ?1", [JobStatus::MemoryExceeded], |r| r.get(0)).unwrap();
