@@ -36,12 +36,28 @@ pub(super) fn is_gnu_ld(program: &str) -> bool {
 /// Which kind of diagnostic a program prefix (`clang: error: …`) gives, if it is a toolchain
 /// program at all: `ninja: error: …` is not a diagnostic of the code.
 pub(super) fn program_kind(program: &str) -> Option<DiagnosticKind> {
-    let name = without_version(basename(program));
-    if is_lld(name) || is_gnu_ld(name) || matches!(name, "collect2" | "lto-wrapper" | "lto1") {
+    let base = basename(program);
+    // Named before the version is stripped: the digits of `collect2` and `lto1` are no version.
+    let name = without_version(base);
+    if is_lld(name) || is_gnu_ld(name) || matches!(base, "collect2" | "lto-wrapper" | "lto1") {
         Some(DiagnosticKind::Link)
     } else if looks_like_compiler(name) || name.starts_with("cc1") {
         Some(DiagnosticKind::Compile)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_programs_whose_names_end_in_digits_are_linkers() {
+        for name in ["collect2", "/usr/lib/gcc/x86_64-linux-gnu/12/collect2", "lto1", "lto-wrapper", "ld.lld-19"] {
+            assert_eq!(program_kind(name), Some(DiagnosticKind::Link), "{name}");
+        }
+        assert_eq!(program_kind("g++-12"), Some(DiagnosticKind::Compile));
+        assert_eq!(program_kind("ninja"), None);
     }
 }
