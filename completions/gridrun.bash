@@ -540,7 +540,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__plan)
-            opts="-f -h --filter --cell --format --state-dir --color --help"
+            opts="-f -h --filter --exclude --cell --allow-empty --format --state-dir --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,12 +554,16 @@ _gridrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cell)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json github gitlab" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -624,7 +628,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__run)
-            opts="-f -j -h --filter --cell --jobs --cpus --memory --fail-fast --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --state-dir --color --help"
+            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --state-dir --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,6 +639,10 @@ _gridrun() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -655,6 +663,10 @@ _gridrun() {
                     return 0
                     ;;
                 --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

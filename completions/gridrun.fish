@@ -46,21 +46,26 @@ complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "init" -d 'Write a s
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s f -l filter -d 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)' -r
-complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l cell -d 'Keep only the cell with this slug' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s f -l filter -d 'Keep cells whose KEY matches one of the globs (`KEY!=GLOB` drops them); a key given again adds globs (OR), different keys must all match (AND)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l exclude -d 'Drop cells whose KEY matches one of the globs (as `-f KEY!=GLOB`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l cell -d 'Keep only the cells with these slugs (repeat, or separate with commas); a cell picked so that cannot run here fails the run' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'`{"schema":1, "project", "jobs":[…]}`'
-github\t'`{"include":[…]}` of the runnable cells, for a GitHub Actions matrix\'s `fromJSON`'"
+github\t'`{"include":[…]}`: the fan-out for a GitHub Actions matrix\'s `fromJSON`, every cell a runner could build, packed under GitHub\'s 256 jobs'
+gitlab\t'A child pipeline whose `parallel:matrix` runs every cell a runner could build, packed under GitLab\'s 200 jobs'"
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l allow-empty -d 'Exit 0 where the selection holds nothing to run (default: exit 4)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s f -l filter -d 'Keep cells whose KEY matches one of the globs; repeat for more keys (all must match)' -r
-complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l cell -d 'Keep only the cell with this slug' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s f -l filter -d 'Keep cells whose KEY matches one of the globs (`KEY!=GLOB` drops them); a key given again adds globs (OR), different keys must all match (AND)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l exclude -d 'Drop cells whose KEY matches one of the globs (as `-f KEY!=GLOB`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l cell -d 'Keep only the cells with these slugs (repeat, or separate with commas); a cell picked so that cannot run here fails the run' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s j -l jobs -d 'Concurrent jobs at most (default: `limits.jobs`, else host CPUs / `limits.cpus`)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l cpus -d 'CPU slots to share out (default: this host\'s CPUs)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l memory -d 'Memory to share out, e.g. `16GiB` (default: the host\'s available memory)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l retries -d 'Retry every step up to N times on failure, whatever the file says' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l max-failures -d 'Stop after N failures' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l timeout -d 'Time limit per job, overriding `limits.timeout`, e.g. `10m`' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l shard -d 'Run only slice K of N (1-based), e.g. `--shard 2/4`; the slices of 1..N cover every job once' -r
@@ -72,7 +77,11 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'Th
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l allow-empty -d 'Exit 0 where the selection holds nothing to run (default: exit 4)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l fail-fast -d 'Stop at the first failure: queued jobs are cancelled, running ones terminated'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l no-fail-fast -d 'Run every job whatever fails (the default; undoes an earlier `--fail-fast`)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l strict -d 'Fail the run for any cell this host cannot serve, not only for cells picked with `--cell` or `--shard`'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l dry-run -l list -d 'Print the plan of what would run, and run nothing'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l keep-workspaces -d 'Keep every job\'s workspace (by default only failed jobs keep theirs)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l skip-passed -d 'Do not run a cell whose config already passed at this commit; record it as `reused`'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -33,6 +33,27 @@ pub fn read(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The last `bytes` bytes of the regular file `path`, as text (invalid UTF-8 replaced), from the
+/// first whole line where the file was cut; and whether it was.
+pub fn tail(path: &Path, bytes: u64) -> io::Result<(String, bool)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is not a regular file"));
+    }
+    let start = meta.len().saturating_sub(bytes);
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity(usize::try_from(bytes.min(meta.len())).unwrap_or(0));
+    file.take(bytes).read_to_end(&mut buf)?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if start > 0 {
+        let first = text.find('\n').map_or(text.len(), |i| i + 1);
+        text.drain(..first);
+    }
+    Ok((text, start > 0))
+}
+
 fn too_big(limit: u64) -> io::Error {
     io::Error::new(io::ErrorKind::FileTooLarge, format!("is larger than {}", bytesize::ByteSize(limit).display().iec()))
 }

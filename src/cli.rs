@@ -59,6 +59,7 @@ pub enum Command {
 
 /// `gridrun run`.
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "a command line's switches")]
 pub struct RunArgs {
     /// The matrix and cells.
     #[command(flatten)]
@@ -77,8 +78,25 @@ pub struct RunArgs {
     pub memory: Option<u64>,
 
     /// Stop at the first failure: queued jobs are cancelled, running ones terminated.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_fail_fast")]
     pub fail_fast: bool,
+
+    /// Run every job whatever fails (the default; undoes an earlier `--fail-fast`).
+    #[arg(long, overrides_with = "fail_fast")]
+    pub no_fail_fast: bool,
+
+    /// Retry every step up to N times on failure, whatever the file says.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Fail the run for any cell this host cannot serve, not only for cells picked with `--cell`
+    /// or `--shard`.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Print the plan of what would run, and run nothing.
+    #[arg(long, visible_alias = "list")]
+    pub dry_run: bool,
 
     /// Stop after N failures.
     #[arg(long, value_name = "N", conflicts_with = "fail_fast", value_parser = clap::value_parser!(u32).range(1..))]
@@ -303,13 +321,30 @@ pub struct Selection {
     #[arg(value_name = "MATRIX")]
     pub matrix: Option<PathBuf>,
 
-    /// Keep cells whose KEY matches one of the globs; repeat for more keys (all must match).
+    /// Keep cells whose KEY matches one of the globs (`KEY!=GLOB` drops them); a key given again
+    /// adds globs (OR), different keys must all match (AND).
     #[arg(short = 'f', long = "filter", value_name = "KEY=GLOB[,GLOB…]")]
     pub filters: Vec<String>,
 
-    /// Keep only the cell with this slug.
-    #[arg(long, value_name = "SLUG")]
-    pub cell: Option<String>,
+    /// Drop cells whose KEY matches one of the globs (as `-f KEY!=GLOB`).
+    #[arg(long, value_name = "KEY=GLOB[,GLOB…]")]
+    pub exclude: Vec<String>,
+
+    /// Keep only the cells with these slugs (repeat, or separate with commas); a cell picked so
+    /// that cannot run here fails the run.
+    #[arg(long, value_name = "SLUG", value_delimiter = ',')]
+    pub cell: Vec<String>,
+
+    /// Exit 0 where the selection holds nothing to run (default: exit 4).
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+impl Selection {
+    /// The compiled filter.
+    pub fn filter(&self) -> Result<crate::matrix::CellFilter, crate::matrix::FilterError> {
+        crate::matrix::CellFilter::new(&self.filters, &self.exclude, &self.cell)
+    }
 }
 
 /// `gridrun plan`.
@@ -331,8 +366,12 @@ pub enum PlanFormat {
     Table,
     /// `{"schema":1, "project", "jobs":[…]}`.
     Json,
-    /// `{"include":[…]}` of the runnable cells, for a GitHub Actions matrix's `fromJSON`.
+    /// `{"include":[…]}`: the fan-out for a GitHub Actions matrix's `fromJSON`, every cell a
+    /// runner could build, packed under GitHub's 256 jobs.
     Github,
+    /// A child pipeline whose `parallel:matrix` runs every cell a runner could build, packed
+    /// under GitLab's 200 jobs.
+    Gitlab,
 }
 
 /// `gridrun toolchains`.

@@ -76,7 +76,10 @@ impl Context {
             if !p.exists() {
                 return Err(Error::Usage(format!("{}: no such matrix file or folder", p.display())));
             }
-            return Ok(p.to_path_buf());
+            // A project's folder names its `gridrun.toml` (and so its state folder): only a
+            // folder without one is a folder of matrix files.
+            let file = p.join(config::DEFAULT_FILE);
+            return Ok(if p.is_dir() && file.is_file() { file } else { p.to_path_buf() });
         }
         let cwd = std::env::current_dir().map_err(Error::io("cannot read the current directory"))?;
         let found = config::discover(&cwd).ok_or_else(|| {
@@ -96,7 +99,6 @@ impl Context {
             return std::path::absolute(dir).map_err(Error::io("cannot resolve --state-dir"));
         }
         let absolute = std::path::absolute(matrix_path).map_err(Error::io("cannot resolve the matrix path"))?;
-        let parent = absolute.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-        Ok(parent.join(".gridrun"))
+        Ok(crate::statedir::beside(&absolute))
     }
 }

@@ -4,6 +4,7 @@
 //! This is the low level of the two-stage configuration (see `plan` for the resolved level):
 //! nothing here knows about hosts, compilers or runs.
 
+mod ci;
 mod duration;
 mod error;
 mod load;
@@ -12,6 +13,7 @@ mod scalar;
 mod schema;
 mod size;
 
+pub use ci::{Ci, Runner as CiRunner};
 pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
 pub use load::{discover, load_file, load_path, load_text, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};

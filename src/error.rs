@@ -18,6 +18,12 @@ pub enum Error {
     /// The command line asks for something that cannot be done. Exit 2.
     #[error("{0}")]
     Usage(String),
+    /// No runs are recorded where history was looked for (`status` says so and exits 0). Exit 2.
+    #[error("{0}")]
+    NoRuns(String),
+    /// The selection holds nothing to run (`--allow-empty` makes it exit 0). Exit 4.
+    #[error("{0}")]
+    Empty(String),
     /// A file or folder could not be read or written. Exit 2.
     #[error("{context}: {source}")]
     Io {
@@ -29,9 +35,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code: 2 for bad input and anything else gridrun could not do.
+    /// The process exit code: 4 for a selection that holds nothing to run, 2 for bad input and
+    /// anything else gridrun could not do.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Self::Empty(_) => EMPTY,
+            _ => 2,
+        }
     }
 
     /// The source line with a caret, where the error points into a matrix file.
@@ -47,6 +57,9 @@ impl Error {
         move |source| Self::Io { context, source }
     }
 }
+
+/// The exit code of a selection that ran nothing (as nextest's for no tests run).
+pub const EMPTY: u8 = 4;
 
 /// The exit code of a bug in gridrun (a panic), as Rust programs give it.
 pub const INTERNAL_ERROR: u8 = 101;

@@ -40,6 +40,8 @@ pub struct Job {
     pub tools: Arc<ResolvedToolchain>,
     /// A hash over everything that decides the job's result.
     pub config_hash: ConfigHash,
+    /// `allow_failure = true`: its failure fails neither the run nor the fan-out.
+    pub allow_failure: bool,
 }
 
 /// A matrix file planned on this host.
@@ -55,6 +57,8 @@ pub struct Plan {
     pub total_cells: usize,
     /// The jobs that pass the filters, in matrix order.
     pub jobs: Vec<Job>,
+    /// Where the filters left no job: why, a line per filter that matched nothing.
+    pub unmatched: Vec<String>,
     templates: Templates,
 }
 
@@ -115,6 +119,20 @@ pub struct RenderedJob {
     pub limits: Limits,
 }
 
+/// Why a selection holds no job, for the error that says so; `None` where some plan has one.
+pub fn nothing_selected(plans: &[Plan]) -> Option<String> {
+    if plans.iter().any(|p| !p.jobs.is_empty()) {
+        return None;
+    }
+    let mut why: Vec<&str> = plans.iter().flat_map(|p| p.unmatched.iter().map(String::as_str)).collect();
+    why.dedup();
+    Some(if why.is_empty() {
+        "the selection holds no cell".to_string()
+    } else {
+        format!("the selection holds no cell: {}", why.join("; "))
+    })
+}
+
 /// Plans every file of a selection. One file must know every `-f` key and the `--cell` slug; in
 /// a folder of files, a file that does not is left out (its project has no such cells), and only
 /// a filter no file knows is an error.
@@ -136,10 +154,12 @@ pub fn build_all(
             Err(e) => return Err(e),
         }
     }
-    match first_miss {
-        Some(miss) if plans.is_empty() => Err(miss),
-        _ => Ok(plans),
+    if let Some(miss) = first_miss.filter(|_| plans.is_empty()) {
+        return Err(miss);
     }
+    let found: Vec<&str> = plans.iter().flat_map(|p| p.jobs.iter().map(|j| j.slug.as_str())).collect();
+    filter.missing_cells(&found)?;
+    Ok(plans)
 }
 
 impl Plan {
@@ -151,11 +171,13 @@ impl Plan {
         filter: &CellFilter,
         state_dir: &Path,
     ) -> Result<Self, PlanError> {
-        let commit = match &matrix.project.source {
-            Source::Path(dir) => crate::vcs::head(dir).unwrap_or_default(),
-            Source::Git { rev, .. } => rev.clone().unwrap_or_else(|| "HEAD".into()),
+        let (commit, changes) = match &matrix.project.source {
+            Source::Path(dir) => {
+                (crate::vcs::head(dir).unwrap_or_default(), crate::vcs::changes_digest(dir, Some(state_dir)))
+            }
+            Source::Git { rev, .. } => (rev.clone().unwrap_or_else(|| "HEAD".into()), None),
         };
-        Self::build_at(matrix, host, filter, state_dir, commit)
+        Self::build_at(matrix, host, filter, state_dir, commit, changes.as_deref())
     }
 
     /// As [`Plan::build`], with the source's commit given rather than asked of git.
@@ -165,22 +187,43 @@ impl Plan {
         filter: &CellFilter,
         state_dir: &Path,
         commit: String,
+        changes: Option<&str>,
     ) -> Result<Self, PlanError> {
         check_reserved_names(&matrix)?;
-        let cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
+        let mut cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
+        // The switch is the cell's setting, not one of its values (checked a boolean at load).
+        let allowed: Vec<bool> = cells
+            .iter_mut()
+            .map(|cell| cell.take(keys::ALLOW_FAILURE).and_then(|v| v.as_bool()).unwrap_or(false))
+            .collect();
         let slugs = assign_slugs(&cells);
         filter.check(&cells, &slugs)?;
         let total_cells = cells.len();
-        let picked: Vec<(Cell, String)> = cells.into_iter().zip(slugs).filter(|(c, s)| filter.matches(c, s)).collect();
-        learn_what_cells_need(host, picked.iter().map(|(c, _)| c));
+        let mut unmatched = Vec::new();
+        let picked: Vec<(Cell, String, bool)> = if filter.is_active() {
+            let picked: Vec<(Cell, String, bool)> = cells
+                .iter()
+                .zip(&slugs)
+                .zip(&allowed)
+                .filter(|((c, s), _)| filter.matches(c, s))
+                .map(|((c, s), a)| (c.clone(), s.clone(), *a))
+                .collect();
+            if picked.is_empty() {
+                unmatched = filter.why_nothing(&cells);
+            }
+            picked
+        } else {
+            cells.into_iter().zip(slugs).zip(allowed).map(|((c, s), a)| (c, s, a)).collect()
+        };
+        learn_what_cells_need(host, picked.iter().map(|(c, _, _)| c));
 
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
-        let hasher = hash::ConfigHasher::new(&matrix, &commit);
+        let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
         // Cells that share platform, compiler, standard and LLVM share a resolution.
         let mut resolved: HashMap<[Option<String>; 4], (Arc<ResolvedToolchain>, Availability)> = HashMap::new();
         let jobs = picked
             .into_iter()
-            .map(|(cell, slug)| {
+            .map(|(cell, slug, allow_failure)| {
                 let key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM]
                     .map(|k| cell.text(k).map(str::to_string));
                 let (tools, availability) = resolved
@@ -191,10 +234,10 @@ impl Plan {
                     })
                     .clone();
                 let config_hash = hasher.hash(&cell, &tools);
-                Job { slug, cell, availability, tools, config_hash }
+                Job { slug, cell, availability, tools, config_hash, allow_failure }
             })
             .collect();
-        let plan = Self { matrix, state_dir: state_dir.to_path_buf(), commit, total_cells, jobs, templates };
+        let plan = Self { matrix, state_dir: state_dir.to_path_buf(), commit, total_cells, jobs, unmatched, templates };
         plan.validate_templates()?;
         Ok(plan)
     }

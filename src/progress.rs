@@ -119,7 +119,7 @@ impl Bars {
                 }
                 if record.status.is_failure() {
                     self.failed += 1;
-                    let _ = self.multi.println(format!("{} {}", record.status.mark(false), record.slug));
+                    let _ = self.multi.println(format!("{} {}", record.mark(), record.slug));
                 } else if record.status == JobStatus::Passed {
                     self.passed += 1;
                 }
@@ -163,7 +163,7 @@ impl Lines {
         let line = match event {
             Event::JobStarted { slug } => format!("{now} start   {slug}"),
             Event::JobFinished { record } => {
-                let what = record.status.mark(record.flaky);
+                let what = record.mark();
                 let secs = record.duration.unwrap_or_default().as_secs_f64();
                 let mut line = format!("{now} {what:<7} {} ({secs:.1}s)", record.slug);
                 if record.status.is_failure() {

@@ -2,6 +2,7 @@
 //! [`format::Export`]; HTML and Markdown share what they say through [`markup`].
 
 pub mod compare;
+pub mod folds;
 pub mod format;
 pub mod github;
 pub mod grid;

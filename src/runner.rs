@@ -19,7 +19,7 @@ use crate::exec::resources::Capacity;
 use crate::exec::scheduler::{self, Observer, SchedulerOptions};
 use crate::exec::workspace;
 use crate::matrix::Shard;
-use crate::outcome::{JobStatus, RunStatus};
+use crate::outcome::{JobRecord, JobStatus, RunStatus};
 use crate::plan::{Job, Plan};
 use crate::progress::Progress;
 use crate::report::format::Export;
@@ -30,6 +30,7 @@ use crate::toolchain::{keys, Availability};
 
 /// How a run goes, as the command line asked.
 #[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "the command line's switches, passed down")]
 pub struct Options {
     /// Concurrent jobs at most (`-j`).
     pub jobs: Option<u32>,
@@ -57,6 +58,13 @@ pub struct Options {
     pub pivot: Option<Pivot>,
     /// Colour in the progress display.
     pub color: bool,
+    /// Cells were picked outright (`--cell`, or a share of a fan-out by `--shard`): one that
+    /// cannot run here fails the run.
+    pub picked: bool,
+    /// `--strict`: any cell this host cannot serve fails the run.
+    pub strict: bool,
+    /// Retries for every step, overriding the file's.
+    pub retries: Option<u32>,
 }
 
 /// What a run of one plan came to.
@@ -66,6 +74,9 @@ pub enum Ran {
     Run(RunResult),
     /// There was nothing to run, and why (nothing failed in the run to rerun, say).
     Nothing(String),
+    /// The share of the cells this run was handed (`--shard`) holds none: an error of its own
+    /// unless empty selections are allowed.
+    Empty(String),
     /// Ctrl-C or SIGTERM came before the run was recorded.
     Interrupted,
 }
@@ -79,21 +90,29 @@ pub struct RunResult {
     pub status: RunStatus,
     /// A job's task panicked: a bug in gridrun, which stopped the run.
     pub internal_error: Option<String>,
+    /// Cells that had to run (picked, or under `--strict`) but could not here: slug and why.
+    pub unrunnable: Vec<(String, String)>,
+    /// No job of the selection ran (or was reused): every one could not run here.
+    pub ran_nothing: bool,
 }
 
 /// The exit code of an interrupted run (128 + SIGINT, as shells have it).
 pub const INTERRUPTED: u8 = 130;
 
 impl Ran {
-    /// The exit code this comes to: 0, 1 for a failure, 130 interrupted, 101 a bug.
-    pub fn exit_code(&self) -> u8 {
+    /// The exit code this comes to: 0, 1 for a failure (or a cell that had to run and could
+    /// not), 4 for a run that ran nothing (0 with `allow_empty`), 130 interrupted, 101 a bug.
+    pub fn exit_code(&self, allow_empty: bool) -> u8 {
         match self {
             Self::Nothing(_) => 0,
+            Self::Empty(_) if allow_empty => 0,
+            Self::Empty(_) => crate::error::EMPTY,
             Self::Interrupted => INTERRUPTED,
             Self::Run(result) if result.internal_error.is_some() => crate::error::INTERNAL_ERROR,
             Self::Run(result) => match result.status {
                 RunStatus::Interrupted => INTERRUPTED,
                 RunStatus::Failed => 1,
+                _ if result.ran_nothing && !allow_empty => crate::error::EMPTY,
                 RunStatus::Passed | RunStatus::Running | RunStatus::Abandoned => 0,
             },
         }
@@ -152,6 +171,15 @@ impl Runner {
             .map(|(_, job)| job)
             .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
             .collect();
+        if jobs.is_empty() {
+            return Ok(match self.options.shard {
+                Some(shard) if !plan.jobs.is_empty() => Ran::Empty(format!(
+                    "{project}: shard {shard} holds none of its {} cells; nothing ran (--allow-empty accepts that)",
+                    plan.jobs.len()
+                )),
+                _ => Ran::Nothing(format!("{project}: the selection holds none of its cells; nothing recorded")),
+            });
+        }
         let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir);
         // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
         // recorded.
@@ -160,14 +188,19 @@ impl Runner {
         }
         let source = source.map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
         let reused = self.reused(&jobs, &source)?;
+        let unrunnable = self.unrunnable(&jobs);
         let token = format!("{:x}-{:x}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
         let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
         let run_number = u64::try_from(run_id).unwrap_or(0);
-        let rendered = jobs
+        let mut rendered = jobs
             .iter()
             .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
             .map(|job| plan.render(job, run_number, &source.commit))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(retries) = self.options.retries {
+            rendered.iter_mut().flat_map(|job| &mut job.steps).for_each(|step| step.retries = retries);
+        }
+        let ran_nothing = rendered.is_empty() && reused.is_empty();
 
         let options = &self.options;
         let capacity = Capacity::detect(options.cpus, options.memory);
@@ -211,7 +244,7 @@ impl Runner {
 
         let status = match outcome.cancelled {
             Some(CancelReason::Interrupt | CancelReason::Kill) => RunStatus::Interrupted,
-            _ if outcome.records.iter().any(|r| r.status.is_failure()) => RunStatus::Failed,
+            _ if outcome.records.iter().any(JobRecord::fails_run) || !unrunnable.is_empty() => RunStatus::Failed,
             _ => RunStatus::Passed,
         };
         let store = observer.writer.finish(status)?;
@@ -239,7 +272,20 @@ impl Runner {
         if let Some(message) = &outcome.internal_error {
             crate::note!("the run was stopped by an internal error: {message}");
         }
-        Ok(Ran::Run(RunResult { run: run_id, status, internal_error: outcome.internal_error }))
+        Ok(Ran::Run(RunResult { run: run_id, status, internal_error: outcome.internal_error, unrunnable, ran_nothing }))
+    }
+
+    /// The selected cells that had to run but cannot here: a picked cell that is unavailable or
+    /// unsupported, and under `--strict` any unavailable cell.
+    fn unrunnable(&self, jobs: &[&Job]) -> Vec<(String, String)> {
+        jobs.iter()
+            .filter_map(|job| match &job.availability {
+                Availability::Unavailable(why) if self.options.picked || self.options.strict => Some((job, why)),
+                Availability::Unsupported(why) if self.options.picked => Some((job, why)),
+                _ => None,
+            })
+            .map(|(job, why)| (job.slug.clone(), why.to_string()))
+            .collect()
     }
 
     /// The jobs whose config already passed at this commit (`--skip-passed`), with that run; a
@@ -327,6 +373,7 @@ fn new_job(job: &Job, position: usize, reused_from: Option<i64>) -> NewJob {
         compiler: job.cell.text(keys::COMPILER).unwrap_or_default().to_string(),
         compiler_version: job.tools.compiler_version.clone(),
         reused_from,
+        allow_failure: job.allow_failure,
     }
 }
 

@@ -81,8 +81,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating where needed) the store in `state_dir`, migrated to the current schema.
     pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
+        let created = !state_dir.exists();
         std::fs::create_dir_all(state_dir)
             .map_err(|source| StoreError::Io { path: state_dir.to_path_buf(), source })?;
+        crate::statedir::ignore_for_git(state_dir, created);
         let path = state_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
         let mut store = Self { conn, path, read_only: false, reserve_used: false };

@@ -12,8 +12,19 @@ pub struct Style {
     pub color: bool,
     /// Whether stdout is a terminal.
     pub tty: bool,
-    /// Whether stdout is a GitHub Actions log, where a line starting `::` is a workflow command.
-    pub github: bool,
+    /// The CI whose job log stdout is, if any.
+    pub ci: CiLog,
+}
+
+/// A CI job log, which reads some lines of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiLog {
+    /// Not a CI's log (or one that reads nothing).
+    None,
+    /// GitHub Actions, where a line starting `::` is a workflow command.
+    Github,
+    /// GitLab CI, which folds sections between markers.
+    Gitlab,
 }
 
 impl Style {
@@ -26,8 +37,20 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && !no_color,
         };
-        let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        Self { color, tty, github }
+        let set = |var: &str| std::env::var(var).is_ok_and(|v| v == "true");
+        let ci = if set("GITHUB_ACTIONS") {
+            CiLog::Github
+        } else if set("GITLAB_CI") {
+            CiLog::Gitlab
+        } else {
+            CiLog::None
+        };
+        Self { color, tty, ci }
+    }
+
+    /// Whether stdout is a GitHub Actions log.
+    pub fn github(self) -> bool {
+        self.ci == CiLog::Github
     }
 
     /// Job output (a log's last lines), made safe to echo: control characters and escape
@@ -35,7 +58,7 @@ impl Style {
     /// job printed can act as a workflow command.
     pub fn job_text(self, text: &str) -> String {
         let text = crate::text::plain(text);
-        if self.github {
+        if self.github() {
             fence(&text)
         } else {
             text.into_owned()

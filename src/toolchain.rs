@@ -9,6 +9,7 @@ mod detect;
 mod probe;
 mod spec;
 
+pub(crate) use capability::platform_os;
 pub use capability::{resolve_cell, Availability, ResolvedToolchain};
 pub use detect::{Compiler, Host, Llvm};
 pub use spec::{CompilerSpec, Family, Standard};
@@ -23,4 +24,7 @@ pub mod keys {
     pub const LLVM: &str = "llvm";
     /// The platform, `linux`, `macos`, `windows`.
     pub const PLATFORM: &str = "platform";
+    /// `allow_failure = true`: the cell's failure fails neither the run nor the fan-out. Not a
+    /// value of the cell: it is no part of the slug or the templates.
+    pub const ALLOW_FAILURE: &str = "allow_failure";
 }

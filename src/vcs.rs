@@ -16,6 +16,13 @@ pub fn head(dir: &Path) -> Option<String> {
     (out.status.success() && !commit.is_empty()).then_some(commit)
 }
 
+/// The top folder of the git work tree `dir` is in, or `None` where it is in none.
+pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
+    let out = git(dir, &["rev-parse", "--show-toplevel"]).run().ok()?;
+    let top = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !top.is_empty()).then(|| top.into())
+}
+
 /// Whether the work tree at `dir` has uncommitted changes (untracked files included), not
 /// counting `ignore` (gridrun's own state folder, when it lives inside the tree).
 pub fn is_dirty(dir: &Path, ignore: Option<&Path>) -> bool {
@@ -23,4 +30,45 @@ pub fn is_dirty(dir: &Path, ignore: Option<&Path>) -> bool {
     let mut args = vec!["status", "--porcelain", "--untracked-files=normal", "--", "."];
     args.extend(exclude.as_deref());
     git(dir, &args).run().is_ok_and(|out| out.status.success() && !out.stdout.is_empty())
+}
+
+/// How many bytes of untracked files [`changes_digest`] reads; past that, a file counts by its
+/// name, size and modification time (a build folder nobody ignored should not cost a minute).
+const UNTRACKED_READ_LIMIT: u64 = 64 << 20;
+
+/// A digest of the uncommitted changes of the work tree at `dir` (the diff against `HEAD`, and
+/// untracked files by name and content), not counting `ignore`: two dirty trees at one commit
+/// hash alike only if their changes are the same. `None` for a clean tree or no git work tree.
+pub fn changes_digest(dir: &Path, ignore: Option<&Path>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let exclude = ignore.and_then(|i| i.strip_prefix(dir).ok()).map(|r| format!(":(exclude){}", r.display()));
+    let mut diff_args = vec!["diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--", "."];
+    diff_args.extend(exclude.as_deref());
+    let diff = git(dir, &diff_args).run().ok().filter(|o| o.status.success())?.stdout;
+    let mut list_args = vec!["ls-files", "-z", "--others", "--exclude-standard", "--", "."];
+    list_args.extend(exclude.as_deref());
+    let untracked = git(dir, &list_args).run().ok().filter(|o| o.status.success())?.stdout;
+    if diff.is_empty() && untracked.is_empty() {
+        return None;
+    }
+    let mut digest = Sha256::new();
+    digest.update(&diff);
+    let mut budget = UNTRACKED_READ_LIMIT;
+    for name in untracked.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        digest.update(b"\0untracked\0");
+        digest.update(name);
+        let path = dir.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name));
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_file() && meta.len() <= budget {
+            budget -= meta.len();
+            if let Ok(bytes) = std::fs::read(&path) {
+                digest.update(&bytes);
+                continue;
+            }
+        }
+        let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        digest.update(format!("{}:{:?}", meta.len(), modified).as_bytes());
+    }
+    let bytes = digest.finalize();
+    Some(crate::text::hex(&bytes[..8]))
 }

@@ -328,25 +328,36 @@ fn a_job_that_never_ran_shows_why_and_has_no_log() {
     let t = Test::new().matrix(
         "[project]\nname = \"na\"\n[matrix]\ncompiler = [\"gcc-99\"]\n[[steps]]\nname = \"build\"\nrun = \"true\"\n",
     );
-    assert_eq!(t.gridrun(&["run"]).status.code(), Some(0));
+    assert_eq!(t.gridrun(&["run"]).status.code(), Some(4), "a run that could run nothing says so");
+    assert_eq!(t.gridrun(&["run", "--allow-empty"]).status.code(), Some(0));
     let doc = t.ok_json(&["show", "--json"]);
     let j = job(&doc, "gcc-99");
     assert_eq!((j["status"].as_str(), j["steps"].clone()), (Some("unavailable"), json!([])));
     assert!(j["reason"].as_str().is_some_and(|r| r.contains("gcc-99")), "{j}");
-    assert!(t.fails(&["log", "gcc-99"]).starts_with("error: job `gcc-99` of run 1 did not run: unavailable: "));
+    assert!(t.fails(&["log", "gcc-99"]).starts_with("error: job `gcc-99` of run 2 did not run: unavailable: "));
 }
 
 #[test]
 fn without_a_store_there_is_nothing_to_show() {
     let t = Test::new().matrix(MATRIX);
     let dir = t.state_dir();
-    let expected = format!("error: no runs recorded yet in {}", dir.display());
-    for args in [&["status"][..], &["status", "--json"], &["show"], &["show", "1/ok"], &["log", "ok"]] {
-        assert_eq!(t.fails(args), expected, "{args:?}");
+    let expected = format!("no runs recorded yet in {}", dir.display());
+    for args in [&["show"][..], &["show", "1/ok"], &["log", "ok"]] {
+        assert_eq!(t.fails(args), format!("error: {expected}"), "{args:?}");
+    }
+    // No history is an answer for `status`: exit 0, nothing listed, where it looked on stderr.
+    for (args, listed) in [(&["status"][..], ""), (&["status", "--json"], "[]\n")] {
+        let out = t.gridrun(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), listed, "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("gridrun: {expected}\n"), "{args:?}");
     }
     assert!(!dir.exists(), "looking does not create a store");
     let nowhere = Test::new();
-    assert!(nowhere.fails(&["status"]).contains("no gridrun.toml here"));
+    let out = nowhere.gridrun(&["status"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no runs recorded: no .gridrun/ in"));
+    assert!(nowhere.fails(&["show"]).contains("no runs recorded: no .gridrun/ in"));
 }
 
 #[test]
@@ -355,7 +366,7 @@ fn state_dir_matrix_argument_and_environment_find_the_store() {
     let elsewhere = t.path().join("elsewhere");
     let dir = elsewhere.to_str().unwrap();
     assert_eq!(t.gridrun(&["--state-dir", dir, "run", "-f", "kind=ok"]).status.code(), Some(0));
-    assert!(t.fails(&["status"]).contains("no runs recorded yet"), "not beside the matrix");
+    assert!(t.fails(&["show"]).contains("no runs recorded yet"), "not beside the matrix");
     assert!(t.ok(&["status", "--state-dir", dir]).starts_with("#1  passed  lookback  "));
     let from_env = t.command().env("GRIDRUN_STATE_DIR", dir).args(["log", "ok", "--step", "greet"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&from_env.stdout), "hi from ok in run 1\n");

@@ -143,7 +143,7 @@ fn a_run_still_running_is_left_to_finish() {
     });
     let said = t.ok(&["merge", source.to_str().unwrap()]);
     assert_eq!(said, format!("{} run 1: still running; merge it when it has finished\n", source.display()));
-    assert!(!t.state_dir().join("gridrun.db").exists() || t.gridrun(&["status"]).status.code() == Some(2));
+    assert!(!t.state_dir().join("gridrun.db").exists() || t.gridrun(&["show"]).status.code() == Some(2));
 
     let pid = i32::try_from(running.id()).unwrap();
     signal_process(pid, Signal::INT);

@@ -56,7 +56,7 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
     // A file or pipe gets the log byte for byte. A terminal gets no sequence but colour, and a
     // GitHub Actions log gets it fenced, so nothing a job printed acts on either.
     let style = ctx.style;
-    let written = if style.github {
+    let written = if style.github() {
         let token = crate::term::fence_token();
         writeln!(out, "::stop-commands::{token}")
             .and_then(|()| copy_all(files, &mut out, Filter::None))

@@ -6,25 +6,70 @@ use std::process::ExitCode;
 
 use super::Context;
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::error::Result;
-use crate::matrix::CellFilter;
+use crate::error::{Error, Result};
+use crate::fanout::{Ci, FanOut};
 use crate::plan::PlanError;
 use crate::report::plan;
 use crate::toolchain::Host;
 
 pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
-    let filter = CellFilter::new(&args.selection.filters, args.selection.cell.as_deref()).map_err(PlanError::from)?;
+    let filter = args.selection.filter().map_err(PlanError::from)?;
     let state_dir = ctx.state_dir(&path)?;
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
     let folder = files.len() > 1 || path.is_dir();
     let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
+    if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
+        return Err(crate::error::Error::Empty(why));
+    }
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = match args.format {
         PlanFormat::Table => out.write_all(crate::report::terminal::plan_tables(ctx.style, &plans, folder).as_bytes()),
         PlanFormat::Json => plan::json(&plans, folder, ctx.style.tty, &mut out),
-        PlanFormat::Github => plan::github(&plans, folder, &mut out),
+        PlanFormat::Github => plan::github(&fan_out(&plans, Ci::Github)?, &mut out),
+        PlanFormat::Gitlab => {
+            let fan = fan_out(&plans, Ci::Gitlab)?;
+            if let Some(name) = (0..fan.shares.len())
+                .map(|i| plan::gitlab_job_name(&fan, i))
+                .find(|n| n.chars().count() > plan::GITLAB_NAME_LIMIT)
+            {
+                return Err(Error::Usage(format!(
+                    "GitLab refuses job names over {} characters, and one would be `{}…`; shorten the matrix path, \
+                     runner tag or image",
+                    plan::GITLAB_NAME_LIMIT,
+                    name.chars().take(60).collect::<String>()
+                )));
+            }
+            let template =
+                plans.iter().find_map(|p| p.matrix.ci.gitlab_template.as_deref()).unwrap_or(DEFAULT_GITLAB_TEMPLATE);
+            plan::gitlab(&fan, template, &mut out)
+        }
     };
     super::recorded::written(written.and_then(|()| out.flush()), "the plan")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the GitLab child pipeline includes where `[ci] gitlab_template` does not say.
+const DEFAULT_GITLAB_TEMPLATE: &str = ".gitlab/gridrun.yml";
+
+/// The fan-out for `ci`, saying on stderr what it left out or packed.
+fn fan_out(plans: &[crate::plan::Plan], ci: Ci) -> Result<FanOut> {
+    let fan = crate::fanout::plan(plans, ci).map_err(|e| Error::Usage(e.to_string()))?;
+    if !fan.unsupported.is_empty() {
+        let slugs: Vec<&str> = fan.unsupported.iter().map(|(s, _)| s.as_str()).collect();
+        crate::note!(
+            "{} unsupported cells left out (no runner could build them): {}",
+            slugs.len(),
+            crate::text::ellipsize(&slugs.join(", "), 200)
+        );
+    }
+    if let Some(limit) = fan.packed_under {
+        let why = if limit < ci.limit() {
+            format!("[ci] max_jobs is {limit}")
+        } else {
+            format!("{} allows {limit} per matrix", ci.name())
+        };
+        crate::note!("{} cells packed into {} jobs ({why})", fan.cells, fan.shares.len());
+    }
+    Ok(fan)
 }

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Context;
-use crate::config::did_you_mean;
+use crate::config::{self, did_you_mean};
 use crate::error::{Error, Result};
 use crate::exec::reaper;
 use crate::outcome::{JobRecord, RunRecord};
+use crate::statedir;
 use crate::store::{Store, StoreError};
 
 /// How long a sweep of a dead run's processes waits between SIGTERM and SIGKILL.
@@ -25,14 +26,45 @@ pub(super) struct Recorded {
 }
 
 impl Context {
-    /// Opens the store earlier runs wrote: in `--state-dir`, else beside `matrix`, else beside the
+    /// Opens the store earlier runs wrote: in `--state-dir`, else beside `matrix`, else the one
+    /// in the current folder or the nearest parent (up to the nearest project's), else beside the
     /// matrix the default lookup finds. Before anything is read, runs whose gridrun has died are
     /// marked abandoned and their leftover processes ended (DESIGN §5).
     pub(super) fn recorded(&self, matrix: Option<&Path>) -> Result<Recorded> {
-        // With --state-dir the matrix does not matter, and need not exist any more.
-        let matrix = if self.state_dir.is_some() { PathBuf::new() } else { Self::find_matrix(matrix)? };
-        let state_dir = self.state_dir(&matrix)?;
-        let none_yet = || Error::Usage(format!("no runs recorded yet in {}", state_dir.display()));
+        let cwd = std::env::current_dir().map_err(Error::io("cannot read the current directory"))?;
+        let (state_dir, looked) = match (&self.state_dir, matrix) {
+            // With --state-dir the matrix does not matter, and need not exist any more.
+            (Some(_), _) => (self.state_dir(Path::new(""))?, false),
+            (None, Some(matrix)) => (self.state_dir(&Self::find_matrix(Some(matrix))?)?, false),
+            (None, None) => match statedir::find(&cwd) {
+                Some(found) => (found, false),
+                None => match config::discover(&cwd) {
+                    Some(matrix) => (self.state_dir(&matrix)?, false),
+                    None => (cwd.join(statedir::NAME), true),
+                },
+            },
+        };
+        let none_yet = || {
+            let mut message = if looked {
+                format!("no runs recorded: no {}/ in {} or its parents", statedir::NAME, cwd.display())
+            } else {
+                format!("no runs recorded yet in {}", state_dir.display())
+            };
+            let below = statedir::below(&cwd);
+            if let Some(first) = below.first() {
+                let project = first.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let more = match below.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                message.push_str(&format!(
+                    "; runs are recorded in {}{more}: `cd {}` or name its matrix",
+                    first.display(),
+                    project.display()
+                ));
+            }
+            Error::NoRuns(message)
+        };
         let mut store = Store::open_existing(&state_dir)?.ok_or_else(none_yet)?;
         for token in store.mark_abandoned()? {
             reaper::sweep(&token, SWEEP_GRACE);

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use super::Context;
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use crate::matrix::CellFilter;
 use crate::plan::PlanError;
 use crate::report::format::Export;
 use crate::report::grid::{self, GridJob};
@@ -16,7 +15,7 @@ use crate::toolchain::Host;
 
 pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
-    let filter = CellFilter::new(&args.selection.filters, args.selection.cell.as_deref()).map_err(PlanError::from)?;
+    let filter = args.selection.filter().map_err(PlanError::from)?;
     // What could only go wrong after an hour of building is said now.
     for (flag, target) in [("--report", &args.report), ("--junit", &args.junit)] {
         if let Some(target) = target {
@@ -27,6 +26,13 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
     let folder = files.len() > 1 || path.is_dir();
     let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
+    if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
+        return Err(Error::Empty(why));
+    }
+    if args.dry_run {
+        super::print_out(crate::report::terminal::plan_tables(ctx.style, &plans, folder), "the plan")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(pivot) = &args.pivot {
         for plan in &plans {
             let cells: Vec<GridJob> = plan.jobs.iter().map(|j| GridJob::planned(&j.cell)).collect();
@@ -47,6 +53,9 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         junit: args.junit.clone(),
         pivot: args.pivot.clone(),
         color: ctx.style.color,
+        picked: !args.selection.cell.is_empty() || args.shard.is_some(),
+        strict: args.strict,
+        retries: args.retries,
     };
     let mut runner = Runner::new(Store::open(&state_dir)?, options)?;
     let mut worst = 0;
@@ -62,11 +71,25 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         };
         let ran = runner.run(plan, own(&args.report).as_deref(), own(&args.junit).as_deref())?;
         match &ran {
-            Ran::Nothing(why) => crate::note!("{why}"),
+            Ran::Nothing(why) | Ran::Empty(why) => crate::note!("{why}"),
             Ran::Interrupted => crate::note!("interrupted before {project} started"),
-            Ran::Run(result) => say_how_it_went(ctx, runner.store(), result.run, args)?,
+            Ran::Run(result) => {
+                let source = match &plan.matrix.project.source {
+                    crate::config::Source::Path(dir) => Some(dir.clone()),
+                    crate::config::Source::Git { .. } => None,
+                };
+                say_how_it_went(ctx, runner.store(), result.run, args, source)?;
+                for (slug, why) in &result.unrunnable {
+                    crate::note!("{project}: {slug} had to run but cannot here: {why}");
+                }
+                if result.ran_nothing && result.unrunnable.is_empty() && !args.selection.allow_empty {
+                    crate::note!(
+                        "{project}: the selection ran nothing: no cell of it can run here (--allow-empty accepts that)"
+                    );
+                }
+            }
         }
-        let code = ran.exit_code();
+        let code = ran.exit_code(args.selection.allow_empty);
         if code != 0 {
             worst = code;
             if code == runner::INTERRUPTED {
@@ -77,25 +100,35 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(worst))
 }
 
-/// The run's summary on stdout; under GitHub Actions its annotations too, and the Markdown
-/// report appended to the step summary.
-fn say_how_it_went(ctx: &Context, store: &Store, run: i64, args: &RunArgs) -> Result<()> {
+/// The run's summary on stdout; in a CI's log the failed logs folded; under GitHub Actions the
+/// annotations too, and the Markdown report appended to the step summary.
+fn say_how_it_went(ctx: &Context, store: &Store, run: i64, args: &RunArgs, source: Option<PathBuf>) -> Result<()> {
     let report = store.report(&store.run(&run.to_string())?)?;
     let summary = crate::report::terminal::run_summary(ctx.style, &report, args.pivot.as_ref());
     super::print_out(summary, "the summary")?;
-    if ctx.style.github {
-        super::print_out(crate::report::github::annotations(&report), "the annotations")?;
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+    super::print_out(crate::report::folds::failed_logs(ctx.style, &report), "the failed logs")?;
+    if ctx.style.github() {
+        let places = crate::report::github::Places::from_env(source);
+        super::print_out(crate::report::github::annotations(&report, &places), "the annotations")?;
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let path = Path::new(&path);
             let markdown = crate::report::markdown::Markdown { pivot: args.pivot.clone() }
                 .serialize(&report, None)
                 .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
-            let mut file =
-                crate::outfile::append(Path::new(&path)).map_err(Error::io("cannot open $GITHUB_STEP_SUMMARY"))?;
-            std::io::Write::write_all(&mut file, &markdown).map_err(Error::io("cannot write $GITHUB_STEP_SUMMARY"))?;
+            // GitHub refuses a step summary over 1 MiB (and shows none of it).
+            let used = std::fs::metadata(path).map_or(0, |m| m.len());
+            let budget = usize::try_from(STEP_SUMMARY_LIMIT.saturating_sub(used)).unwrap_or(0);
+            let markdown = crate::report::markdown::within(&markdown, budget);
+            let mut file = crate::outfile::append(path).map_err(Error::io("cannot open $GITHUB_STEP_SUMMARY"))?;
+            std::io::Write::write_all(&mut file, markdown.as_bytes())
+                .map_err(Error::io("cannot write $GITHUB_STEP_SUMMARY"))?;
         }
     }
     Ok(())
 }
+
+/// GitHub's limit on a step's summary, less a margin for what other steps' lines may add.
+const STEP_SUMMARY_LIMIT: u64 = 1024 * 1024 - 16 * 1024;
 
 /// `out/grid.html` for project `heimdall` in a folder run: `out/grid.heimdall.html`.
 fn per_project(path: &Path, project: &str) -> PathBuf {

@@ -4,11 +4,21 @@ use std::process::ExitCode;
 
 use super::Context;
 use crate::cli::StatusArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::terminal;
 
 pub(super) fn run(ctx: &Context, args: &StatusArgs) -> Result<ExitCode> {
-    let recorded = ctx.recorded(args.matrix.as_deref())?;
+    let recorded = match ctx.recorded(args.matrix.as_deref()) {
+        // No history is an answer, not a failure: a CI step or a cron job asking is fine.
+        Err(Error::NoRuns(message)) => {
+            crate::note!("{message}");
+            if args.json {
+                super::print_out("[]\n", "the runs")?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other?,
+    };
     let runs = recorded.store.recent_runs(args.limit)?;
     let text = if args.json {
         let mut text = serde_json::to_string_pretty(&terminal::status_json(&runs)).expect("JSON of plain values");

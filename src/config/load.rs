@@ -54,6 +54,8 @@ pub struct MatrixFile {
     pub artifacts: Artifacts,
     /// `secrets`: environment variables whose values (the caller's) are masked everywhere.
     pub secrets: Vec<String>,
+    /// `[ci]`: runners and images for the fan-out `plan --format github|gitlab` plans.
+    pub ci: super::Ci,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -221,8 +223,8 @@ fn key_before(file: &SourceFile, span: &std::ops::Range<usize>) -> Option<String
     (!key.is_empty() && !key.contains(char::is_whitespace)).then(|| key.to_string())
 }
 
-struct Validator<'a> {
-    file: &'a SourceFile,
+pub(super) struct Validator<'a> {
+    pub(super) file: &'a SourceFile,
 }
 
 impl Validator<'_> {
@@ -316,6 +318,7 @@ impl Validator<'_> {
             None => Artifacts::default(),
         };
         let secrets = self.secrets(raw.secrets, &env, &steps)?;
+        let ci = self.ci(raw.ci)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -328,6 +331,7 @@ impl Validator<'_> {
             steps,
             artifacts,
             secrets,
+            ci,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -438,6 +442,7 @@ impl Validator<'_> {
             self.no_nul(&name, "an axis name")?;
             for value in &values {
                 self.no_nul(value, &format!("a value of axis `{}`", name.get_ref()))?;
+                self.flag_value(name.get_ref(), value)?;
                 if !seen.insert(value.get_ref().as_str()) {
                     return Err(self
                         .file
@@ -497,10 +502,21 @@ impl Validator<'_> {
         for (key, value) in &map {
             self.no_nul(key, &format!("a [[matrix.{what}]] key"))?;
             self.no_nul(value, &format!("the value of `{}`", key.get_ref()))?;
+            self.flag_value(key.get_ref(), value)?;
         }
         let key_spans = map.keys().map(Spanned::span).collect();
         let pairs = map.into_iter().map(|(k, v)| (Arc::from(k.into_inner()), v.into_inner())).collect();
         Ok(Entry { pairs, key_spans, span })
+    }
+
+    /// A cell key gridrun reads as a switch (`allow_failure`) takes `true` or `false`.
+    fn flag_value(&self, key: &str, value: &Spanned<Scalar>) -> Result<(), ConfigError> {
+        if key == crate::toolchain::keys::ALLOW_FAILURE && value.get_ref().as_bool().is_none() {
+            return Err(self
+                .file
+                .error(value.span(), format!("`{key}` takes true or false, not `{}`", value.get_ref())));
+        }
+        Ok(())
     }
 
     fn limits(&self, raw: Option<RawLimits>) -> Result<Limits, ConfigError> {
@@ -727,6 +743,7 @@ struct RawFile {
     preset: Option<Spanned<String>>,
     artifacts: Option<RawArtifacts>,
     secrets: Option<Vec<Spanned<String>>>,
+    ci: Option<super::ci::RawCi>,
 }
 
 #[derive(Deserialize, Default)]

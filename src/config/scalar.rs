@@ -35,6 +35,15 @@ impl Scalar {
         &self.text
     }
 
+    /// The value of a boolean (`true`, `false`; not the strings).
+    pub fn as_bool(&self) -> Option<bool> {
+        match (self.kind, &*self.text) {
+            (ScalarKind::Boolean, "true") => Some(true),
+            (ScalarKind::Boolean, "false") => Some(false),
+            _ => None,
+        }
+    }
+
     /// The value as JSON, keeping the type the file gave it.
     pub fn to_json(&self) -> serde_json::Value {
         match self.kind {

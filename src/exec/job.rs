@@ -71,6 +71,7 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
     );
     let mut record = JobRecord::new(slug.clone());
     record.status = JobStatus::Passed;
+    record.allow_failure = job.job.allow_failure;
     match executor.prepare(&job).await {
         Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
         Ok(()) => {

@@ -73,7 +73,7 @@ impl Dispatch<'_> {
         if let Some(claim) = self.held.remove(&record.slug) {
             self.pool.give_back(claim);
         }
-        if record.status.is_failure() {
+        if record.fails_run() {
             self.failures += 1;
         }
         self.records.push(*record);

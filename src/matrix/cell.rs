@@ -35,6 +35,12 @@ impl Cell {
         }
     }
 
+    /// Removes `key`, returning its value.
+    pub fn take(&mut self, key: &str) -> Option<Scalar> {
+        let at = self.values.iter().position(|(k, _)| &**k == key)?;
+        Some(self.values.remove(at).1)
+    }
+
     /// The pairs, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Scalar)> {
         self.values.iter().map(|(k, v)| (&**k, v))

@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::stats::RunStats;
-use super::words::{DiagnosticKind, FailureKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus};
+use super::words::{DiagnosticKind, FailureKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus, Tone};
 
 /// The version of the JSON shapes.
 pub const SCHEMA: u32 = 1;
@@ -210,6 +210,8 @@ pub struct JobRecord {
     pub peak_rss_kb: Option<u64>,
     /// Passed only on a retry.
     pub flaky: bool,
+    /// `allow_failure = true`: its failure fails neither the run nor the fan-out.
+    pub allow_failure: bool,
     /// Where it worked, where the workspace was kept.
     pub work_dir: Option<PathBuf>,
     /// The last lines of the deciding step's log (for a flaky job, of the attempt that failed).
@@ -256,6 +258,29 @@ impl JobRecord {
         Some(v.as_str().map_or_else(|| v.to_string(), str::to_string))
     }
 
+    /// Whether it failed in a way that fails its run: a failure not allowed.
+    pub fn fails_run(&self) -> bool {
+        self.status.is_failure() && !self.allow_failure
+    }
+
+    /// Its word in a grid: `pass`, `FAIL`, `flaky`…; `allowed` for a failure allowed.
+    pub fn mark(&self) -> &'static str {
+        if self.allow_failure && self.status.is_failure() {
+            "allowed"
+        } else {
+            self.status.mark(self.flaky)
+        }
+    }
+
+    /// How it reads at a glance: a failure allowed reads as a warning, not an error.
+    pub fn tone(&self) -> Tone {
+        if self.allow_failure && self.status.is_failure() {
+            Tone::Flaky
+        } else {
+            self.status.tone(self.flaky)
+        }
+    }
+
     /// How the deciding step ended, for people: `exit 3`, `signal 9`; nothing for a pass.
     pub fn how_it_ended(&self) -> Option<String> {
         match (self.status, self.signal, self.exit_code) {
@@ -282,6 +307,7 @@ impl JobRecord {
         map.serialize_entry("cpu_ms", &self.cpu.map(millis))?;
         map.serialize_entry("peak_rss_kb", &self.peak_rss_kb)?;
         map.serialize_entry("flaky", &self.flaky)?;
+        map.serialize_entry("allow_failure", &self.allow_failure)?;
         map.serialize_entry("steps", &self.steps)?;
         map.serialize_entry("diagnostics", &self.diagnostics)?;
         map.serialize_entry("tests", &self.test_counts())?;

@@ -14,7 +14,9 @@ pub(super) struct ConfigHasher {
 }
 
 impl ConfigHasher {
-    pub(super) fn new(matrix: &MatrixFile, commit: &str) -> Self {
+    /// `changes` is the digest of a dirty tree's uncommitted changes: a local edit is part of
+    /// what decides a result, so it changes every hash (a clean tree hashes as it always did).
+    pub(super) fn new(matrix: &MatrixFile, commit: &str, changes: Option<&str>) -> Self {
         let mut shared = Sha256::new();
         let mut field = |label: &str, value: &str| {
             shared.update(label.as_bytes());
@@ -25,6 +27,9 @@ impl ConfigHasher {
         field("project", &matrix.project.name);
         field("source", &format!("{:?}", matrix.project.source));
         field("commit", commit);
+        if let Some(changes) = changes {
+            field("changes", changes);
+        }
         for step in &matrix.steps {
             field("step", &step.name.value);
             field("run", &step.run.value);
@@ -58,6 +63,13 @@ impl ConfigHasher {
             tools.llvm_version.as_deref().unwrap_or(""),
         ] {
             digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        // The flag differs from the cell's standard only where it is a draft name (and only then
+        // is it hashed, so every other cell keeps the hash it had).
+        if let Some(flag) = tools.std_flag.as_deref().filter(|_| tools.std_is_draft) {
+            digest.update(b"std_flag\0");
+            digest.update(flag.as_bytes());
             digest.update([0]);
         }
         let bytes = digest.finalize();

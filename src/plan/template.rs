@@ -11,13 +11,14 @@ use crate::matrix::Cell;
 use crate::toolchain::ResolvedToolchain;
 
 /// Variables every job has, beside its cell's keys.
-pub const BUILTINS: [&str; 14] = [
+pub const BUILTINS: [&str; 15] = [
     "cell",
     "cc",
     "cxx",
     "compiler_family",
     "compiler_version",
     "llvm_config",
+    "std_flag",
     "source",
     "build_dir",
     "results_dir",
@@ -217,6 +218,7 @@ impl Object for JobContext {
             "compiler_family" => text(&self.tools.compiler_family),
             "compiler_version" => text(&self.tools.compiler_version),
             "llvm_config" => self.tools.llvm_config.as_deref().map(Value::from),
+            "std_flag" => self.tools.std_flag.as_deref().map(Value::from),
             "source" => text(&self.source),
             "build_dir" => text(&self.build_dir),
             "results_dir" => text(&self.results_dir),
@@ -233,6 +235,9 @@ impl Object for JobContext {
         let mut keys: Vec<Value> = BUILTINS.iter().map(|k| Value::from(*k)).collect();
         if self.tools.llvm_config.is_none() {
             keys.retain(|k| k.as_str() != Some("llvm_config"));
+        }
+        if self.tools.std_flag.is_none() {
+            keys.retain(|k| k.as_str() != Some("std_flag"));
         }
         keys.extend(self.cell.iter().map(|(k, _)| Value::from(k)));
         Enumerator::Values(keys)

@@ -16,20 +16,22 @@ pub struct GridJob {
     pub values: Vec<(String, String)>,
     /// The job's status.
     pub status: JobStatus,
-    /// Passed only on a retry.
-    pub flaky: bool,
+    /// Its word in the grid.
+    pub mark: &'static str,
+    /// How that word reads.
+    pub tone: Tone,
 }
 
 impl GridJob {
     /// A recorded job.
     pub fn of(job: &JobRecord) -> Self {
-        Self { values: job.values(), status: job.status, flaky: job.flaky }
+        Self { values: job.values(), status: job.status, mark: job.mark(), tone: job.tone() }
     }
 
     /// A planned cell (its keys and values only), to check a pivot before anything runs.
     pub fn planned(cell: &crate::matrix::Cell) -> Self {
         let values = cell.iter().map(|(k, v)| (k.to_string(), v.as_str().to_string())).collect();
-        Self { values, status: JobStatus::Queued, flaky: false }
+        Self { values, status: JobStatus::Queued, mark: JobStatus::Queued.mark(false), tone: Tone::Live }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
@@ -123,14 +125,14 @@ pub fn table(style: Style, jobs: &[GridJob], row_key: &str, col_key: Option<&str
         for c in &cols {
             line.push(match cells.get(&(*r, *c)).map(Vec::as_slice).unwrap_or_default() {
                 [] => crate::term::cell(""),
-                [one] => crate::term::cell(one.status.mark(one.flaky)).fg(color(one.status.tone(one.flaky))),
+                [one] => crate::term::cell(one.mark).fg(color(one.tone)),
                 many => {
                     let mut counts: Vec<(&str, usize, Color)> = Vec::new();
                     for j in many {
-                        let m = j.status.mark(j.flaky);
+                        let m = j.mark;
                         match counts.iter_mut().find(|(k, _, _)| *k == m) {
                             Some(entry) => entry.1 += 1,
-                            None => counts.push((m, 1, color(j.status.tone(j.flaky)))),
+                            None => counts.push((m, 1, color(j.tone))),
                         }
                     }
                     let worst = counts.iter().map(|c| c.2).find(|c| *c == Color::Red).unwrap_or(counts[0].2);

@@ -255,7 +255,7 @@ impl Chart {
                     width: bar_width(ms, longest),
                     label: shorten(&job.slug, 44),
                     duration: human_duration(ms),
-                    tone: job.status.tone(job.flaky).as_str(),
+                    tone: job.tone().as_str(),
                 }
             })
             .collect();
@@ -393,8 +393,8 @@ impl<'a> FailingJob<'a> {
             job: i,
             slug: &job.slug,
             status: job.status,
-            label: job.status.mark(job.flaky),
-            tone: job.status.tone(job.flaky).as_str(),
+            label: job.mark(),
+            tone: job.tone().as_str(),
             change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
             outcome: markup::outcome(job),
             facts: facts(job),
@@ -554,8 +554,8 @@ impl<'a> JobLine<'a> {
             job: i,
             slug: &job.slug,
             status: job.status,
-            label: job.status.mark(job.flaky),
-            tone: job.status.tone(job.flaky).as_str(),
+            label: job.mark(),
+            tone: job.tone().as_str(),
             change: summary.comparison.as_ref().and_then(|c| c.change_of(&job.slug)),
             text,
         }

@@ -41,6 +41,38 @@ impl Export for Markdown {
     }
 }
 
+/// The report cut to at most `budget` bytes (GitHub shows no step summary over 1 MiB): whole
+/// lines, an open code block closed, and a line saying it was cut.
+pub fn within(markdown: &[u8], budget: usize) -> std::borrow::Cow<'_, str> {
+    const CUT: &str =
+        "\n\n*The report was cut here: a step summary holds at most 1 MiB. `gridrun report` writes it whole.*\n";
+    let text = String::from_utf8_lossy(markdown);
+    if text.len() <= budget {
+        return text;
+    }
+    if budget < CUT.len() + "```\n".len() {
+        return std::borrow::Cow::Borrowed("");
+    }
+    let room = budget - CUT.len() - "```\n".len();
+    let mut end = 0;
+    let mut fenced = false;
+    for line in text.split_inclusive('\n') {
+        if end + line.len() > room {
+            break;
+        }
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        end += line.len();
+    }
+    let mut out = text[..end].to_string();
+    if fenced {
+        out.push_str("```\n");
+    }
+    out.push_str(CUT);
+    std::borrow::Cow::Owned(out)
+}
+
 /// `# heimdall: run 3 failed` and a line of counts.
 fn header(summary: &Summary<'_>, out: &mut String) {
     let jobs = summary.run.jobs.len();
@@ -264,6 +296,17 @@ fn longest_run(text: &str, c: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_cuts_at_a_line_and_closes_a_code_block() {
+        let text = format!("# t\n\n```text\n{}```\n", "x\n".repeat(1000));
+        assert_eq!(within(text.as_bytes(), 1 << 20), text);
+        let cut = within(text.as_bytes(), 500);
+        assert!(cut.len() <= 500, "{}", cut.len());
+        assert!(cut.contains("x\n```\n\n\n*The report was cut here"), "{cut}");
+        assert_eq!(cut.matches("```").count() % 2, 0);
+        assert_eq!(within(text.as_bytes(), 10), "", "no room, not even for the note");
+    }
     use crate::report::testdata::{error, job, run};
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::compare::{self, Change, Comparison};
 use super::format::ReportError;
 use super::grid::{self, GridJob};
-use crate::outcome::{Diagnostic, JobRecord, JobStatus, RunReport, Severity};
+use crate::outcome::{Diagnostic, JobRecord, JobStatus, RunReport, Severity, Tone};
 
 /// How many values of a varying key a cell summary names before it trails off.
 const SUMMARY_VALUES: usize = 8;
@@ -220,8 +220,8 @@ impl Grid {
                 job: i,
                 slug: job.slug.clone(),
                 status: job.status,
-                label: job.status.mark(job.flaky),
-                tone: job.status.tone(job.flaky).as_str(),
+                label: job.mark(),
+                tone: job.tone().as_str(),
                 change: comparison.and_then(|cmp| cmp.change_of(&job.slug)),
             });
         }
@@ -230,7 +230,7 @@ impl Grid {
 }
 
 fn counts(run: &RunReport) -> Vec<Count> {
-    let stats = crate::outcome::RunStats::of(run.jobs.iter().map(|j| (j.status, j.flaky)));
+    let stats = crate::outcome::RunStats::of(run.jobs.iter().map(|j| (j.status, j.flaky, j.allow_failure)));
     let mut counts: Vec<Count> = stats
         .iter()
         .map(|(status, n)| Count {
@@ -240,6 +240,14 @@ fn counts(run: &RunReport) -> Vec<Count> {
             tone: status.tone(false).as_str(),
         })
         .collect();
+    if stats.allowed > 0 {
+        counts.push(Count {
+            key: "allowed".into(),
+            word: "allowed to fail".into(),
+            n: usize::try_from(stats.allowed).unwrap_or(usize::MAX),
+            tone: Tone::Flaky.as_str(),
+        });
+    }
     if stats.flaky > 0 {
         let n = usize::try_from(stats.flaky).unwrap_or(usize::MAX);
         counts.push(Count {

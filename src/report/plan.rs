@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+use crate::fanout::FanOut;
 use crate::plan::{Job, Plan};
 
 /// One project's plan in the `plan --format json` shape.
@@ -37,7 +38,7 @@ impl Serialize for JobsJson<'_> {
             slug: &job.slug,
             cell: &job.cell,
             state: job.availability.state(),
-            reason: job.availability.reason(),
+            reason: job.availability.reason().map(str::to_string).or_else(|| job.tools.note()),
             config_hash: job.config_hash,
         }))
     }
@@ -48,7 +49,7 @@ struct JobJson<'a> {
     slug: &'a str,
     cell: &'a crate::matrix::Cell,
     state: &'a str,
-    reason: Option<&'a str>,
+    reason: Option<String>,
     config_hash: crate::plan::ConfigHash,
 }
 
@@ -74,24 +75,81 @@ fn projects_value(projects: &[PlanJson<'_>]) -> std::io::Result<serde_json::Valu
         .map_err(std::io::Error::other)
 }
 
-/// `{"include":[…]}`: every ready cell's values, plus `slug` (and `project` for a folder), so a
-/// workflow can run `gridrun run --cell ${{ matrix.slug }}`.
-pub fn github(plans: &[Plan], folder: bool, out: &mut impl Write) -> std::io::Result<()> {
-    let mut include = Vec::new();
-    for plan in plans {
-        for job in plan.ready_jobs() {
-            let mut entry = job.cell.to_json();
-            let object = entry.as_object_mut().expect("a cell is an object");
-            object.entry("slug").or_insert_with(|| job.slug.clone().into());
-            if folder {
-                object.entry("project").or_insert_with(|| plan.matrix.project.name.clone().into());
-                object.entry("matrix").or_insert_with(|| path_string(&plan.matrix.file.path).into());
+/// `plan --format github`: `{"include":[…]}` for a matrix's `fromJSON`, one entry per CI job:
+/// `name`, `cells` (the slugs it runs, comma-separated, for `gridrun run --cell`), `count`,
+/// `runs-on`, `image` (`""` for none), `matrix`, `project`, and for a job of one cell its values
+/// as `cell`. One line, for `$GITHUB_OUTPUT`.
+pub fn github(fan: &FanOut, out: &mut impl Write) -> std::io::Result<()> {
+    let include: Vec<serde_json::Value> = fan
+        .shares
+        .iter()
+        .map(|share| {
+            let mut entry = serde_json::json!({
+                "name": share.name(),
+                "cells": share.slugs.join(","),
+                "count": share.slugs.len(),
+                "runs-on": share.runs_on.as_deref().unwrap_or("ubuntu-latest"),
+                "image": share.image.as_deref().unwrap_or(""),
+                "matrix": path_string(&share.matrix),
+                "project": share.project,
+            });
+            if let Some(cell) = &share.cell {
+                entry["cell"] = cell.clone();
             }
-            include.push(entry);
-        }
-    }
+            entry
+        })
+        .collect();
     serde_json::to_writer(&mut *out, &serde_json::json!({ "include": include })).map_err(std::io::Error::other)?;
     writeln!(out)
+}
+
+/// GitLab's limit on a job's name, which `parallel:matrix` makes of the job's and its values.
+pub const GITLAB_NAME_LIMIT: usize = 255;
+
+/// The job `plan --format gitlab` writes, its `parallel:matrix` over the shares.
+pub const GITLAB_JOB: &str = "gridrun-cells";
+
+/// `plan --format gitlab`: a child pipeline that includes `template` (which defines the hidden
+/// job `.gridrun-cells`, and the merge after it) and runs every share as one `parallel:matrix`
+/// job. A share's cells are the variable `GRIDRUN_CELLS_<n>`, its number `GRIDRUN_SHARE`: GitLab
+/// names each job by its matrix values, and refuses a name over 255 characters. Scalars are
+/// written as JSON strings, which YAML reads as they are.
+pub fn gitlab(fan: &FanOut, template: &str, out: &mut impl Write) -> std::io::Result<()> {
+    let q = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    writeln!(out, "# Written by `gridrun plan --format gitlab`: {} cells in {} jobs.", fan.cells, fan.shares.len())?;
+    writeln!(out, "include:\n  - local: {}", q(template))?;
+    writeln!(out, "variables:")?;
+    for (i, share) in fan.shares.iter().enumerate() {
+        writeln!(out, "  GRIDRUN_CELLS_{}: {}", i + 1, q(&share.slugs.join(",")))?;
+    }
+    writeln!(out, "{GITLAB_JOB}:\n  extends: .{GITLAB_JOB}\n  parallel:\n    matrix:")?;
+    let runner = fan.shares.iter().any(|s| s.runs_on.is_some());
+    let image = fan.shares.iter().any(|s| s.image.is_some());
+    for (i, share) in fan.shares.iter().enumerate() {
+        writeln!(out, "      - GRIDRUN_SHARE: {}", q(&(i + 1).to_string()))?;
+        writeln!(out, "        GRIDRUN_MATRIX: {}", q(&path_string(&share.matrix)))?;
+        if runner {
+            writeln!(out, "        GRIDRUN_RUNNER: {}", q(share.runs_on.as_deref().unwrap_or("")))?;
+        }
+        if image {
+            writeln!(out, "        GRIDRUN_IMAGE: {}", q(share.image.as_deref().unwrap_or("")))?;
+        }
+    }
+    Ok(())
+}
+
+/// The name GitLab gives a share's job (`gridrun-cells: [3, gridrun.toml, macos, img]`), to
+/// check against its limit before the pipeline is refused.
+pub fn gitlab_job_name(fan: &FanOut, index: usize) -> String {
+    let share = &fan.shares[index];
+    let mut values = vec![(index + 1).to_string(), path_string(&share.matrix)];
+    if fan.shares.iter().any(|s| s.runs_on.is_some()) {
+        values.push(share.runs_on.clone().unwrap_or_default());
+    }
+    if fan.shares.iter().any(|s| s.image.is_some()) {
+        values.push(share.image.clone().unwrap_or_default());
+    }
+    format!("{GITLAB_JOB}: [{}]", values.join(", "))
 }
 
 fn path_string(path: &Path) -> String {

@@ -99,13 +99,14 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
             (_, None, Some(sig)) => format!("killed by signal {sig}"),
             _ => "failed".to_string(),
         };
+        let allowed = if job.allow_failure { " (allowed to fail)" } else { "" };
         out.push('\n');
         match last {
             Some(step) => {
-                let _ = writeln!(out, "--- {} failed in step {}: {how}", job.slug, step.name);
+                let _ = writeln!(out, "--- {} failed in step {}: {how}{allowed}", job.slug, step.name);
             }
             None => {
-                let _ = writeln!(out, "--- {} failed before its first step: {how}", job.slug);
+                let _ = writeln!(out, "--- {} failed before its first step: {how}{allowed}", job.slug);
             }
         }
         let tail = indent(job.log_tail.iter().map(String::as_str), "    ");
@@ -119,8 +120,13 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
     let run = &report.run;
     let stats = &run.stats;
     let flaky = if stats.flaky > 0 { format!(" ({} flaky)", stats.flaky) } else { String::new() };
-    let mut line =
-        format!("run {}: {} passed{flaky}, {} failed", run.id, stats.count(JobStatus::Passed), stats.failures());
+    let mut line = format!(
+        "run {}: {} passed{flaky}, {} failed{}",
+        run.id,
+        stats.count(JobStatus::Passed),
+        stats.failures(),
+        stats.allowed_note()
+    );
     for status in [JobStatus::Cancelled, JobStatus::Unsupported, JobStatus::Unavailable, JobStatus::Reused] {
         let n = stats.count(status);
         if n > 0 {
@@ -262,7 +268,7 @@ fn status_cell(job: &JobRecord) -> comfy_table::Cell {
     } else {
         job.status.to_string()
     };
-    cell(text).fg(grid::color(job.status.tone(job.flaky)))
+    cell(text).fg(grid::color(job.tone()))
 }
 
 /// `show RUN/JOB`: where and how the job ran, its step attempts, what its logs and results said,
@@ -557,7 +563,9 @@ pub fn plan_tables(style: Style, plans: &[Plan], folder: bool) -> String {
                 Availability::Unsupported(_) => Color::Yellow,
                 Availability::Unavailable(_) => Color::DarkGrey,
             }));
-            row.push(cell(job.availability.reason().unwrap_or("")));
+            row.push(cell(
+                job.availability.reason().map(str::to_string).or_else(|| job.tools.note()).unwrap_or_default(),
+            ));
             table.add_row(row);
         }
         if !plan.jobs.is_empty() {

@@ -46,7 +46,7 @@ pub(crate) fn run(id: i64, jobs: Vec<JobRecord>) -> RunReport {
             finished_at: Some("2024-05-01T10:01:00Z".into()),
             duration: Some(std::time::Duration::from_secs(60)),
             matrix_path: "gridrun.toml".into(),
-            stats: RunStats::of(jobs.iter().map(|j| (j.status, j.flaky))),
+            stats: RunStats::of(jobs.iter().map(|j| (j.status, j.flaky, j.allow_failure))),
         },
         jobs,
     }

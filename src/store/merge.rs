@@ -202,7 +202,8 @@ fn merged_status(group: &[SourceRun], any_job_failed: bool) -> RunStatus {
         RunStatus::Interrupted
     } else if group.iter().any(|r| matches!(r.row.status, RunStatus::Abandoned | RunStatus::Running)) {
         RunStatus::Abandoned
-    } else if any_job_failed {
+    } else if any_job_failed || group.iter().any(|r| r.row.status == RunStatus::Failed) {
+        // A share fails for more than its jobs: a cell it was handed could not run there.
         RunStatus::Failed
     } else {
         RunStatus::Passed
@@ -259,7 +260,8 @@ fn copy_group(
         let src = &snapshot.store.conn;
         let mut job_stmt = src.prepare(
             "SELECT id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at,
-                    finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail
+                    finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail,
+                    allow_failure
              FROM jobs WHERE run_id = ?1 ORDER BY position",
         )?;
         let mut rows = job_stmt.query([run.row.id])?;
@@ -267,12 +269,13 @@ fn copy_group(
             let old_id: i64 = r.get(0)?;
             let slug: String = r.get(2)?;
             let status: JobStatus = r.get(5)?;
-            any_job_failed |= status.is_failure();
+            let allow_failure: bool = r.get(19)?;
+            any_job_failed |= status.is_failure() && !allow_failure;
             tx.prepare_cached(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code,
                                    signal, started_at, finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler,
-                                   compiler_version, log_tail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                                   compiler_version, log_tail, allow_failure)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?
             .execute(params![
                 run_id,
@@ -295,6 +298,7 @@ fn copy_group(
                 r.get::<_, String>(16)?,
                 r.get::<_, String>(17)?,
                 r.get::<_, Option<String>>(18)?,
+                allow_failure,
             ])?;
             let new_id = tx.last_insert_rowid();
             jobs += 1;

@@ -130,6 +130,10 @@ const MIGRATIONS: &[&str] = &[
         source_run  INTEGER NOT NULL
     );
     ",
+    // 6: cells allowed to fail (`allow_failure = true`), whose failure fails no run.
+    r"
+    ALTER TABLE jobs ADD COLUMN allow_failure INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this gridrun writes.

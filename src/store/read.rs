@@ -13,7 +13,7 @@ use crate::outcome::{
 
 pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
-const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from";
+const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure";
 
 impl Store {
     /// The newest runs first.
@@ -88,16 +88,23 @@ impl Store {
     fn run_stats(&self, run: i64) -> Result<RunStats, StoreError> {
         (|| {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT status, COUNT(*), SUM(flaky) FROM jobs WHERE run_id = ?1 GROUP BY status ORDER BY status",
+                "SELECT status, COUNT(*), SUM(flaky), SUM(allow_failure) FROM jobs WHERE run_id = ?1
+                 GROUP BY status ORDER BY status",
             )?;
-            let rows =
-                stmt.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+            let rows = stmt.query_map([run], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            })?;
             let mut totals = RunStats::default();
             for row in rows {
-                let (word, count, flaky) = row?;
+                let (word, count, flaky, allowed) = row?;
                 let count = u64::try_from(count).unwrap_or(0);
                 match word.parse::<JobStatus>() {
-                    Ok(status) => totals.add(status, count),
+                    Ok(status) => {
+                        totals.add(status, count);
+                        if status.is_failure() {
+                            totals.allowed += u64::try_from(allowed).unwrap_or(0);
+                        }
+                    }
                     // A status a newer gridrun wrote still counts.
                     Err(_) => totals.unknown.push((word, count)),
                 }
@@ -147,6 +154,7 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         work_dir: r.get::<_, Option<String>>(16)?.map(PathBuf::from),
         log_tail: r.get::<_, Option<String>>(17)?.map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default(),
         reused_from: r.get(18)?,
+        allow_failure: r.get(19)?,
         steps: Vec::new(),
         diagnostics: Vec::new(),
         tests: Vec::new(),

@@ -54,6 +54,8 @@ pub struct NewJob {
     pub compiler_version: String,
     /// For `reused`: the run whose pass it stands on.
     pub reused_from: Option<i64>,
+    /// `allow_failure = true`: its failure fails no run.
+    pub allow_failure: bool,
 }
 
 impl Store {
@@ -84,8 +86,9 @@ impl Store {
             )?;
             let id = tx.last_insert_rowid();
             let mut insert = tx.prepare(
-                "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, compiler, compiler_version, reused_from)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, compiler, compiler_version, reused_from,
+                                   allow_failure)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for job in &run.jobs {
                 insert.execute(params![
@@ -98,7 +101,8 @@ impl Store {
                     job.reason,
                     job.compiler,
                     job.compiler_version,
-                    job.reused_from
+                    job.reused_from,
+                    job.allow_failure
                 ])?;
             }
             Ok(id)

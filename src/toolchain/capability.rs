@@ -62,6 +62,18 @@ pub struct ResolvedToolchain {
     pub llvm_dir: Option<String>,
     /// The LLVM's real version, where known.
     pub llvm_version: Option<String>,
+    /// The `-std=` value the compiler takes for the cell's standard: `c++23`, or `c++2b` where
+    /// the compiler knows the standard only by its draft name (as CMake passes it).
+    pub std_flag: Option<String>,
+    /// Whether `std_flag` is a draft name.
+    pub std_is_draft: bool,
+}
+
+impl ResolvedToolchain {
+    /// What a ready cell's plan row says of it: that its standard goes by its draft name.
+    pub fn note(&self) -> Option<String> {
+        self.std_is_draft.then(|| format!("draft name: -std={}", self.std_flag.as_deref().unwrap_or_default()))
+    }
 }
 
 /// Resolves a cell's toolchain on `host` and says whether the host can run it. The host must
@@ -97,6 +109,7 @@ pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availabilit
         )));
     }
     let standard = standard.and_then(|(_, s)| s);
+    tools.std_flag = standard.as_ref().map(|s| s.flag().to_string());
 
     if let Some(name) = cell.text(keys::COMPILER) {
         match CompilerSpec::parse(name) {
@@ -112,13 +125,18 @@ pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availabilit
                         tools.compiler_version.clone_from(&found.version);
                         if let Some(std) = &standard {
                             if found.standards.get(std.flag()) == Some(&false) {
-                                let mut reason = format!("{name} does not accept -std={}", std.flag());
-                                if let Some(draft) =
-                                    std.draft().filter(|d| found.standards.get(d.flag()) == Some(&true))
-                                {
-                                    reason.push_str(&format!(" (only its draft name, -std={draft})"));
+                                // A compiler that knows the standard by its draft name builds it, as
+                                // CMake and users who write -std=c++2b expect.
+                                match std.draft().filter(|d| found.standards.get(d.flag()) == Some(&true)) {
+                                    Some(draft) => {
+                                        tools.std_flag = Some(draft.flag().to_string());
+                                        tools.std_is_draft = true;
+                                    }
+                                    None => problems.push(Availability::unsupported(format!(
+                                        "{name} does not accept -std={}",
+                                        std.flag()
+                                    ))),
                                 }
-                                problems.push(Availability::unsupported(reason));
                             }
                         }
                     }
