@@ -8,8 +8,13 @@
 # JOBS=N changes the size of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/gridrun
+# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
+if [ -n "${GRIDRUN_BIN:-}" ]; then
+  bin=$(realpath "$GRIDRUN_BIN")
+else
+  cargo build --release --quiet
+  bin=$PWD/target/release/gridrun
+fi
 jobs=${JOBS:-10000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -10,8 +10,13 @@
 # Run it on an otherwise idle machine: the figures are ratios between commands in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/gridrun
+# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
+if [ -n "${GRIDRUN_BIN:-}" ]; then
+  bin=$(realpath "$GRIDRUN_BIN")
+else
+  cargo build --release --quiet
+  bin=$PWD/target/release/gridrun
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1

@@ -5,7 +5,7 @@
 mod hash;
 mod template;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -220,19 +220,25 @@ impl Plan {
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
         let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
         // Cells that share platform, compiler, standard and LLVM share a resolution.
-        let mut resolved: HashMap<[Option<String>; 4], (Arc<ResolvedToolchain>, Availability)> = HashMap::new();
-        let jobs = picked
-            .into_iter()
-            .map(|(cell, slug, allow_failure)| {
-                let key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM]
-                    .map(|k| cell.text(k).map(str::to_string));
-                let (tools, availability) = resolved
+        let mut resolved: FxHashMap<[Option<&str>; 4], (Arc<ResolvedToolchain>, Availability)> = FxHashMap::default();
+        let resolutions: Vec<(Arc<ResolvedToolchain>, Availability)> = picked
+            .iter()
+            .map(|(cell, _, _)| {
+                let key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM].map(|k| cell.text(k));
+                resolved
                     .entry(key)
                     .or_insert_with(|| {
-                        let (tools, availability) = resolve_cell(&cell, host);
+                        let (tools, availability) = resolve_cell(cell, host);
                         (Arc::new(tools), availability)
                     })
-                    .clone();
+                    .clone()
+            })
+            .collect();
+        drop(resolved);
+        let jobs = picked
+            .into_iter()
+            .zip(resolutions)
+            .map(|((cell, slug, allow_failure), (tools, availability))| {
                 let config_hash = hasher.hash(&cell, &tools);
                 Job { slug, cell, availability, tools, config_hash, allow_failure }
             })
@@ -346,22 +352,29 @@ impl Plan {
     /// template reads: a template's rendering (and so whether it names an undefined variable)
     /// depends only on those, and the per-job paths (`build_dir`, `job`…) are always defined.
     fn validate_templates(&self) -> Result<(), ConfigError> {
+        // What a template reads of a job, borrowed: the toolchain by identity (one `Arc` per
+        // resolution), the whole cell by slug (one per cell).
+        #[derive(PartialEq, Eq, Hash)]
+        enum Read<'a> {
+            Value(Option<&'a str>),
+            Tools(*const crate::toolchain::ResolvedToolchain),
+        }
         let per_job = ["source", "build_dir", "results_dir", "cache_dir", "cpus", "job", "run", "commit"];
         let reads: Vec<Vec<String>> = (0..self.templates.sites().len())
             .map(|i| self.templates.variables(i).into_iter().filter(|v| !per_job.contains(&v.as_str())).collect())
             .collect();
-        let mut seen: HashSet<(usize, Vec<Option<String>>)> = HashSet::new();
+        let mut seen: FxHashSet<(usize, Vec<Read<'_>>)> = FxHashSet::default();
         for job in &self.jobs {
             let mut context = None;
             for (i, names) in reads.iter().enumerate() {
                 let key = names
                     .iter()
                     .map(|name| match name.as_str() {
-                        "cell" => Some(job.cell.describe()),
-                        "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" => {
-                            Some(format!("{:?}", job.tools))
+                        "cell" => Read::Value(Some(job.slug.as_str())),
+                        "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" | "std_flag" => {
+                            Read::Tools(Arc::as_ptr(&job.tools))
                         }
-                        _ => job.cell.text(name).map(str::to_string),
+                        _ => Read::Value(job.cell.text(name)),
                     })
                     .collect();
                 if seen.insert((i, key)) {
@@ -472,6 +485,7 @@ fn check_reserved_names(matrix: &MatrixFile) -> Result<(), ConfigError> {
 /// these cells name.
 fn learn_what_cells_need<'a>(host: &mut Host, cells: impl Iterator<Item = &'a Cell>) {
     let mut compilers: Vec<&str> = Vec::new();
+    let mut standard_texts: Vec<&str> = Vec::new();
     let mut standards: Vec<Standard> = Vec::new();
     let mut llvms: Vec<&str> = Vec::new();
     for cell in cells {
@@ -480,10 +494,14 @@ fn learn_what_cells_need<'a>(host: &mut Host, cells: impl Iterator<Item = &'a Ce
                 compilers.push(c);
             }
         }
-        if let Some(s) = cell.text(keys::CXX_STANDARD).and_then(Standard::parse) {
-            for s in s.draft().into_iter().chain([s]) {
-                if !standards.contains(&s) {
-                    standards.push(s);
+        // Parsed once per distinct text, not once per cell.
+        if let Some(text) = cell.text(keys::CXX_STANDARD).filter(|t| !standard_texts.contains(t)) {
+            standard_texts.push(text);
+            if let Some(s) = Standard::parse(text) {
+                for s in s.draft().into_iter().chain([s]) {
+                    if !standards.contains(&s) {
+                        standards.push(s);
+                    }
                 }
             }
         }

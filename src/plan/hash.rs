@@ -81,14 +81,39 @@ impl ConfigHasher {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConfigHash(pub u64);
 
+impl ConfigHash {
+    /// The 16 hex digits, without a formatter (a plan writes one per cell).
+    fn digits(self) -> [u8; 16] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, byte) in self.0.to_be_bytes().iter().enumerate() {
+            out[2 * i] = HEX[usize::from(byte >> 4)];
+            out[2 * i + 1] = HEX[usize::from(byte & 0xf)];
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for ConfigHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:016x}", self.0)
+        f.write_str(std::str::from_utf8(&self.digits()).expect("hex digits are ASCII"))
     }
 }
 
 impl serde::Serialize for ConfigHash {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(std::str::from_utf8(&self.digits()).expect("hex digits are ASCII"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConfigHash;
+
+    #[test]
+    fn shown_as_sixteen_hex_digits() {
+        assert_eq!(ConfigHash(0x0123_4567_89ab_cdef).to_string(), "0123456789abcdef");
+        assert_eq!(ConfigHash(7).to_string(), format!("{:016x}", 7));
+        assert_eq!(serde_json::to_string(&ConfigHash(u64::MAX)).unwrap(), "\"ffffffffffffffff\"");
     }
 }
