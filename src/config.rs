@@ -5,8 +5,10 @@
 //! nothing here knows about hosts, compilers or runs.
 
 mod ci;
+mod container;
 mod duration;
 mod error;
+mod hosts;
 mod load;
 mod preset;
 mod scalar;
@@ -14,8 +16,10 @@ mod schema;
 mod size;
 
 pub use ci::{Ci, Runner as CiRunner};
+pub use container::{Container, Engine};
 pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
+pub use hosts::{hosts_file, load_hosts, HostConfig, Hosts, DEFAULT_WORK_DIR};
 pub use load::{discover, load_file, load_path, load_text, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
 pub use preset::Preset;
 pub use scalar::Scalar;

@@ -28,6 +28,7 @@ pub mod outcome;
 pub mod outfile;
 pub mod plan;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod runner;
 pub mod secrets;

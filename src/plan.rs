@@ -117,6 +117,11 @@ pub struct RenderedJob {
     pub make_dirs: Vec<PathBuf>,
     /// The file's limits.
     pub limits: Limits,
+    /// The number of its first step attempts: 1, or more for a job run again elsewhere after the
+    /// place it ran was lost (the lost attempts keep theirs).
+    pub first_attempt: u32,
+    /// What its record says before anything it ran: why it runs again, say.
+    pub notes: Vec<String>,
 }
 
 /// Why a selection holds no job, for the error that says so; `None` where some plan has one.
@@ -173,7 +178,10 @@ impl Plan {
     ) -> Result<Self, PlanError> {
         let (commit, changes) = match &matrix.project.source {
             Source::Path(dir) => {
-                (crate::vcs::head(dir).unwrap_or_default(), crate::vcs::changes_digest(dir, Some(state_dir)))
+                // One git process for a clean tree; the changes are read only where there are some.
+                let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
+                let changes = state.dirty.then(|| crate::vcs::changes_digest(dir, Some(state_dir))).flatten();
+                (state.commit, changes)
             }
             Source::Git { rev, .. } => (rev.clone().unwrap_or_else(|| "HEAD".into()), None),
         };
@@ -340,6 +348,8 @@ impl Plan {
             base_dir: self.matrix.dir.clone(),
             make_dirs,
             limits: self.matrix.limits.clone(),
+            first_attempt: 1,
+            notes: Vec::new(),
         })
     }
 

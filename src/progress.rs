@@ -95,12 +95,15 @@ impl Bars {
 
     fn event(&mut self, event: &Event) {
         match event {
-            Event::JobStarted { slug } => {
+            Event::JobStarted { slug, place } => {
                 let bar = self.multi.insert_before(&self.overall, ProgressBar::new_spinner());
                 bar.set_style(
                     ProgressStyle::with_template("  {spinner} {prefix} {elapsed:>4} {msg}").expect("valid template"),
                 );
-                bar.set_prefix(slug.clone());
+                bar.set_prefix(match place {
+                    Some(place) => format!("{slug} @{place}"),
+                    None => slug.clone(),
+                });
                 bar.enable_steady_tick(Duration::from_millis(120));
                 self.jobs.insert(slug.clone(), (bar, String::new(), PathBuf::new()));
             }
@@ -112,6 +115,13 @@ impl Bars {
                 }
             }
             Event::StepFinished { .. } => {}
+            Event::JobMoved { slug, from, to } => {
+                if let Some((bar, _, _)) = self.jobs.remove(slug) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                let _ = self.multi.println(format!("{slug}: {from} was lost; it runs again on {to}"));
+            }
             Event::JobFinished { record } => {
                 if let Some((bar, _, _)) = self.jobs.remove(&record.slug) {
                     bar.finish_and_clear();
@@ -161,7 +171,9 @@ impl Lines {
     fn event(&mut self, event: &Event) {
         let now = chrono::Local::now().format("%H:%M:%S");
         let line = match event {
-            Event::JobStarted { slug } => format!("{now} start   {slug}"),
+            Event::JobStarted { slug, place: None } => format!("{now} start   {slug}"),
+            Event::JobStarted { slug, place: Some(place) } => format!("{now} start   {slug} on {place}"),
+            Event::JobMoved { slug, from, to } => format!("{now} moved   {slug}: {from} was lost, now on {to}"),
             Event::JobFinished { record } => {
                 let what = record.mark();
                 let secs = record.duration.unwrap_or_default().as_secs_f64();

@@ -16,7 +16,7 @@ use crate::exec::job::RunContext;
 use crate::exec::local::LocalExecutor;
 use crate::exec::reaper::{self, Reaper};
 use crate::exec::resources::Capacity;
-use crate::exec::scheduler::{self, Observer, SchedulerOptions};
+use crate::exec::scheduler::{self, Observer, Place, Queued, SchedulerOptions};
 use crate::exec::workspace;
 use crate::matrix::Shard;
 use crate::outcome::{JobRecord, JobStatus, RunStatus};
@@ -206,11 +206,7 @@ impl Runner {
         let capacity = Capacity::detect(options.cpus, options.memory);
         let per_job = plan.matrix.limits.cpus.max(1);
         let max_jobs = options.jobs.or(plan.matrix.limits.jobs).unwrap_or_else(|| (capacity.cpus / per_job).max(1));
-        let scheduler_options = SchedulerOptions {
-            max_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
-            capacity,
-            max_failures: options.max_failures,
-        };
+        let scheduler_options = SchedulerOptions { pools: vec![capacity], max_failures: options.max_failures };
         let logs_dir = plan.state_dir.join("runs").join(run_id.to_string());
         // The run's folders, made once so each job only adds its own; the cache is shared by all
         // runs and named to steps as {{ cache_dir }}.
@@ -226,7 +222,12 @@ impl Runner {
             artifacts_dir: plan.state_dir.join("artifacts"),
             masker: masker(&plan.matrix.secrets),
         });
-        let executor = Arc::new(LocalExecutor { source, logs_dir });
+        let places = vec![Place {
+            name: "local".into(),
+            executor: Arc::new(LocalExecutor { source, logs_dir }),
+            pool: 0,
+            max_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
+        }];
         let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
         let store = self.store.take().expect("the store is back between runs");
         let live = report.map(|path| live_report(path.to_path_buf(), run_id, options.pivot.clone()));
@@ -238,7 +239,8 @@ impl Runner {
             .enable_all()
             .build()
             .map_err(Error::io("cannot start the runtime"))?;
-        let outcome = runtime.block_on(scheduler::run(rendered, executor, ctx, &scheduler_options, &mut observer));
+        let queue = rendered.into_iter().map(|job| Queued::at(0, job)).collect();
+        let outcome = runtime.block_on(scheduler::run(queue, places, ctx, &scheduler_options, &mut observer));
         drop(runtime);
         observer.progress.finish();
 

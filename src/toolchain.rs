@@ -11,7 +11,8 @@ mod spec;
 
 pub(crate) use capability::platform_os;
 pub use capability::{resolve_cell, Availability, ResolvedToolchain};
-pub use detect::{Compiler, Host, Llvm};
+pub use detect::{Compiler, Host, Llvm, Remote, RunProbe};
+pub use probe::{Listing, SCRIPT as PROBE_SCRIPT};
 pub use spec::{CompilerSpec, Family, Standard};
 
 /// The cell keys gridrun gives meaning to.

@@ -9,13 +9,6 @@ fn git(dir: &Path, args: &[&str]) -> duct::Expression {
     duct::cmd("git", all).stdin_null().stdout_capture().stderr_null().unchecked()
 }
 
-/// The commit `dir` is checked out at, or `None` where it is not a git work tree.
-pub fn head(dir: &Path) -> Option<String> {
-    let out = git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]).run().ok()?;
-    let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !commit.is_empty()).then_some(commit)
-}
-
 /// The top folder of the git work tree `dir` is in, or `None` where it is in none.
 pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
     let out = git(dir, &["rev-parse", "--show-toplevel"]).run().ok()?;
@@ -23,13 +16,34 @@ pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
     (out.status.success() && !top.is_empty()).then(|| top.into())
 }
 
-/// Whether the work tree at `dir` has uncommitted changes (untracked files included), not
-/// counting `ignore` (gridrun's own state folder, when it lives inside the tree).
-pub fn is_dirty(dir: &Path, ignore: Option<&Path>) -> bool {
+/// A work tree's commit and whether it has uncommitted changes, from one `git status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TreeState {
+    /// The commit checked out; empty where there is none yet.
+    pub commit: String,
+    /// Whether anything differs from it (untracked files included), `ignore` not counted.
+    pub dirty: bool,
+}
+
+/// The state of the work tree at `dir` (one git process), or `None` where it is not one; `ignore`
+/// (gridrun's own state folder, when it lives inside the tree) does not count.
+pub fn state(dir: &Path, ignore: Option<&Path>) -> Option<TreeState> {
     let exclude = ignore.and_then(|i| i.strip_prefix(dir).ok()).map(|r| format!(":(exclude){}", r.display()));
-    let mut args = vec!["status", "--porcelain", "--untracked-files=normal", "--", "."];
+    let mut args = vec!["status", "--porcelain=v2", "--branch", "--untracked-files=normal", "--", "."];
     args.extend(exclude.as_deref());
-    git(dir, &args).run().is_ok_and(|out| out.status.success() && !out.stdout.is_empty())
+    let out = git(dir, &args).run().ok().filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut state = TreeState::default();
+    for line in text.lines() {
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            if oid != "(initial)" {
+                state.commit = oid.trim().to_string();
+            }
+        } else if !line.starts_with('#') && !line.is_empty() {
+            state.dirty = true;
+        }
+    }
+    Some(state)
 }
 
 /// How many bytes of untracked files [`changes_digest`] reads; past that, a file counts by its

@@ -56,6 +56,10 @@ pub struct MatrixFile {
     pub secrets: Vec<String>,
     /// `[ci]`: runners and images for the fan-out `plan --format github|gitlab` plans.
     pub ci: super::Ci,
+    /// `[hosts.NAME]`: build hosts this file adds (or overrides) beyond the hosts file's.
+    pub hosts: Vec<super::HostConfig>,
+    /// `[container]`: the image cells run in.
+    pub container: super::Container,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -122,7 +126,7 @@ pub fn load_text(path: &Path, text: String) -> Result<MatrixFile, ConfigError> {
     Validator { file: &file }.validate(raw, dir, path)
 }
 
-fn toml_error(file: &SourceFile, err: &toml::de::Error) -> ConfigError {
+pub(super) fn toml_error(file: &SourceFile, err: &toml::de::Error) -> ConfigError {
     let message = plain_words(&err.message().trim().lines().map(str::trim).collect::<Vec<_>>().join("; "));
     let span = err.span().unwrap_or(0..0);
     if message == "duplicate key" {
@@ -229,7 +233,7 @@ pub(super) struct Validator<'a> {
 
 impl Validator<'_> {
     /// A string from the file; a NUL in it could never reach a process, so it is refused here.
-    fn text(&self, s: Spanned<String>, key: &str) -> Result<Text, ConfigError> {
+    pub(super) fn text(&self, s: Spanned<String>, key: &str) -> Result<Text, ConfigError> {
         let span = s.span();
         if s.get_ref().contains('\0') {
             return Err(self.file.error(span, format!("{key} must not hold a NUL character")));
@@ -319,6 +323,8 @@ impl Validator<'_> {
         };
         let secrets = self.secrets(raw.secrets, &env, &steps)?;
         let ci = self.ci(raw.ci)?;
+        let hosts = self.hosts(raw.hosts)?;
+        let container = self.container(raw.container)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -332,6 +338,8 @@ impl Validator<'_> {
             artifacts,
             secrets,
             ci,
+            hosts,
+            container,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -744,6 +752,8 @@ struct RawFile {
     artifacts: Option<RawArtifacts>,
     secrets: Option<Vec<Spanned<String>>>,
     ci: Option<super::ci::RawCi>,
+    hosts: Option<super::hosts::RawMatrixHosts>,
+    container: Option<super::container::RawContainer>,
 }
 
 #[derive(Deserialize, Default)]

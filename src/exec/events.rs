@@ -12,6 +12,8 @@ pub enum Event {
     JobStarted {
         /// The job's slug.
         slug: String,
+        /// Where it runs, where that is not this host's own processes: a host, an image.
+        place: Option<String>,
     },
     /// A step attempt began.
     StepStarted {
@@ -35,6 +37,15 @@ pub enum Event {
     JobFinished {
         /// The job.
         record: Box<JobRecord>,
+    },
+    /// The place a job ran was lost; the job runs again at another.
+    JobMoved {
+        /// The job's slug.
+        slug: String,
+        /// Where it ran.
+        from: String,
+        /// Where it runs now.
+        to: String,
     },
     /// The run is being cancelled; queued jobs will be recorded `cancelled`.
     Cancelling {

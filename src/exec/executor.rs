@@ -46,8 +46,19 @@ pub trait Executor: Send + Sync {
     /// A name for messages and records: `local`, a host's name.
     fn name(&self) -> &str;
 
-    /// Readies the job's folders where its steps run; `Err` says why it cannot.
-    fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, Result<(), String>>;
+    /// The build host it runs jobs on, where that is not this host.
+    fn host(&self) -> Option<&str> {
+        None
+    }
+
+    /// The container image `job` runs in, and its digest, where it runs in one.
+    fn image(&self, _job: &RenderedJob) -> Option<(String, String)> {
+        None
+    }
+
+    /// Readies the job's folders where its steps run; `Err` says why it cannot (of the kind
+    /// [`host_lost`] knows where the place itself was lost).
+    fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, io::Result<()>>;
 
     /// Runs one step attempt to its end (see the module's contract).
     fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepEnd>>;
@@ -55,8 +66,28 @@ pub trait Executor: Send + Sync {
     /// Makes `path`, written by the job where it ran, readable here, and returns where.
     fn fetch<'a>(&'a self, job: &'a RenderedJob, path: &'a Path) -> BoxFuture<'a, io::Result<PathBuf>>;
 
+    /// Makes the files of the job's workspace that `patterns` (absolute globs, as rendered for
+    /// where the job ran) match readable here, and returns where its workspace can be read here:
+    /// `job.work_dir` itself for a job that ran on this host's file system.
+    fn fetch_workspace<'a>(
+        &'a self,
+        job: &'a RenderedJob,
+        _patterns: &'a [String],
+    ) -> BoxFuture<'a, io::Result<PathBuf>> {
+        Box::pin(async move { Ok(job.work_dir.clone()) })
+    }
+
     /// Cleans up after the job: its workspace goes unless `keep`; returns where a kept one is.
     fn finish<'a>(&'a self, job: &'a RenderedJob, keep: bool) -> BoxFuture<'a, Option<PathBuf>>;
+}
+
+/// The kind of error an executor returns where the place it runs jobs was lost (a build host
+/// that stopped answering): the job may run again elsewhere.
+pub const LOST: io::ErrorKind = crate::remote::ssh::LOST;
+
+/// Whether `err` says the place a job ran was lost.
+pub fn host_lost(err: &io::Error) -> bool {
+    err.kind() == LOST
 }
 
 /// One step attempt, as the job hands it to its executor.

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use super::events::{CancelReason, Event};
-use super::executor::{Executor, StepSpec};
+use super::executor::{host_lost, Executor, StepSpec};
 use super::reaper::TOKEN_VAR;
 use super::suspend::Suspension;
 use crate::diagnose;
-use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepStatus};
+use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepRecord, StepStatus};
 use crate::plan::RenderedJob;
 use crate::secrets::Masker;
 
@@ -61,7 +61,9 @@ pub fn log_path(dir: &Path, step: &str, attempt: u32) -> PathBuf {
 pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunContext>, lent: Lent) {
     let started = Instant::now();
     let slug = job.job.slug.clone();
-    let _ = lent.events.send(Event::JobStarted { slug: slug.clone() });
+    let image = executor.image(&job);
+    let place = executor.host().map(str::to_string).or_else(|| image.as_ref().map(|(name, _)| name.clone()));
+    let _ = lent.events.send(Event::JobStarted { slug: slug.clone(), place });
     // A debug build can be told to panic in one job, so the tests can check that gridrun stops
     // the run and leaves nothing behind when a bug strikes.
     #[cfg(debug_assertions)]
@@ -72,7 +74,13 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
     let mut record = JobRecord::new(slug.clone());
     record.status = JobStatus::Passed;
     record.allow_failure = job.job.allow_failure;
+    record.host = executor.host().map(str::to_string);
+    (record.image, record.image_digest) = image.map(|(name, digest)| (Some(name), Some(digest))).unwrap_or_default();
+    record.log_tail.clone_from(&job.notes);
     match executor.prepare(&job).await {
+        Err(err) if host_lost(&err) => {
+            lost(&mut record, format!("gridrun: lost {} while preparing the workspace: {err}", executor.name()));
+        }
         Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
         Ok(()) => {
             run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
@@ -97,6 +105,14 @@ fn infra(record: &mut JobRecord, why: String) {
     record.log_tail.push(why);
 }
 
+/// Marks the job failed because the place it ran was lost, saying why: the dispatcher may run it
+/// again elsewhere.
+fn lost(record: &mut JobRecord, why: String) {
+    record.status = JobStatus::Failed;
+    record.failure_kind = Some(FailureKind::HostLost);
+    record.log_tail.push(why);
+}
+
 /// The steps in order, each retried as the file allows; the record says how they went.
 async fn run_steps(
     job: &RenderedJob,
@@ -117,7 +133,9 @@ async fn run_steps(
     let mut retried_tail: Vec<String> = Vec::new();
     let (mut cpu, mut peak) = (Duration::ZERO, 0u64);
     'steps: for (position, step) in job.steps.iter().enumerate() {
-        let mut attempt = 1;
+        // A job run again after its place was lost numbers its attempts on from the lost ones.
+        let first = job.first_attempt.max(1);
+        let mut attempt = first;
         loop {
             if lent.cancel.borrow().is_some() {
                 record.status = JobStatus::Cancelled;
@@ -156,8 +174,30 @@ async fn run_steps(
                 suspension: &lent.suspension,
                 masker: ctx.masker.as_ref(),
             };
+            let attempt_started = Instant::now();
             let (mut outcome, tail) = match executor.run_step(spec).await {
                 Ok(end) => (end.record, end.tail),
+                Err(err) if host_lost(&err) => {
+                    // The attempt is recorded as far as it went: its log holds what came back.
+                    let failed = StepRecord {
+                        name: step.name.clone(),
+                        position,
+                        attempt,
+                        status: StepStatus::Failed,
+                        exit_code: None,
+                        signal: None,
+                        duration: attempt_started.elapsed(),
+                        cpu: Duration::ZERO,
+                        peak_rss_kb: 0,
+                        log_bytes: std::fs::metadata(&log).map_or(0, |m| m.len()),
+                        log,
+                        command: step.command.clone(),
+                    };
+                    let _ = lent.events.send(Event::StepFinished { slug: slug.clone(), record: failed.clone() });
+                    record.steps.push(failed);
+                    lost(record, format!("gridrun: lost {} during step {}: {err}", executor.name(), step.name));
+                    break 'steps;
+                }
                 Err(err) => {
                     infra(record, format!("gridrun: cannot run step {}: {err}", step.name));
                     break 'steps;
@@ -176,11 +216,11 @@ async fn run_steps(
             }
             match status {
                 StepStatus::Passed => {
-                    retried |= attempt > 1;
+                    retried |= attempt > first;
                     record.exit_code = exit_code;
                     break;
                 }
-                StepStatus::Failed if attempt <= step.retries && lent.cancel.borrow().is_none() => {
+                StepStatus::Failed if attempt - first < step.retries && lent.cancel.borrow().is_none() => {
                     retried_tail = tail;
                     attempt += 1;
                 }
@@ -211,7 +251,11 @@ async fn run_steps(
 async fn read_tests(job: &RenderedJob, executor: &dyn Executor, step: &str, junit: &Path, record: &mut JobRecord) {
     record.tests.retain(|t| t.step != step);
     let Ok(here) = executor.fetch(job, junit).await else { return };
-    match crate::testresults::read_junit(&here, &[&job.work_dir, &job.source], step) {
+    // A file brought back from where the job ran is read where it came to.
+    let came_to = if here == junit { None } else { here.parent().map(Path::to_path_buf) };
+    let mut roots: Vec<&Path> = vec![&job.work_dir, &job.source];
+    roots.extend(came_to.as_deref());
+    match crate::testresults::read_junit(&here, &roots, step) {
         Ok(cases) => record.tests.extend(cases),
         Err(e) if here.exists() => record.log_tail.push(format!("gridrun: cannot read test results: {e}")),
         Err(_) => {}
@@ -221,12 +265,27 @@ async fn read_tests(job: &RenderedJob, executor: &dyn Executor, step: &str, juni
 /// The job's artifacts, into the run's store. What the job built but cannot be kept fails it:
 /// the job did not do what it was asked.
 async fn collect_artifacts(job: &RenderedJob, executor: &dyn Executor, ctx: &RunContext, record: &mut JobRecord) {
-    if executor.fetch(job, &job.work_dir).await.is_err() {
-        infra(record, "gridrun: cannot bring the job's artifacts back".into());
-        return;
-    }
-    let patterns = job.artifacts.clone();
-    let (work, source, base) = (job.work_dir.clone(), job.source.clone(), job.base_dir.clone());
+    let work = match executor.fetch_workspace(job, &job.artifacts).await {
+        Ok(work) => work,
+        Err(e) => {
+            infra(record, format!("gridrun: cannot bring the job's artifacts back: {e}"));
+            return;
+        }
+    };
+    // A workspace brought back from elsewhere is read where it came to; patterns name it as it
+    // was where the job ran.
+    let moved = work != job.work_dir;
+    let patterns: Vec<String> = if moved {
+        let from = job.work_dir.display().to_string();
+        let to = work.display().to_string();
+        job.artifacts
+            .iter()
+            .map(|p| p.strip_prefix(&from).map_or_else(|| p.clone(), |rest| format!("{to}{rest}")))
+            .collect()
+    } else {
+        job.artifacts.clone()
+    };
+    let (source, base) = if moved { (work.clone(), work.clone()) } else { (job.source.clone(), job.base_dir.clone()) };
     let (state, store) = (ctx.state_dir.clone(), ctx.artifacts_dir.clone());
     let collected = tokio::task::spawn_blocking(move || {
         let roots = [work.as_path(), source.as_path(), base.as_path()];

@@ -24,12 +24,12 @@ impl Executor for LocalExecutor {
         "local"
     }
 
-    fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, Result<(), String>> {
+    fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, io::Result<()>> {
         Box::pin(async move {
             let log_dir = self.logs_dir.join(&job.job.slug);
             let mut dirs: Vec<&Path> = job.make_dirs.iter().map(PathBuf::as_path).collect();
             dirs.push(&log_dir);
-            workspace::prepare_job(&self.source, &job.source, &dirs).map_err(|e| e.to_string())
+            workspace::prepare_job(&self.source, &job.source, &dirs).map_err(|e| io::Error::other(e.to_string()))
         })
     }
 

@@ -20,15 +20,45 @@ use super::suspend::Suspension;
 use crate::outcome::{FailureKind, JobRecord, JobStatus};
 use crate::plan::RenderedJob;
 
-/// How the dispatcher may use the host.
+/// How the dispatcher may use the places jobs run.
 #[derive(Clone, Debug)]
 pub struct SchedulerOptions {
-    /// Concurrent jobs at most.
-    pub max_jobs: usize,
-    /// Slots and memory to share out.
-    pub capacity: Capacity,
+    /// What each pool of slots and memory holds; places share a pool where they share a machine
+    /// (this host's processes and its containers).
+    pub pools: Vec<Capacity>,
     /// Stop after this many failures (1 for `--fail-fast`).
     pub max_failures: Option<u32>,
+}
+
+/// Somewhere jobs run: an executor, the pool it draws on, and how many jobs it takes at once.
+pub struct Place {
+    /// Its name: `local`, a host's, an image's.
+    pub name: String,
+    /// What runs the jobs.
+    pub executor: Arc<dyn Executor>,
+    /// Its pool in [`SchedulerOptions::pools`].
+    pub pool: usize,
+    /// Concurrent jobs at most.
+    pub max_jobs: usize,
+}
+
+/// A job waiting to start: how it runs at each place that can run it, in order of preference.
+pub struct Queued {
+    /// The job, rendered for each of its places.
+    pub at: Vec<(usize, RenderedJob)>,
+    /// Whether it was already moved once from a place that was lost.
+    pub moved: bool,
+}
+
+impl Queued {
+    /// A job that runs at one place.
+    pub fn at(place: usize, job: RenderedJob) -> Self {
+        Self { at: vec![(place, job)], moved: false }
+    }
+
+    fn slug(&self) -> &str {
+        &self.at[0].1.job.slug
+    }
 }
 
 /// Who hears about the run: the store writer and the display.
@@ -57,34 +87,132 @@ pub struct Outcome {
 /// The dispatcher's state between events.
 struct Dispatch<'o> {
     observer: &'o mut dyn Observer,
-    pool: Pool,
-    held: HashMap<String, Claim>,
+    pools: Vec<Pool>,
+    places: Vec<PlaceState>,
+    /// Running jobs: where, and what they hold.
+    held: HashMap<String, (usize, Claim)>,
+    /// Running jobs' other places, should theirs be lost.
+    spare: HashMap<String, Queued>,
+    queue: VecDeque<Queued>,
     records: Vec<JobRecord>,
     failures: u32,
     max_failures: Option<u32>,
 }
 
+/// A place as the dispatch sees it.
+struct PlaceState {
+    name: String,
+    executor: Arc<dyn Executor>,
+    pool: usize,
+    max_jobs: usize,
+    running: usize,
+    /// Lost mid-run: it takes no more jobs.
+    lost: bool,
+}
+
 impl Dispatch<'_> {
-    /// Passes an event on; a finished job gives its claim back. Returns a reason to stop, where
-    /// the job's failure was one too many.
+    /// Passes an event on; a finished job gives its claim back, and one whose place was lost is
+    /// moved once to another place that can run it. Returns a reason to stop, where the job's
+    /// failure was one too many.
     fn event(&mut self, event: Event) -> Option<CancelReason> {
-        self.observer.event(&event);
-        let Event::JobFinished { record } = event else { return None };
-        if let Some(claim) = self.held.remove(&record.slug) {
-            self.pool.give_back(claim);
+        let Event::JobFinished { record } = event else {
+            self.observer.event(&event);
+            return None;
+        };
+        let mut record = *record;
+        let mut spare = self.spare.remove(&record.slug);
+        if let Some((place, claim)) = self.held.remove(&record.slug) {
+            self.pools[self.places[place].pool].give_back(claim);
+            self.places[place].running -= 1;
+            if record.failure_kind == Some(FailureKind::HostLost) {
+                let lost = &mut self.places[place];
+                if !lost.lost {
+                    lost.lost = true;
+                    crate::note!("{} was lost: it takes no more jobs this run", lost.name);
+                }
+                let places = &self.places;
+                if let Some(mut moved) = spare.take().filter(|q| !q.moved) {
+                    moved.at.retain(|(p, _)| !places[*p].lost);
+                    if !moved.at.is_empty() {
+                        let to = self.places[moved.at[0].0].name.clone();
+                        let from = self.places[place].name.clone();
+                        let next_attempt = record.steps.iter().map(|s| s.attempt).max().unwrap_or(0) + 1;
+                        for (_, job) in &mut moved.at {
+                            job.first_attempt = next_attempt;
+                            job.notes.extend(record.log_tail.iter().cloned());
+                            job.notes.push(format!("gridrun: {from} was lost; the job ran again on {to}"));
+                        }
+                        moved.moved = true;
+                        self.observer.event(&Event::JobMoved { slug: record.slug.clone(), from, to });
+                        self.queue.push_front(moved);
+                        return None;
+                    }
+                }
+            }
         }
+        if record.failure_kind == Some(FailureKind::HostLost) {
+            record.log_tail.push("gridrun: no other place could run it".into());
+        }
+        self.observer.event(&Event::JobFinished { record: Box::new(record.clone()) });
         if record.fails_run() {
             self.failures += 1;
         }
-        self.records.push(*record);
+        self.records.push(record);
         self.max_failures.is_some_and(|max| self.failures >= max).then_some(CancelReason::Failures)
+    }
+
+    /// Starts what fits, in queue order: a job takes the first of its places with room; one that
+    /// fits nowhere holds its places for itself, so later jobs do not overtake it there for ever.
+    fn start_what_fits(&mut self, mut spawn: impl FnMut(usize, RenderedJob)) {
+        let mut blocked = vec![false; self.places.len()];
+        let mut i = 0;
+        while i < self.queue.len() {
+            let queued = &self.queue[i];
+            let mut chosen = None;
+            for (at, (place, job)) in queued.at.iter().enumerate() {
+                let state = &self.places[*place];
+                if state.lost || blocked[*place] || state.running >= state.max_jobs {
+                    continue;
+                }
+                let pool = &mut self.pools[state.pool];
+                let claim = pool.claim_for(job.limits.cpus, job.limits.memory);
+                if pool.try_take(claim) {
+                    chosen = Some((at, *place, claim));
+                    break;
+                }
+            }
+            match chosen {
+                Some((at, place, claim)) => {
+                    let mut queued = self.queue.remove(i).expect("index in range");
+                    let (_, mut job) = queued.at.remove(at);
+                    grant_cpus(&mut job.env, claim.cpus);
+                    let slug = job.job.slug.clone();
+                    self.places[place].running += 1;
+                    self.held.insert(slug.clone(), (place, claim));
+                    if !queued.at.is_empty() {
+                        self.spare.insert(slug, queued);
+                    }
+                    spawn(place, job);
+                }
+                None => {
+                    for (place, _) in &queued.at {
+                        blocked[*place] = true;
+                    }
+                    if blocked.iter().all(|b| *b) {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+        }
     }
 }
 
-/// Runs `jobs` (in order, as capacity allows) on `executor` to the end or until cancelled.
+/// Runs the `queue`d jobs (in order, as the places' capacity allows) to the end or until
+/// cancelled.
 pub async fn run(
-    jobs: Vec<RenderedJob>,
-    executor: Arc<dyn Executor>,
+    queue: Vec<Queued>,
+    places: Vec<Place>,
     ctx: Arc<RunContext>,
     options: &SchedulerOptions,
     observer: &mut dyn Observer,
@@ -92,21 +220,28 @@ pub async fn run(
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let (cancel_tx, cancel_rx) = watch::channel::<Option<CancelReason>>(None);
     let ticks = observer.wants_ticks();
+    let jobs = queue.len();
     let mut d = Dispatch {
-        pool: Pool::new(options.capacity),
+        pools: options.pools.iter().map(|c| Pool::new(*c)).collect(),
+        places: places
+            .into_iter()
+            .map(|p| PlaceState {
+                name: p.name,
+                executor: p.executor,
+                pool: p.pool,
+                max_jobs: p.max_jobs.max(1),
+                running: 0,
+                lost: false,
+            })
+            .collect(),
         observer,
         held: HashMap::new(),
-        records: Vec::with_capacity(jobs.len()),
+        spare: HashMap::new(),
+        queue: queue.into(),
+        records: Vec::with_capacity(jobs),
         failures: 0,
         max_failures: options.max_failures,
     };
-    let mut queue: VecDeque<(RenderedJob, Claim)> = jobs
-        .into_iter()
-        .map(|job| {
-            let claim = d.pool.claim_for(job.limits.cpus, job.limits.memory);
-            (job, claim)
-        })
-        .collect();
     // Each job's task, so one that panics is noticed: its job is recorded and the run stopped,
     // rather than waited for forever.
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -121,23 +256,15 @@ pub async fn run(
 
     loop {
         if cancelled.is_none() {
-            // Jobs start in plan order; the first that does not fit waits, and so does the rest,
-            // so a big job is not overtaken for ever.
-            while d.held.len() < options.max_jobs {
-                let Some((_, claim)) = queue.front() else { break };
-                if !d.pool.try_take(*claim) {
-                    break;
-                }
-                let (mut job, claim) = queue.pop_front().expect("front exists");
-                grant_cpus(&mut job.env, claim.cpus);
+            let executors: Vec<Arc<dyn Executor>> = d.places.iter().map(|p| Arc::clone(&p.executor)).collect();
+            d.start_what_fits(|place, job| {
                 let slug = job.job.slug.clone();
-                d.held.insert(slug.clone(), claim);
                 let lent = Lent { cancel: cancel_rx.clone(), suspension: Arc::clone(&suspension), events: tx.clone() };
-                let task = tasks.spawn(job::run(job, Arc::clone(&executor), Arc::clone(&ctx), lent));
+                let task = tasks.spawn(job::run(job, Arc::clone(&executors[place]), Arc::clone(&ctx), lent));
                 task_slugs.insert(task.id(), slug);
-            }
+            });
         }
-        if d.held.is_empty() && tasks.is_empty() && (queue.is_empty() || cancelled.is_some()) {
+        if d.held.is_empty() && tasks.is_empty() && (d.queue.is_empty() || cancelled.is_some()) {
             break;
         }
         let escalate = |current: Option<CancelReason>| {
@@ -189,8 +316,9 @@ pub async fn run(
             }
         }
     }
-    for (job, _) in queue {
-        let mut record = JobRecord::new(job.job.slug.clone());
+    let left: Vec<String> = d.queue.iter().map(|q| q.slug().to_string()).collect();
+    for slug in left {
+        let mut record = JobRecord::new(slug);
         record.status = JobStatus::Cancelled;
         record.failure_kind = Some(FailureKind::Cancelled);
         d.event(Event::JobFinished { record: Box::new(record) });

@@ -41,12 +41,8 @@ pub fn prepare_source(source: &Source, state_dir: &Path) -> Result<PreparedSourc
                     detail: "no such folder".into(),
                 });
             }
-            Ok(PreparedSource {
-                commit: crate::vcs::head(dir).unwrap_or_default(),
-                dirty: crate::vcs::is_dirty(dir, Some(state_dir)),
-                cache_repo: None,
-                submodules: false,
-            })
+            let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
+            Ok(PreparedSource { commit: state.commit, dirty: state.dirty, cache_repo: None, submodules: false })
         }
         Source::Git { url, rev, depth, submodules } => {
             let digest = Sha256::digest(url.as_bytes());

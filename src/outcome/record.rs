@@ -212,6 +212,12 @@ pub struct JobRecord {
     pub flaky: bool,
     /// `allow_failure = true`: its failure fails neither the run nor the fan-out.
     pub allow_failure: bool,
+    /// The build host it ran on; `None` for this host.
+    pub host: Option<String>,
+    /// The container image its steps ran in, as the cell named it.
+    pub image: Option<String>,
+    /// That image's digest (its ID), what exactly ran.
+    pub image_digest: Option<String>,
     /// Where it worked, where the workspace was kept.
     pub work_dir: Option<PathBuf>,
     /// The last lines of the deciding step's log (for a flaky job, of the attempt that failed).
@@ -308,6 +314,9 @@ impl JobRecord {
         map.serialize_entry("peak_rss_kb", &self.peak_rss_kb)?;
         map.serialize_entry("flaky", &self.flaky)?;
         map.serialize_entry("allow_failure", &self.allow_failure)?;
+        map.serialize_entry("host", &self.host)?;
+        map.serialize_entry("image", &self.image)?;
+        map.serialize_entry("image_digest", &self.image_digest)?;
         map.serialize_entry("steps", &self.steps)?;
         map.serialize_entry("diagnostics", &self.diagnostics)?;
         map.serialize_entry("tests", &self.test_counts())?;

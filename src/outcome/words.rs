@@ -302,8 +302,10 @@ words! {
         Toolchain => "toolchain",
         /// The run was cancelled.
         Cancelled => "cancelled",
-        /// Nothing in the log says; the machine, a host or gridrun itself failed.
+        /// Nothing in the log says; the machine or gridrun itself failed.
         Infra => "infra",
+        /// The build host (or its connection) was lost while the job ran there.
+        HostLost => "host_lost",
     }
 }
 

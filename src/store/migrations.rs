@@ -134,6 +134,12 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE jobs ADD COLUMN allow_failure INTEGER NOT NULL DEFAULT 0;
     ",
+    // 7: where a job ran: a build host, a container image and its digest (none: this host).
+    r"
+    ALTER TABLE jobs ADD COLUMN host TEXT;
+    ALTER TABLE jobs ADD COLUMN image TEXT;
+    ALTER TABLE jobs ADD COLUMN image_digest TEXT;
+    ",
 ];
 
 /// The schema version this gridrun writes.

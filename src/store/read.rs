@@ -13,7 +13,7 @@ use crate::outcome::{
 
 pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
-const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure";
+const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest";
 
 impl Store {
     /// The newest runs first.
@@ -155,6 +155,9 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         log_tail: r.get::<_, Option<String>>(17)?.map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default(),
         reused_from: r.get(18)?,
         allow_failure: r.get(19)?,
+        host: r.get(20)?,
+        image: r.get(21)?,
+        image_digest: r.get(22)?,
         steps: Vec::new(),
         diagnostics: Vec::new(),
         tests: Vec::new(),

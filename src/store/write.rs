@@ -178,13 +178,13 @@ fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Res
 
 fn record(tx: &Transaction<'_>, run: i64, event: &Event) -> rusqlite::Result<()> {
     match event {
-        Event::JobStarted { slug } => {
+        Event::JobStarted { slug, .. } => {
             tx.prepare_cached("UPDATE jobs SET status = ?4, started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
                 .execute(params![run, slug, now(), JobStatus::Running])?;
         }
         Event::StepFinished { slug, record } => insert_step(tx, run, slug, record)?,
         Event::JobFinished { record } => update_job(tx, run, record)?,
-        Event::StepStarted { .. } | Event::Cancelling { .. } => {}
+        Event::StepStarted { .. } | Event::Cancelling { .. } | Event::JobMoved { .. } => {}
     }
     Ok(())
 }
@@ -256,7 +256,7 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
     tx.prepare_cached(
         "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
              cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
-             started_at = COALESCE(started_at, ?7)
+             host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7)
          WHERE run_id = ?1 AND slug = ?2",
     )?
     .execute(params![
@@ -273,9 +273,15 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         job.flaky,
         job.work_dir.as_ref().map(|d| d.display().to_string()),
         (!job.log_tail.is_empty()).then(|| job.log_tail.join("\n")),
+        job.host,
+        job.image,
+        job.image_digest,
     ])?;
     Ok(())
 }
+
+/// How long the writer waits after an event for more to write in the same transaction.
+const BATCH_WAIT: Duration = Duration::from_millis(15);
 
 enum Message {
     Event(Box<Event>),
@@ -322,8 +328,20 @@ impl StoreWriter {
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     };
                     // Everything that has arrived goes into one transaction, after what a full
-                    // disk kept from being written before.
+                    // disk kept from being written before; a short wait first lets a burst of
+                    // quick jobs share one (the run's end is written at once).
+                    let ending = matches!(first, Message::Finish(_));
                     pending.push(first);
+                    if !ending {
+                        let until = Instant::now() + BATCH_WAIT;
+                        while let Ok(more) = receiver.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                            let ends = matches!(more, Message::Finish(_));
+                            pending.push(more);
+                            if ends {
+                                break;
+                            }
+                        }
+                    }
                     pending.extend(receiver.try_iter());
                     let finish = pending.iter().find_map(|m| match m {
                         Message::Finish(status) => Some(*status),
@@ -361,8 +379,12 @@ impl StoreWriter {
         Self { sender, thread }
     }
 
-    /// Queues an event to be written.
+    /// Queues an event to be written (one the store keeps nothing of is not sent at all: each
+    /// send may wake the writer thread).
     pub fn send(&self, event: &Event) {
+        if matches!(event, Event::StepStarted { .. } | Event::Cancelling { .. } | Event::JobMoved { .. }) {
+            return;
+        }
         // A send fails only when the thread has already stopped on an error, which `finish` reports.
         let _ = self.sender.send(Message::Event(Box::new(event.clone())));
     }

@@ -46,29 +46,49 @@ impl ProbeCache {
         Self { file, entries, dirty: false }
     }
 
-    pub(super) fn compiler(&self, driver: &Path) -> Option<Entry> {
-        self.get(driver)
+    /// A compiler's entry; `stat` is its size and time where it is not on this machine.
+    pub(super) fn compiler(&self, driver: &Path, stat: Option<(u64, u128)>) -> Option<Entry> {
+        self.get(driver, stat)
     }
 
-    pub(super) fn llvm(&self, config: &Path) -> Option<Entry> {
-        self.get(config)
+    pub(super) fn llvm(&self, config: &Path, stat: Option<(u64, u128)>) -> Option<Entry> {
+        self.get(config, stat)
     }
 
-    pub(super) fn set_compiler(&mut self, driver: &Path, version: &str, standards: &BTreeMap<String, bool>) {
-        self.set(driver, version, standards.clone(), None);
+    pub(super) fn set_compiler(
+        &mut self,
+        driver: &Path,
+        stat: Option<(u64, u128)>,
+        version: &str,
+        standards: &BTreeMap<String, bool>,
+    ) {
+        self.set(driver, stat, version, standards.clone(), None);
     }
 
-    pub(super) fn set_llvm(&mut self, config: &Path, version: &str, cmake_dir: Option<&Path>) {
-        self.set(config, version, BTreeMap::new(), cmake_dir.map(Path::to_path_buf));
+    pub(super) fn set_llvm(
+        &mut self,
+        config: &Path,
+        stat: Option<(u64, u128)>,
+        version: &str,
+        cmake_dir: Option<&Path>,
+    ) {
+        self.set(config, stat, version, BTreeMap::new(), cmake_dir.map(Path::to_path_buf));
     }
 
-    fn get(&self, path: &Path) -> Option<Entry> {
-        let (key, size, mtime_ns) = identity(path)?;
+    fn get(&self, path: &Path, stat: Option<(u64, u128)>) -> Option<Entry> {
+        let (key, size, mtime_ns) = key_of(path, stat)?;
         self.entries.get(&key).filter(|e| e.size == size && e.mtime_ns == mtime_ns).cloned()
     }
 
-    fn set(&mut self, path: &Path, version: &str, standards: BTreeMap<String, bool>, cmake_dir: Option<PathBuf>) {
-        let Some((key, size, mtime_ns)) = identity(path) else { return };
+    fn set(
+        &mut self,
+        path: &Path,
+        stat: Option<(u64, u128)>,
+        version: &str,
+        standards: BTreeMap<String, bool>,
+        cmake_dir: Option<PathBuf>,
+    ) {
+        let Some((key, size, mtime_ns)) = key_of(path, stat) else { return };
         let entry = Entry { size, mtime_ns, version: version.to_string(), standards, cmake_dir };
         if self.entries.get(&key) != Some(&entry) {
             self.entries.insert(key, entry);
@@ -93,6 +113,14 @@ impl ProbeCache {
         }
         self.entries = body.entries;
         self.dirty = false;
+    }
+}
+
+/// The cache's key for a tool: given (another machine's size and time), or read here.
+fn key_of(path: &Path, stat: Option<(u64, u128)>) -> Option<(String, u64, u128)> {
+    match stat {
+        Some((size, mtime_ns)) => Some((path.display().to_string(), size, mtime_ns)),
+        None => identity(path),
     }
 }
 

@@ -87,7 +87,7 @@ pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availabilit
 
     if let Some(platform) = cell.text(keys::PLATFORM) {
         let wanted = platform_os(platform);
-        if wanted != host.platform {
+        if host.platform != wanted {
             problems.push(Availability::unavailable(format!(
                 "platform {platform} needs a {wanted} host; this host is {}",
                 host.platform

@@ -39,18 +39,38 @@ pub struct Llvm {
     pub cmake_dir: Option<PathBuf>,
 }
 
-/// What this host can build with.
+/// What a machine can build with: this host, a build host, a container image.
 #[derive(Debug)]
 pub struct Host {
     /// `linux`, `macos`, `windows`…
-    pub platform: &'static str,
+    pub platform: String,
     /// `x86_64`, `aarch64`…
-    pub arch: &'static str,
+    pub arch: String,
     /// Compilers, sorted by family and version.
     pub compilers: Vec<Compiler>,
     /// LLVMs, sorted by version.
     pub llvms: Vec<Llvm>,
     cache: ProbeCache,
+    /// Elsewhere: how to run the probe there, and each tool's size and time as it said.
+    remote: Option<Remote>,
+}
+
+/// Runs the probe script on another machine with these arguments and returns its output.
+pub type RunProbe = Box<dyn Fn(&[String]) -> std::io::Result<String> + Send + Sync>;
+
+/// Probing a machine other than this one: its tools' size and time from its listing (the
+/// cache's key), and how to ask it questions.
+pub struct Remote {
+    /// Size and modification time (seconds) of each tool, by path, as the listing said.
+    pub stats: std::collections::HashMap<PathBuf, (u64, u64)>,
+    /// Runs the probe script there with these arguments and returns its output.
+    pub run: RunProbe,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("tools", &self.stats.len()).finish_non_exhaustive()
+    }
 }
 
 impl Host {
@@ -74,8 +94,71 @@ impl Host {
                 }
             }
         }
+        // Debian and Ubuntu keep every LLVM under /usr/lib/llvm-N even when only one is on PATH.
+        let mut llvm_dirs: Vec<(u32, PathBuf)> = Vec::new();
+        if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(major) =
+                    name.to_str().and_then(|n| n.strip_prefix("llvm-")).and_then(|m| m.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                let config = entry.path().join("bin/llvm-config");
+                if config.is_file() {
+                    llvm_dirs.push((major, config));
+                }
+            }
+        }
+        let mut host = Self::from_found(&found, llvm_dirs, ProbeCache::load(cache_file));
+        host.platform = std::env::consts::OS.to_string();
+        host.arch = std::env::consts::ARCH.to_string();
+        host
+    }
+
+    /// Another machine, from what its probe listed (see `probe.sh`): `platform` and `arch` as
+    /// gridrun names them, tools by name with their paths there.
+    pub fn remote(
+        platform: String,
+        arch: String,
+        found: &BTreeMap<String, PathBuf>,
+        llvm_dirs: Vec<(u32, PathBuf)>,
+        cache_file: Option<PathBuf>,
+        remote: Remote,
+    ) -> Self {
+        let mut host = Self::from_found(found, llvm_dirs, ProbeCache::load(cache_file));
+        host.platform = platform;
+        host.arch = arch;
+        host.remote = Some(remote);
+        host
+    }
+
+    /// Another machine from its probe's listing; `run` runs the probe script there.
+    pub fn from_listing(listing: &super::probe::Listing, cache_file: Option<PathBuf>, run: RunProbe) -> Self {
+        let found: BTreeMap<String, PathBuf> = listing
+            .tools
+            .iter()
+            .filter(|(name, _)| is_interesting(name))
+            .map(|(name, (path, _, _))| (name.clone(), path.clone()))
+            .collect();
+        let mut stats: std::collections::HashMap<PathBuf, (u64, u64)> =
+            listing.tools.values().map(|(path, size, time)| (path.clone(), (*size, *time))).collect();
+        stats.extend(listing.llvms.iter().map(|(_, path, size, time)| (path.clone(), (*size, *time))));
+        let llvm_dirs = listing.llvms.iter().map(|(major, path, _, _)| (*major, path.clone())).collect();
+        Self::remote(
+            listing.platform.clone(),
+            listing.arch.clone(),
+            &found,
+            llvm_dirs,
+            cache_file,
+            Remote { stats, run },
+        )
+    }
+
+    /// The compilers (a C driver whose C++ driver is there too) and LLVMs among `found`.
+    fn from_found(found: &BTreeMap<String, PathBuf>, llvm_dirs: Vec<(u32, PathBuf)>, cache: ProbeCache) -> Self {
         let mut compilers = Vec::new();
-        for (name, cc) in &found {
+        for (name, cc) in found {
             let Some(spec) = CompilerSpec::parse(name) else { continue };
             let Some(cxx) = found.get(&spec.cxx()) else { continue };
             compilers.push(Compiler {
@@ -89,7 +172,7 @@ impl Host {
         }
         compilers.sort_by_key(|c| (c.family, version_key(&c.name)));
         let mut llvms: BTreeMap<u32, Llvm> = BTreeMap::new();
-        for (name, path) in &found {
+        for (name, path) in found {
             if let Some(major) = name.strip_prefix("llvm-config-").and_then(|m| m.parse::<u32>().ok()) {
                 llvms.insert(
                     major,
@@ -97,32 +180,34 @@ impl Host {
                 );
             }
         }
-        // Debian and Ubuntu keep every LLVM under /usr/lib/llvm-N even when only one is on PATH.
-        if let Ok(entries) = std::fs::read_dir("/usr/lib") {
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let Some(major) =
-                    name.to_str().and_then(|n| n.strip_prefix("llvm-")).and_then(|m| m.parse::<u32>().ok())
-                else {
-                    continue;
-                };
-                let config = entry.path().join("bin/llvm-config");
-                if config.is_file() {
-                    llvms.entry(major).or_insert(Llvm {
-                        major: major.to_string(),
-                        config,
-                        version: String::new(),
-                        cmake_dir: None,
-                    });
-                }
-            }
+        for (major, config) in llvm_dirs {
+            llvms.entry(major).or_insert(Llvm {
+                major: major.to_string(),
+                config,
+                version: String::new(),
+                cmake_dir: None,
+            });
         }
         Self {
-            platform: std::env::consts::OS,
-            arch: std::env::consts::ARCH,
+            platform: String::new(),
+            arch: String::new(),
             compilers,
             llvms: llvms.into_values().collect(),
-            cache: ProbeCache::load(cache_file),
+            cache,
+            remote: None,
+        }
+    }
+
+    /// Whether this is another machine (a build host, an image) rather than this one.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// The probe cache's key for a tool: its size and time, here or as the remote listing said.
+    fn stat(&self, path: &Path) -> Option<(u64, u128)> {
+        match &self.remote {
+            Some(remote) => remote.stats.get(path).map(|(size, secs)| (*size, u128::from(*secs) * 1_000_000_000)),
+            None => None,
         }
     }
 
@@ -141,8 +226,12 @@ impl Host {
     /// cache. Names this host lacks are ignored.
     pub fn learn(&mut self, compilers: &[&str], standards: &[Standard], llvms: &[&str]) {
         let mut work = Vec::new();
-        for compiler in self.compilers.iter_mut().filter(|c| compilers.contains(&c.name.as_str())) {
-            let entry = self.cache.compiler(&compiler.cxx);
+        let stats: Vec<Option<(u64, u128)>> = self.compilers.iter().map(|c| self.stat(&c.cxx)).collect();
+        let llvm_stats: Vec<Option<(u64, u128)>> = self.llvms.iter().map(|l| self.stat(&l.config)).collect();
+        for (compiler, stat) in
+            self.compilers.iter_mut().zip(&stats).filter(|(c, _)| compilers.contains(&c.name.as_str()))
+        {
+            let entry = self.cache.compiler(&compiler.cxx, *stat);
             if let Some(entry) = &entry {
                 compiler.version.clone_from(&entry.version);
                 compiler.standards.clone_from(&entry.standards);
@@ -156,8 +245,8 @@ impl Host {
                 }
             }
         }
-        for llvm in self.llvms.iter_mut().filter(|l| llvms.contains(&l.major.as_str())) {
-            if let Some(entry) = self.cache.llvm(&llvm.config) {
+        for (llvm, stat) in self.llvms.iter_mut().zip(&llvm_stats).filter(|(l, _)| llvms.contains(&l.major.as_str())) {
+            if let Some(entry) = self.cache.llvm(&llvm.config, *stat) {
                 llvm.version = entry.version;
                 llvm.cmake_dir = entry.cmake_dir;
             }
@@ -168,7 +257,11 @@ impl Host {
         if work.is_empty() {
             return;
         }
-        for (task, answer) in probe::run_all(work) {
+        let answers = match &self.remote {
+            Some(remote) => probe::run_remote(work, &remote.run),
+            None => probe::run_all(work),
+        };
+        for (task, answer) in answers {
             match (task, answer) {
                 (probe::Task::Version { cc, .. }, probe::Answer::Text(version)) => {
                     for c in self.compilers.iter_mut().filter(|c| c.cc == cc) {
@@ -189,14 +282,14 @@ impl Host {
                 _ => {}
             }
         }
-        for c in &self.compilers {
+        for (c, stat) in self.compilers.iter().zip(&stats) {
             if !c.version.is_empty() {
-                self.cache.set_compiler(&c.cxx, &c.version, &c.standards);
+                self.cache.set_compiler(&c.cxx, *stat, &c.version, &c.standards);
             }
         }
-        for l in &self.llvms {
+        for (l, stat) in self.llvms.iter().zip(&llvm_stats) {
             if !l.version.is_empty() {
-                self.cache.set_llvm(&l.config, &l.version, l.cmake_dir.as_deref());
+                self.cache.set_llvm(&l.config, *stat, &l.version, l.cmake_dir.as_deref());
             }
         }
         self.cache.save();
