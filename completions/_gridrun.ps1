@@ -23,6 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         'gridrun' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -39,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
+            [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'The build hosts: what each serves, its capacity, and whether it answers')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
@@ -53,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'Exit 0 where the selection holds nothing to run (default: exit 4)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -77,6 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'Exit 0 where the selection holds nothing to run (default: exit 4)')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first failure: queued jobs are cancelled, running ones terminated')
             [CompletionResult]::new('--no-fail-fast', '--no-fail-fast', [CompletionResultType]::ParameterName, 'Run every job whatever fails (the default; undoes an earlier `--fail-fast`)')
@@ -94,6 +98,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs to list')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -104,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs to list')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -114,6 +120,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--pivot', '--pivot', [CompletionResultType]::ParameterName, 'The grid''s rows and columns (default: compiler,cxx_standard)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -124,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -137,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -145,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -156,6 +166,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -165,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Drop what is older than this (e.g. `14d`), whatever the file''s retention says')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go, remove nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -174,6 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find the state folder to merge into (default lookup otherwise)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every run of each source, not only its latest')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -182,6 +195,17 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         'gridrun;toolchains' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;hosts' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Connect to each host and list its toolchains (otherwise only the files are read)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -190,6 +214,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         'gridrun;init' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing gridrun.toml')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -198,6 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         'gridrun;completions' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -206,6 +232,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--grace-ms', '--grace-ms', [CompletionResultType]::ParameterName, 'Time between SIGTERM and SIGKILL, in milliseconds')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -222,6 +249,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Drop logs, workspaces and artifacts past their retention')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
+            [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'The build hosts: what each serves, its capacity, and whether it answers')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
@@ -259,6 +287,9 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             break
         }
         'gridrun;help;toolchains' {
+            break
+        }
+        'gridrun;help;hosts' {
             break
         }
         'gridrun;help;init' {

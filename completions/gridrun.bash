@@ -34,6 +34,9 @@ _gridrun() {
             gridrun,history)
                 cmd="gridrun__subcmd__status"
                 ;;
+            gridrun,hosts)
+                cmd="gridrun__subcmd__hosts"
+                ;;
             gridrun,init)
                 cmd="gridrun__subcmd__init"
                 ;;
@@ -79,6 +82,9 @@ _gridrun() {
             gridrun__subcmd__help,help)
                 cmd="gridrun__subcmd__help__subcmd__help"
                 ;;
+            gridrun__subcmd__help,hosts)
+                cmd="gridrun__subcmd__help__subcmd__hosts"
+                ;;
             gridrun__subcmd__help,init)
                 cmd="gridrun__subcmd__help__subcmd__init"
                 ;;
@@ -116,7 +122,7 @@ _gridrun() {
 
     case "${cmd}" in
         gridrun)
-            opts="-h -V --state-dir --color --help --version plan run status history show log report compare stats gc merge toolchains init completions __reap help"
+            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report compare stats gc merge toolchains hosts init completions __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,6 +136,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -138,7 +148,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd____reap)
-            opts="-h --grace-ms --state-dir --color --help"
+            opts="-h --grace-ms --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -156,6 +166,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -164,7 +178,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__compare)
-            opts="-h --matrix --json --state-dir --color --help"
+            opts="-h --matrix --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +196,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -190,7 +208,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__completions)
-            opts="-h --state-dir --color --help bash elvish fish powershell zsh"
+            opts="-h --state-dir --color --hosts --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,6 +222,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -212,7 +234,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__gc)
-            opts="-h --older-than --dry-run --state-dir --color --help"
+            opts="-h --older-than --dry-run --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +252,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -238,7 +264,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help)
-            opts="plan run status show log report compare stats gc merge toolchains init completions __reap help"
+            opts="plan run status show log report compare stats gc merge toolchains hosts init completions __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +334,20 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd__hosts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -461,8 +501,8 @@ _gridrun() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        gridrun__subcmd__init)
-            opts="-h --force --state-dir --color --help"
+        gridrun__subcmd__hosts)
+            opts="-h --probe --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +516,36 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__init)
+            opts="-h --force --state-dir --color --hosts --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -484,7 +554,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__log)
-            opts="-h --step --matrix --state-dir --color --help"
+            opts="-h --step --matrix --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +576,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -514,7 +588,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__merge)
-            opts="-h --all --matrix --state-dir --color --help"
+            opts="-h --all --matrix --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +606,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -540,7 +618,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__plan)
-            opts="-f -h --filter --exclude --cell --allow-empty --format --state-dir --color --help"
+            opts="-f -h --filter --exclude --cell --allow-empty --format --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +652,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -582,7 +664,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__report)
-            opts="-o -h --format --output --baseline --pivot --matrix --state-dir --color --help"
+            opts="-o -h --format --output --baseline --pivot --matrix --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +702,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -628,7 +714,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__run)
-            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --state-dir --color --help"
+            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +792,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -714,7 +804,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__show)
-            opts="-h --matrix --pivot --json --state-dir --color --help"
+            opts="-h --matrix --pivot --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -736,6 +826,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -744,7 +838,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__stats)
-            opts="-h --days --project --matrix --json --state-dir --color --help"
+            opts="-h --days --project --matrix --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,6 +864,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -778,7 +876,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__status)
-            opts="-n -h --limit --json --state-dir --color --help"
+            opts="-n -h --limit --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -800,6 +898,10 @@ _gridrun() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -808,7 +910,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__toolchains)
-            opts="-h --json --state-dir --color --help"
+            opts="-h --json --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,6 +922,10 @@ _gridrun() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -20,6 +20,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -36,6 +37,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand gc 'Drop logs, workspaces and artifacts past their retention'
             cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
+            cand hosts 'The build hosts: what each serves, its capacity, and whether it answers'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
             cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
@@ -49,6 +51,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --format 'Output format'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --allow-empty 'Exit 0 where the selection holds nothing to run (default: exit 4)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -72,6 +75,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --report 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --allow-empty 'Exit 0 where the selection holds nothing to run (default: exit 4)'
             cand --fail-fast 'Stop at the first failure: queued jobs are cancelled, running ones terminated'
             cand --no-fail-fast 'Run every job whatever fails (the default; undoes an earlier `--fail-fast`)'
@@ -88,6 +92,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --limit 'How many runs to list'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -97,6 +102,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --limit 'How many runs to list'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -106,6 +112,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --pivot 'The grid''s rows and columns (default: compiler,cxx_standard)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -115,6 +122,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -127,6 +135,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -134,6 +143,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -144,6 +154,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -152,6 +163,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --older-than 'Drop what is older than this (e.g. `14d`), whatever the file''s retention says'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --dry-run 'Show what would go, remove nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -160,6 +172,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --matrix 'A matrix file or folder, to find the state folder to merge into (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --all 'Every run of each source, not only its latest'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -167,6 +180,16 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;toolchains'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;hosts'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand --probe 'Connect to each host and list its toolchains (otherwise only the files are read)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -174,6 +197,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;init'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand --force 'Replace an existing gridrun.toml'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -181,6 +205,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;completions'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -188,6 +213,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --grace-ms 'Time between SIGTERM and SIGKILL, in milliseconds'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -203,6 +229,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand gc 'Drop logs, workspaces and artifacts past their retention'
             cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
+            cand hosts 'The build hosts: what each serves, its capacity, and whether it answers'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
             cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
@@ -229,6 +256,8 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;help;merge'= {
         }
         &'gridrun;help;toolchains'= {
+        }
+        &'gridrun;help;hosts'= {
         }
         &'gridrun;help;init'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_gridrun_global_optspecs
-    string join \n state-dir= color= h/help V/version
+    string join \n state-dir= color= hosts= h/help V/version
 end
 
 function __fish_gridrun_needs_command
@@ -28,6 +28,7 @@ complete -c gridrun -n "__fish_gridrun_needs_command" -l state-dir -d 'The state
 complete -c gridrun -n "__fish_gridrun_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_needs_command" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_needs_command" -s V -l version -d 'Print version'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
@@ -42,6 +43,7 @@ complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "stats" -d 'Success 
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "hosts" -d 'The build hosts: what each serves, its capacity, and whether it answers'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
@@ -57,6 +59,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l state-dir -d 'T
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l allow-empty -d 'Exit 0 where the selection holds nothing to run (default: exit 4)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s f -l filter -d 'Keep cells whose KEY matches one of the globs (`KEY!=GLOB` drops them); a key given again adds globs (OR), different keys must all match (AND)' -r
@@ -77,6 +80,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'Th
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l allow-empty -d 'Exit 0 where the selection holds nothing to run (default: exit 4)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l fail-fast -d 'Stop at the first failure: queued jobs are cancelled, running ones terminated'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l no-fail-fast -d 'Run every job whatever fails (the default; undoes an earlier `--fail-fast`)'
@@ -90,6 +94,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l state-dir -d 
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand history" -s n -l limit -d 'How many runs to list' -r
@@ -97,6 +102,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l state-dir -d
 complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand history" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
@@ -105,6 +111,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l state-dir -d 'T
 complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand show" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l step -d 'Only this step (default: every step, in order)' -r
@@ -113,6 +120,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l state-dir -d 'Th
 complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand log" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l format -d 'The format' -r -f -a "html\t'One self-contained HTML page'
 md\t'GitHub-flavoured Markdown'
@@ -126,12 +134,14 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l state-dir -d 
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand compare" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l days -d 'Over the last N days' -r
@@ -141,6 +151,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l state-dir -d '
 complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l older-than -d 'Drop what is older than this (e.g. `14d`), whatever the file\'s retention says' -r
@@ -148,6 +159,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l state-dir -d 'The
 complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -l dry-run -d 'Show what would go, remove nothing'
 complete -c gridrun -n "__fish_gridrun_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -l matrix -d 'A matrix file or folder, to find the state folder to merge into (default lookup otherwise)' -r -F
@@ -155,43 +167,57 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -l state-dir -d '
 complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -l all -d 'Every run of each source, not only its latest'
 complete -c gridrun -n "__fish_gridrun_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand toolchains" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l probe -d 'Connect to each host and list its toolchains (otherwise only the files are read)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l json -d 'Print JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l force -d 'Replace an existing gridrun.toml'
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l grace-ms -d 'Time between SIGTERM and SIGKILL, in milliseconds' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "status" -d 'Recent runs, one line each'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "log" -d 'Print a job\'s log'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "completions" -d 'Print a shell completion script'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains init completions __reap help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "status" -d 'Recent runs, one line each'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "log" -d 'Print a job\'s log'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "hosts" -d 'The build hosts: what each serves, its capacity, and whether it answers'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "completions" -d 'Print a shell completion script'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

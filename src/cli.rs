@@ -17,6 +17,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists).
+    #[arg(long, global = true, env = "GRIDRUN_HOSTS", value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -48,6 +52,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// List the compilers, LLVMs and C++ standards found on this host.
     Toolchains(ToolchainsArgs),
+    /// The build hosts: what each serves, its capacity, and whether it answers.
+    Hosts(HostsArgs),
     /// Write a starter gridrun.toml from the compilers found on this host.
     Init(InitArgs),
     /// Print a shell completion script.
@@ -372,6 +378,22 @@ pub enum PlanFormat {
     /// A child pipeline whose `parallel:matrix` runs every cell a runner could build, packed
     /// under GitLab's 200 jobs.
     Gitlab,
+}
+
+/// `gridrun hosts`.
+#[derive(Debug, clap::Args)]
+pub struct HostsArgs {
+    /// A matrix file or folder whose `[hosts.NAME]` tables add to the hosts file's.
+    #[arg(value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+
+    /// Connect to each host and list its toolchains (otherwise only the files are read).
+    #[arg(long)]
+    pub probe: bool,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `gridrun toolchains`.

@@ -4,6 +4,7 @@
 mod compare;
 mod completions;
 mod gc;
+mod hosts;
 mod init;
 mod log;
 mod merge;
@@ -27,10 +28,11 @@ use crate::term::Style;
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let style = Style::detect(cli.color);
-    let ctx = Context { state_dir: cli.state_dir, style };
+    let ctx = Context { state_dir: cli.state_dir, hosts: cli.hosts, style };
     match cli.command {
         Command::Plan(args) => plan::run(&ctx, &args),
         Command::Toolchains(args) => toolchains::run(&ctx, &args),
+        Command::Hosts(args) => hosts::run(&ctx, &args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Run(args) => run::run(&ctx, &args),
@@ -59,6 +61,7 @@ fn print_out(text: impl AsRef<[u8]>, what: &str) -> Result<()> {
 /// What every command shares.
 pub(crate) struct Context {
     state_dir: Option<PathBuf>,
+    hosts: Option<PathBuf>,
     style: Style,
 }
 
@@ -100,5 +103,29 @@ impl Context {
         }
         let absolute = std::path::absolute(matrix_path).map_err(Error::io("cannot resolve the matrix path"))?;
         Ok(crate::statedir::beside(&absolute))
+    }
+
+    /// The build hosts: the hosts file's, with the matrix files' `[hosts.NAME]` added or put in
+    /// their place.
+    fn hosts(&self, files: &[MatrixFile]) -> Result<config::Hosts> {
+        let base = match config::hosts_file(self.hosts.as_deref())? {
+            Some(path) => config::load_hosts(&path)?,
+            None => config::Hosts::none(),
+        };
+        Ok(files.iter().fold(base, |hosts, file| hosts.merged(&file.hosts)))
+    }
+
+    /// The machines cells may go to: this host (its probe answers cached in the state folder)
+    /// and the build hosts, each connected and probed.
+    fn machines(
+        &self,
+        files: &[MatrixFile],
+        state_dir: &Path,
+        env: Vec<(String, String)>,
+    ) -> Result<crate::plan::Machines> {
+        let cache = state_dir.join("cache");
+        let local = crate::toolchain::Host::detect(Some(cache.join("toolchains.json")));
+        let hosts = self.hosts(files)?;
+        Ok(crate::plan::Machines::connect(local, &hosts, Some(cache), env))
     }
 }

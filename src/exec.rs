@@ -6,6 +6,7 @@
 //! report ([`events`]) sit beside them.
 
 pub mod cgroup;
+pub mod container;
 pub mod events;
 pub mod executor;
 pub mod job;
@@ -14,6 +15,7 @@ pub mod process;
 pub mod reaper;
 pub mod resources;
 pub mod scheduler;
+pub mod ssh;
 pub mod supervisor;
 pub mod suspend;
 pub mod workspace;

@@ -3,6 +3,7 @@
 //! steps and environment rendered.
 
 mod hash;
+mod machines;
 mod template;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -10,10 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{ConfigError, Limits, MatrixFile, Source};
+use crate::config::{ConfigError, Engine, HostConfig, Limits, MatrixFile, Source};
 use crate::matrix::{assign_slugs, expand, Cell, CellFilter, FilterError};
 use crate::toolchain::{keys, resolve_cell, Availability, Host, ResolvedToolchain, Standard};
+
 pub use hash::ConfigHash;
+pub use machines::{BuildHost, Image, Machines, Reached};
 pub use template::{JobContext, SiteKind, TemplateSite, Templates, BUILTINS};
 
 /// Why a plan could not be made.
@@ -42,6 +45,9 @@ pub struct Job {
     pub config_hash: ConfigHash,
     /// `allow_failure = true`: its failure fails neither the run nor the fan-out.
     pub allow_failure: bool,
+    /// The places (in [`Plan::places`]) that can run it, in order of preference; none where it
+    /// is not ready.
+    pub places: Vec<usize>,
 }
 
 /// A matrix file planned on this host.
@@ -60,6 +66,37 @@ pub struct Plan {
     /// Where the filters left no job: why, a line per filter that matched nothing.
     pub unmatched: Vec<String>,
     templates: Templates,
+    /// Where its jobs may run: this host first, then the build hosts, then the images.
+    pub places: Vec<PlaceSpec>,
+}
+
+/// Somewhere a plan's jobs may run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlaceSpec {
+    /// This host's own processes.
+    Local,
+    /// A build host.
+    Host(HostConfig),
+    /// A container image, on this host.
+    Image {
+        /// The image as the cell named it.
+        name: String,
+        /// Its digest.
+        digest: String,
+        /// The engine that runs it.
+        engine: Engine,
+    },
+}
+
+impl PlaceSpec {
+    /// Its name in plans and records: `local`, the host's, the image's.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Local => "local",
+            Self::Host(config) => &config.name,
+            Self::Image { name, .. } => name,
+        }
+    }
 }
 
 /// A step rendered for one job.
@@ -124,6 +161,18 @@ pub struct RenderedJob {
     pub notes: Vec<String>,
 }
 
+/// Where a run's jobs work: each job's folder is `work/<slug>`; the source is a path source's
+/// folder (where that machine has it) or each job's own checkout, `work/<slug>/src`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Roots {
+    /// The run's work folder.
+    pub work: PathBuf,
+    /// A path source's folder there; `None`: each job checks out its own.
+    pub source: Option<PathBuf>,
+    /// The cache shared by runs (`{{ cache_dir }}`).
+    pub cache: PathBuf,
+}
+
 /// Why a selection holds no job, for the error that says so; `None` where some plan has one.
 pub fn nothing_selected(plans: &[Plan]) -> Option<String> {
     if plans.iter().any(|p| !p.jobs.is_empty()) {
@@ -143,7 +192,7 @@ pub fn nothing_selected(plans: &[Plan]) -> Option<String> {
 /// a filter no file knows is an error.
 pub fn build_all(
     files: Vec<MatrixFile>,
-    host: &mut Host,
+    machines: &mut Machines,
     filter: &CellFilter,
     state_dir: &Path,
     folder: bool,
@@ -151,7 +200,7 @@ pub fn build_all(
     let mut plans = Vec::with_capacity(files.len());
     let mut first_miss: Option<PlanError> = None;
     for file in files {
-        match Plan::build(file, host, filter, state_dir) {
+        match Plan::build(file, machines, filter, state_dir) {
             Ok(plan) => plans.push(plan),
             Err(e @ PlanError::Filter(_)) if folder => {
                 first_miss.get_or_insert(e);
@@ -172,7 +221,7 @@ impl Plan {
     /// renders every template of every kept job so a mistake shows now rather than mid-run.
     pub fn build(
         matrix: MatrixFile,
-        host: &mut Host,
+        machines: &mut Machines,
         filter: &CellFilter,
         state_dir: &Path,
     ) -> Result<Self, PlanError> {
@@ -185,13 +234,13 @@ impl Plan {
             }
             Source::Git { rev, .. } => (rev.clone().unwrap_or_else(|| "HEAD".into()), None),
         };
-        Self::build_at(matrix, host, filter, state_dir, commit, changes.as_deref())
+        Self::build_at(matrix, machines, filter, state_dir, commit, changes.as_deref())
     }
 
     /// As [`Plan::build`], with the source's commit given rather than asked of git.
     pub fn build_at(
         matrix: MatrixFile,
-        host: &mut Host,
+        machines: &mut Machines,
         filter: &CellFilter,
         state_dir: &Path,
         commit: String,
@@ -223,58 +272,111 @@ impl Plan {
         } else {
             cells.into_iter().zip(slugs).zip(allowed).map(|((c, s), a)| (c, s, a)).collect()
         };
-        learn_what_cells_need(host, picked.iter().map(|(c, _, _)| c));
+        let images = cell_images(&matrix, picked.iter().map(|(c, _, _)| c))?;
+        let mut places = vec![PlaceSpec::Local];
+        places.extend(machines.hosts.iter().map(|h| PlaceSpec::Host(h.config.clone())));
+        learn_what_cells_need(&mut machines.local, picked.iter().map(|(c, _, _)| c));
+        for host in machines.hosts.iter_mut().filter_map(|h| h.state.as_mut().ok()) {
+            learn_what_cells_need(&mut host.host, picked.iter().map(|(c, _, _)| c));
+        }
+        // Each image a cell names is probed once and learns what its cells need.
+        let mut image_places: FxHashMap<&str, Result<usize, String>> = FxHashMap::default();
+        for (image, cells) in group_by_image(&images, &picked) {
+            let found = match machines.image(image, matrix.container.engine) {
+                Ok(found) => {
+                    places.push(PlaceSpec::Image {
+                        name: found.name.clone(),
+                        digest: found.digest.clone(),
+                        engine: found.engine,
+                    });
+                    Ok(places.len() - 1)
+                }
+                Err(why) => Err(why.to_string()),
+            };
+            if let Some(found) = machines.image_mut(image) {
+                learn_what_cells_need(&mut found.host, cells.into_iter());
+            }
+            image_places.insert(image, found);
+        }
 
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
         let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
-        // Cells that share platform, compiler, standard and LLVM share a resolution.
-        let mut resolved: FxHashMap<[Option<&str>; 4], (Arc<ResolvedToolchain>, Availability)> = FxHashMap::default();
-        let resolutions: Vec<(Arc<ResolvedToolchain>, Availability)> = picked
+        // Cells that share platform, compiler, standard, LLVM and image share a routing.
+        let mut resolved: FxHashMap<[Option<&str>; 5], Routing> = FxHashMap::default();
+        let resolutions: Vec<Routing> = picked
             .iter()
-            .map(|(cell, _, _)| {
-                let key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM].map(|k| cell.text(k));
-                resolved
-                    .entry(key)
-                    .or_insert_with(|| {
-                        let (tools, availability) = resolve_cell(cell, host);
-                        (Arc::new(tools), availability)
-                    })
-                    .clone()
+            .zip(&images)
+            .map(|((cell, _, _), image)| {
+                let mut key =
+                    [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM, ""].map(|k| cell.text(k));
+                key[4] = image.as_deref();
+                resolved.entry(key).or_insert_with(|| route(cell, image.as_deref(), machines, &image_places)).clone()
             })
             .collect();
         drop(resolved);
         let jobs = picked
             .into_iter()
             .zip(resolutions)
-            .map(|((cell, slug, allow_failure), (tools, availability))| {
-                let config_hash = hasher.hash(&cell, &tools);
-                Job { slug, cell, availability, tools, config_hash, allow_failure }
+            .map(|((cell, slug, allow_failure), routing)| {
+                let config_hash = hasher.hash(&cell, &routing.tools);
+                Job {
+                    slug,
+                    cell,
+                    availability: routing.availability,
+                    tools: routing.tools,
+                    config_hash,
+                    allow_failure,
+                    places: routing.places,
+                }
             })
             .collect();
-        let plan = Self { matrix, state_dir: state_dir.to_path_buf(), commit, total_cells, jobs, unmatched, templates };
+        let plan = Self {
+            matrix,
+            state_dir: state_dir.to_path_buf(),
+            commit,
+            total_cells,
+            jobs,
+            unmatched,
+            templates,
+            places,
+        };
         plan.validate_templates()?;
         Ok(plan)
     }
 
-    /// The folders a job of run `run` works in.
+    /// The folders a job of run `run` works in, on this host.
     pub fn paths(&self, job: &Job, run: u64) -> JobPaths {
-        let work_dir = self.state_dir.join("work").join(run.to_string()).join(&job.slug);
-        let source = match &self.matrix.project.source {
-            Source::Path(dir) => dir.clone(),
-            Source::Git { .. } => work_dir.join("src"),
-        };
+        self.paths_in(job, run, &self.local_roots(run))
+    }
+
+    /// Where run `run`'s jobs work on this host: the state folder's `work/<run>` and `cache`.
+    pub fn local_roots(&self, run: u64) -> Roots {
+        Roots {
+            work: self.state_dir.join("work").join(run.to_string()),
+            source: match &self.matrix.project.source {
+                Source::Path(dir) => Some(dir.clone()),
+                Source::Git { .. } => None,
+            },
+            cache: self.state_dir.join("cache"),
+        }
+    }
+
+    /// The folders a job of run `run` works in under `roots`.
+    pub fn paths_in(&self, job: &Job, _run: u64, roots: &Roots) -> JobPaths {
+        let work_dir = roots.work.join(&job.slug);
+        let source = roots.source.clone().unwrap_or_else(|| work_dir.join("src"));
         JobPaths { source, build_dir: work_dir.join("build"), results_dir: work_dir.join("results"), work_dir }
     }
 
-    fn context(&self, job: &Job, run: u64, commit: &str) -> minijinja::Value {
-        let paths = self.paths(job, run);
+    fn context(&self, job: &Job, run: u64, commit: &str, roots: &Roots) -> minijinja::Value {
+        let paths = self.paths_in(job, run, roots);
         JobContext {
             cell: job.cell.clone(),
             tools: job.tools.clone(),
             source: paths.source.display().to_string(),
             build_dir: paths.build_dir.display().to_string(),
             results_dir: paths.results_dir.display().to_string(),
-            cache_dir: self.state_dir.join("cache").display().to_string(),
+            cache_dir: roots.cache.display().to_string(),
             cpus: self.matrix.limits.cpus,
             job: job.slug.clone(),
             run,
@@ -283,12 +385,18 @@ impl Plan {
         .into_value()
     }
 
-    /// Renders one job's steps, environment and artifact patterns for run `run` building
-    /// `commit` (for a git source, the revision the run resolved).
+    /// Renders one job for run `run` building `commit` (for a git source, the revision the run
+    /// resolved), to run on this host.
     pub fn render(&self, job: &Job, run: u64, commit: &str) -> Result<RenderedJob, ConfigError> {
-        let JobPaths { source, work_dir, build_dir, results_dir } = self.paths(job, run);
+        self.render_in(job, run, commit, &self.local_roots(run))
+    }
+
+    /// Renders one job's steps, environment and artifact patterns for run `run` building
+    /// `commit`, to run where `roots` say its folders are (a build host's differ from this one's).
+    pub fn render_in(&self, job: &Job, run: u64, commit: &str, roots: &Roots) -> Result<RenderedJob, ConfigError> {
+        let JobPaths { source, work_dir, build_dir, results_dir } = self.paths_in(job, run, roots);
         let cpus = self.matrix.limits.cpus;
-        let context = self.context(job, run, commit);
+        let context = self.context(job, run, commit, roots);
         let mut rendered = (0..self.templates.sites().len())
             .map(|i| self.templates.render(i, &context, &self.matrix, &job.slug))
             .collect::<Result<Vec<_>, _>>()?
@@ -388,7 +496,8 @@ impl Plan {
                     })
                     .collect();
                 if seen.insert((i, key)) {
-                    let context = context.get_or_insert_with(|| self.context(job, 0, &self.commit));
+                    let context =
+                        context.get_or_insert_with(|| self.context(job, 0, &self.commit, &self.local_roots(0)));
                     let rendered = self.templates.render(i, context, &self.matrix, &job.slug)?;
                     self.check_rendered(&self.templates.sites()[i], &rendered, job)?;
                 }
@@ -466,6 +575,144 @@ fn template_sites(matrix: &MatrixFile) -> Vec<TemplateSite> {
         sites.push(TemplateSite { what: "artifacts.patterns".into(), text: pattern.clone(), kind: SiteKind::Glob });
     }
     sites
+}
+
+/// Where one kind of cell can run, and the toolchain it gets there.
+#[derive(Clone, Debug)]
+struct Routing {
+    tools: Arc<ResolvedToolchain>,
+    availability: Availability,
+    places: Vec<usize>,
+}
+
+/// Routes a cell: into its image where it names one; else to this host (where it takes cells)
+/// and every build host that can serve it, in that order. A cell no machine can serve is
+/// unsupported where its compiler rejects its standard, else unavailable with each machine's
+/// reason.
+fn route(
+    cell: &Cell,
+    image: Option<&str>,
+    machines: &Machines,
+    image_places: &FxHashMap<&str, Result<usize, String>>,
+) -> Routing {
+    if let Some(image) = image {
+        return match (image_places.get(image), machines.image_found(image)) {
+            (Some(Ok(place)), Some(found)) => {
+                let (tools, availability) = resolve_cell(cell, &found.host);
+                let places = if availability == Availability::Ready { vec![*place] } else { Vec::new() };
+                let availability = match availability {
+                    Availability::Unavailable(why) => {
+                        Availability::Unavailable(format!("in image {image}: {why}").into())
+                    }
+                    other => other,
+                };
+                Routing { tools: Arc::new(tools), availability, places }
+            }
+            (Some(Err(why)), _) => Routing {
+                tools: Arc::new(resolve_cell(cell, &machines.local).0),
+                availability: Availability::Unavailable(why.clone().into()),
+                places: Vec::new(),
+            },
+            _ => Routing {
+                tools: Arc::new(resolve_cell(cell, &machines.local).0),
+                availability: Availability::Unavailable(format!("image {image} could not be probed").into()),
+                places: Vec::new(),
+            },
+        };
+    }
+    // Each machine's answer: (place, tools, availability).
+    let mut answers: Vec<(usize, ResolvedToolchain, Availability)> = Vec::new();
+    if machines.local_takes_cells {
+        let (tools, availability) = resolve_cell(cell, &machines.local);
+        answers.push((0, tools, availability));
+    }
+    let mut unreachable: Vec<String> = Vec::new();
+    for (i, host) in machines.hosts.iter().enumerate() {
+        match &host.state {
+            Ok(reached) => {
+                let (tools, availability) = resolve_cell(cell, &reached.host);
+                answers.push((i + 1, tools, availability));
+            }
+            Err(why) => unreachable.push(format!("{}: cannot be reached ({why})", host.config.name)),
+        }
+    }
+    let places: Vec<usize> = answers.iter().filter(|(_, _, a)| *a == Availability::Ready).map(|(p, _, _)| *p).collect();
+    if let Some(first) = places.first() {
+        let tools = answers.iter().find(|(p, _, _)| p == first).map(|(_, t, _)| t.clone()).unwrap_or_default();
+        return Routing { tools: Arc::new(tools), availability: Availability::Ready, places };
+    }
+    let tools = Arc::new(answers.first().map_or_else(|| resolve_cell(cell, &machines.local).0, |(_, t, _)| t.clone()));
+    if let Some((_, _, unsupported)) = answers.iter().find(|(_, _, a)| matches!(a, Availability::Unsupported(_))) {
+        return Routing { tools, availability: unsupported.clone(), places: Vec::new() };
+    }
+    let availability = if machines.hosts.is_empty() {
+        // This host alone: its own reason, as ever.
+        answers.into_iter().next().map_or(Availability::Unavailable("this host takes no cells".into()), |(_, _, a)| a)
+    } else {
+        let mut reasons: Vec<String> = answers
+            .iter()
+            .map(|(place, _, a)| {
+                let name = if *place == 0 { "this host" } else { &machines.hosts[place - 1].config.name };
+                format!("{name}: {}", a.reason().unwrap_or("cannot run it"))
+            })
+            .collect();
+        if !machines.local_takes_cells {
+            reasons.insert(0, "this host takes no cells".into());
+        }
+        reasons.extend(unreachable);
+        Availability::Unavailable(format!("no host can run it ({})", reasons.join("; ")).into())
+    };
+    Routing { tools, availability, places: Vec::new() }
+}
+
+/// The image each cell runs in: `[container] image` rendered over the cell, else its `image`
+/// value; `None` for a cell that runs on a host.
+fn cell_images<'c>(
+    matrix: &MatrixFile,
+    cells: impl Iterator<Item = &'c Cell>,
+) -> Result<Vec<Option<String>>, ConfigError> {
+    let Some(template) = &matrix.container.image else {
+        return Ok(cells.map(|c| c.text(keys::IMAGE).map(str::to_string)).collect());
+    };
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(200_000));
+    let compiled = env.template_from_str(&template.value).map_err(|e| {
+        matrix.file.error(
+            template.span.clone(),
+            format!("container.image: template error: {}", e.detail().unwrap_or("syntax error")),
+        )
+    })?;
+    cells
+        .map(|cell| {
+            let values: std::collections::BTreeMap<&str, minijinja::Value> =
+                cell.iter().map(|(k, v)| (k, v.to_template_value())).collect();
+            let rendered = compiled.render(&values).map_err(|e| {
+                matrix.file.error(
+                    template.span.clone(),
+                    format!("container.image: {} (cell {})", e.detail().unwrap_or("cannot render"), cell.describe()),
+                )
+            })?;
+            let rendered = rendered.trim().to_string();
+            Ok((!rendered.is_empty()).then_some(rendered))
+        })
+        .collect()
+}
+
+/// The cells of each image, in the order the images first appear.
+fn group_by_image<'a>(
+    images: &'a [Option<String>],
+    picked: &'a [(Cell, String, bool)],
+) -> Vec<(&'a str, Vec<&'a Cell>)> {
+    let mut groups: Vec<(&str, Vec<&Cell>)> = Vec::new();
+    for (image, (cell, _, _)) in images.iter().zip(picked) {
+        let Some(image) = image.as_deref() else { continue };
+        match groups.iter_mut().find(|(i, _)| *i == image) {
+            Some((_, cells)) => cells.push(cell),
+            None => groups.push((image, vec![cell])),
+        }
+    }
+    groups
 }
 
 /// Axis and include keys share the templates' namespace with the built-in variables.

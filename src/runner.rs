@@ -11,16 +11,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::exec::container::ContainerExecutor;
 use crate::exec::events::{CancelReason, Event};
+use crate::exec::executor::Executor;
 use crate::exec::job::RunContext;
 use crate::exec::local::LocalExecutor;
 use crate::exec::reaper::{self, Reaper};
 use crate::exec::resources::Capacity;
 use crate::exec::scheduler::{self, Observer, Place, Queued, SchedulerOptions};
+use crate::exec::ssh::SshExecutor;
 use crate::exec::workspace;
 use crate::matrix::Shard;
 use crate::outcome::{JobRecord, JobStatus, RunStatus};
-use crate::plan::{Job, Plan};
+use crate::plan::{Job, Machines, PlaceSpec, Plan, Roots};
 use crate::progress::Progress;
 use crate::report::format::Export;
 use crate::report::grid::Pivot;
@@ -154,7 +157,13 @@ impl Runner {
     }
 
     /// Runs `plan`, writing its HTML report to `report` and its JUnit to `junit` where given.
-    pub fn run(&mut self, plan: &Plan, report: Option<&Path>, junit: Option<&Path>) -> Result<Ran> {
+    pub fn run(
+        &mut self,
+        plan: &Plan,
+        machines: &Machines,
+        report: Option<&Path>,
+        junit: Option<&Path>,
+    ) -> Result<Ran> {
         let project = &plan.matrix.project.name;
         let rerun = match &self.options.rerun_failed {
             Some(which) => match failed_in(self.store(), which, project)? {
@@ -192,22 +201,48 @@ impl Runner {
         let token = format!("{:x}-{:x}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
         let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
         let run_number = u64::try_from(run_id).unwrap_or(0);
-        let mut rendered = jobs
+        let to_run: Vec<&Job> = jobs
             .iter()
+            .copied()
             .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
-            .map(|job| plan.render(job, run_number, &source.commit))
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some(retries) = self.options.retries {
-            rendered.iter_mut().flat_map(|job| &mut job.steps).for_each(|step| step.retries = retries);
-        }
-        let ran_nothing = rendered.is_empty() && reused.is_empty();
-
+            .collect();
+        let ran_nothing = to_run.is_empty() && reused.is_empty();
+        let logs_dir = plan.state_dir.join("runs").join(run_id.to_string());
         let options = &self.options;
         let capacity = Capacity::detect(options.cpus, options.memory);
         let per_job = plan.matrix.limits.cpus.max(1);
         let max_jobs = options.jobs.or(plan.matrix.limits.jobs).unwrap_or_else(|| (capacity.cpus / per_job).max(1));
-        let scheduler_options = SchedulerOptions { pools: vec![capacity], max_failures: options.max_failures };
-        let logs_dir = plan.state_dir.join("runs").join(run_id.to_string());
+        let mut set_up = PlaceSetUp {
+            plan,
+            machines,
+            source: &source,
+            token: &token,
+            run: run_number,
+            logs_dir: &logs_dir,
+            local_capacity: capacity,
+            local_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
+            places: Vec::new(),
+            pools: vec![capacity],
+            index: HashMap::new(),
+            remote: Vec::new(),
+        };
+        let mut queue = Vec::with_capacity(to_run.len());
+        for job in &to_run {
+            let mut at = Vec::with_capacity(job.places.len());
+            for &place in &job.places {
+                let Some((index, roots)) = set_up.place(place) else { continue };
+                let mut rendered = plan.render_in(job, run_number, &source.commit, &roots)?;
+                if let Some(retries) = options.retries {
+                    rendered.steps.iter_mut().for_each(|step| step.retries = retries);
+                }
+                at.push((index, rendered));
+            }
+            if !at.is_empty() {
+                queue.push(Queued { at, moved: false });
+            }
+        }
+        let PlaceSetUp { places, pools, remote, .. } = set_up;
+        let scheduler_options = SchedulerOptions { pools, max_failures: options.max_failures };
         // The run's folders, made once so each job only adds its own; the cache is shared by all
         // runs and named to steps as {{ cache_dir }}.
         for dir in [&logs_dir, &plan.state_dir.join("work").join(run_id.to_string()), &plan.state_dir.join("cache")] {
@@ -222,25 +257,30 @@ impl Runner {
             artifacts_dir: plan.state_dir.join("artifacts"),
             masker: masker(&plan.matrix.secrets),
         });
-        let places = vec![Place {
-            name: "local".into(),
-            executor: Arc::new(LocalExecutor { source, logs_dir }),
-            pool: 0,
-            max_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
-        }];
+
         let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
         let store = self.store.take().expect("the store is back between runs");
         let live = report.map(|path| live_report(path.to_path_buf(), run_id, options.pivot.clone()));
         let mut observer = RunObserver {
             writer: StoreWriter::spawn(store, run_id, live),
-            progress: Progress::new(rendered.len(), options.color),
+            progress: Progress::new(queue.len(), options.color),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(Error::io("cannot start the runtime"))?;
-        let queue = rendered.into_iter().map(|job| Queued::at(0, job)).collect();
         let outcome = runtime.block_on(scheduler::run(queue, places, ctx, &scheduler_options, &mut observer));
+        // Nothing of the run stays on a build host but the folders of the jobs that keep theirs.
+        for host in &remote {
+            let kept: Vec<String> = outcome
+                .records
+                .iter()
+                .filter(|r| r.host.as_deref() == Some(host.name()) && r.work_dir.is_some())
+                .map(|r| r.slug.clone())
+                .collect();
+            host.clean_up(&kept);
+        }
+        drop(remote);
         drop(runtime);
         observer.progress.finish();
 
@@ -445,5 +485,103 @@ impl Observer for RunObserver {
 
     fn wants_ticks(&self) -> bool {
         self.progress.wants_ticks()
+    }
+}
+
+/// The places a run's jobs go to, made as its jobs first need them: this host's processes, a
+/// build host's executor (its folders under the host's work folder, its own pool of slots and
+/// memory), an image's (on this host's pool).
+struct PlaceSetUp<'a> {
+    plan: &'a Plan,
+    machines: &'a Machines,
+    source: &'a workspace::PreparedSource,
+    token: &'a str,
+    run: u64,
+    logs_dir: &'a Path,
+    local_capacity: Capacity,
+    local_jobs: usize,
+    places: Vec<Place>,
+    pools: Vec<Capacity>,
+    /// The plan's place → the scheduler's place and where jobs work there.
+    index: HashMap<usize, Option<(usize, Roots)>>,
+    /// The build hosts' executors, for cleaning up after the run.
+    remote: Vec<Arc<SshExecutor>>,
+}
+
+impl PlaceSetUp<'_> {
+    /// The scheduler's place for the plan's place `place`, and the job folders' roots there;
+    /// `None` where it cannot be used (a host lost since the plan).
+    fn place(&mut self, place: usize) -> Option<(usize, Roots)> {
+        if let Some(known) = self.index.get(&place) {
+            return known.clone();
+        }
+        let made = self.make(place);
+        self.index.insert(place, made.clone());
+        made
+    }
+
+    fn make(&mut self, place: usize) -> Option<(usize, Roots)> {
+        let plan = self.plan;
+        let local_roots = plan.local_roots(self.run);
+        let (name, executor, pool, max_jobs, roots): (
+            String,
+            Arc<dyn crate::exec::executor::Executor>,
+            usize,
+            usize,
+            Roots,
+        ) = match &plan.places[place] {
+            PlaceSpec::Local => (
+                "local".into(),
+                Arc::new(LocalExecutor { source: self.source.clone(), logs_dir: self.logs_dir.to_path_buf() }),
+                0,
+                self.local_jobs,
+                local_roots,
+            ),
+            PlaceSpec::Image { name, digest, engine } => (
+                name.clone(),
+                Arc::new(ContainerExecutor {
+                    engine: *engine,
+                    image: name.clone(),
+                    digest: digest.clone(),
+                    options: plan.matrix.container.options.clone(),
+                    source: self.source.clone(),
+                    logs_dir: self.logs_dir.to_path_buf(),
+                    cache_dir: local_roots.cache.clone(),
+                    mounts: std::sync::Mutex::default(),
+                }),
+                0,
+                self.local_jobs,
+                local_roots,
+            ),
+            PlaceSpec::Host(config) => {
+                let host = self.machines.hosts.iter().find(|h| h.config.name == config.name)?;
+                let reached = host.state.as_ref().ok()?;
+                let root = format!("{}/{}", config.work_dir, self.token);
+                let executor = Arc::new(SshExecutor::new(
+                    Arc::clone(&reached.connection),
+                    root.clone(),
+                    self.source.clone(),
+                    plan.matrix.project.source.clone(),
+                    plan.state_dir.clone(),
+                    self.logs_dir.to_path_buf(),
+                    plan.state_dir.join("work").join(self.run.to_string()),
+                ));
+                let roots = Roots {
+                    work: PathBuf::from(format!("{root}/work")),
+                    source: Some(PathBuf::from(executor.remote_source())),
+                    cache: PathBuf::from(format!("{}/cache", config.work_dir)),
+                };
+                let cpus = config.cpus.unwrap_or(reached.cpus).max(1);
+                let memory = config.memory.or((reached.memory > 0).then_some(reached.memory)).unwrap_or(u64::MAX);
+                self.pools.push(Capacity { cpus, memory });
+                let per_job = plan.matrix.limits.cpus.max(1);
+                let jobs = config.jobs.unwrap_or((cpus / per_job).max(1));
+                self.remote.push(Arc::clone(&executor));
+                (config.name.clone(), executor, self.pools.len() - 1, usize::try_from(jobs).unwrap_or(1), roots)
+            }
+        };
+        let _ = self.local_capacity;
+        self.places.push(Place { name, executor, pool, max_jobs });
+        Some((self.places.len() - 1, roots))
     }
 }

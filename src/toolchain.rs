@@ -28,4 +28,6 @@ pub mod keys {
     /// `allow_failure = true`: the cell's failure fails neither the run nor the fan-out. Not a
     /// value of the cell: it is no part of the slug or the templates.
     pub const ALLOW_FAILURE: &str = "allow_failure";
+    /// The container image the cell's steps run in.
+    pub const IMAGE: &str = "image";
 }

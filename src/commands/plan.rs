@@ -10,15 +10,14 @@ use crate::error::{Error, Result};
 use crate::fanout::{Ci, FanOut};
 use crate::plan::PlanError;
 use crate::report::plan;
-use crate::toolchain::Host;
 
 pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
     let filter = args.selection.filter().map_err(PlanError::from)?;
     let state_dir = ctx.state_dir(&path)?;
-    let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
+    let mut machines = ctx.machines(&files, &state_dir, Vec::new())?;
     let folder = files.len() > 1 || path.is_dir();
-    let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
+    let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
         return Err(crate::error::Error::Empty(why));
     }

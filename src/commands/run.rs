@@ -11,7 +11,6 @@ use crate::report::format::Export;
 use crate::report::grid::{self, GridJob};
 use crate::runner::{self, Ran, Runner};
 use crate::store::Store;
-use crate::toolchain::Host;
 
 pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
@@ -23,9 +22,14 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         }
     }
     let state_dir = ctx.state_dir(&path)?;
-    let mut host = Host::detect(Some(state_dir.join("cache").join("toolchains.json")));
+    // The build hosts' connections carry a token of their own, so a watchdog ends them should
+    // gridrun die; they last as long as the command.
+    let token = crate::exec::reaper::new_token("hosts");
+    let watchdog = crate::exec::reaper::Reaper::spawn(&token, std::time::Duration::from_secs(1));
+    let env = vec![(crate::exec::reaper::TOKEN_VAR.to_string(), token)];
+    let mut machines = ctx.machines(&files, &state_dir, env)?;
     let folder = files.len() > 1 || path.is_dir();
-    let plans = crate::plan::build_all(files, &mut host, &filter, &state_dir, folder)?;
+    let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
         return Err(Error::Empty(why));
     }
@@ -69,7 +73,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         let own = |p: &Option<PathBuf>| {
             p.as_deref().map(|p| if plans.len() > 1 { per_project(p, project) } else { p.to_path_buf() })
         };
-        let ran = runner.run(plan, own(&args.report).as_deref(), own(&args.junit).as_deref())?;
+        let ran = runner.run(plan, &machines, own(&args.report).as_deref(), own(&args.junit).as_deref())?;
         match &ran {
             Ran::Nothing(why) | Ran::Empty(why) => crate::note!("{why}"),
             Ran::Interrupted => crate::note!("interrupted before {project} started"),
@@ -97,6 +101,9 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
             }
         }
     }
+    // The hosts' connections close; their watchdog has nothing left to do.
+    drop(machines);
+    watchdog.dismiss();
     Ok(ExitCode::from(worst))
 }
 

@@ -92,6 +92,8 @@ pub fn host_lost(err: &io::Error) -> bool {
 
 /// One step attempt, as the job hands it to its executor.
 pub struct StepSpec<'a> {
+    /// The job's slug.
+    pub job: &'a str,
     /// The step's name.
     pub name: &'a str,
     /// Its position in the job, from 0.

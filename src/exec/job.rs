@@ -159,6 +159,7 @@ async fn run_steps(
                 (a, b) => a.or(b),
             };
             let spec = StepSpec {
+                job: slug,
                 name: &step.name,
                 position,
                 attempt,

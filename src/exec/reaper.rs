@@ -13,6 +13,15 @@ use super::process::{signal_process, Signal};
 /// The environment variable that marks a run's processes.
 pub const TOKEN_VAR: &str = "GRIDRUN_TOKEN";
 
+/// A token no other run shares: this process, the time, and what it marks.
+pub fn new_token(what: &str) -> String {
+    format!(
+        "{:x}-{:x}-{what}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    )
+}
+
 /// The watchdog of one run. Dropping it (or gridrun dying) sets it off.
 pub struct Reaper {
     child: Option<Child>,

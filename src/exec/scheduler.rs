@@ -161,9 +161,31 @@ impl Dispatch<'_> {
         self.max_failures.is_some_and(|max| self.failures >= max).then_some(CancelReason::Failures)
     }
 
+    /// Ends the queued jobs every place of which was lost: nothing is left that could run them.
+    fn drop_stranded(&mut self) {
+        let places = &self.places;
+        let (stranded, kept): (Vec<Queued>, Vec<Queued>) =
+            std::mem::take(&mut self.queue).into_iter().partition(|q| q.at.iter().all(|(p, _)| places[*p].lost));
+        self.queue = kept.into();
+        for queued in stranded {
+            let (place, job) = &queued.at[0];
+            let mut record = JobRecord::new(job.job.slug.clone());
+            record.status = JobStatus::Failed;
+            record.failure_kind = Some(FailureKind::HostLost);
+            record.allow_failure = job.job.allow_failure;
+            record.log_tail.clone_from(&job.notes);
+            record.log_tail.push(format!(
+                "gridrun: {} was lost, and no other place that could run it is left",
+                self.places[*place].name
+            ));
+            self.event(Event::JobFinished { record: Box::new(record) });
+        }
+    }
+
     /// Starts what fits, in queue order: a job takes the first of its places with room; one that
     /// fits nowhere holds its places for itself, so later jobs do not overtake it there for ever.
     fn start_what_fits(&mut self, mut spawn: impl FnMut(usize, RenderedJob)) {
+        self.drop_stranded();
         let mut blocked = vec![false; self.places.len()];
         let mut i = 0;
         while i < self.queue.len() {

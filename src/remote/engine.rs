@@ -78,7 +78,7 @@ pub fn said(stderr: &[u8]) -> String {
 /// `message`, with the way out where it is a known trouble: runc on some virtual machines may
 /// not raise the open-files limit podman asks for.
 pub fn hint(message: &str) -> String {
-    if message.contains("error setting rlimit") {
+    if message.contains("error setting rlimit") || message.contains("setrlimit") {
         format!(
             "{message} (the container runtime may not raise this limit here: put `default_ulimits = []` under \
              `[containers]` in a containers.conf, and point CONTAINERS_CONF at it)"

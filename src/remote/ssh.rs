@@ -150,25 +150,25 @@ impl Drop for Connection {
 /// error, not a prompt), a bounded login, keep-alives that notice a lost host, and the table's
 /// port, identity and options.
 fn base_options(config: &HostConfig) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "BatchMode=yes",
-        "StrictHostKeyChecking=accept-new",
-        "LogLevel=ERROR",
-        &format!("ConnectTimeout={}", CONNECT_TIMEOUT.as_secs()),
-        &format!("ServerAliveInterval={ALIVE_INTERVAL}"),
-        &format!("ServerAliveCountMax={ALIVE_COUNT}"),
-    ]
-    .iter()
-    .flat_map(|o| ["-o".to_string(), (*o).to_string()])
-    .collect();
+    // ssh takes the first value given for an option: the table's own options come first.
+    let mut args: Vec<String> = config.options.iter().flat_map(|o| ["-o".to_string(), o.clone()]).collect();
+    args.extend(
+        [
+            "BatchMode=yes",
+            "StrictHostKeyChecking=accept-new",
+            "LogLevel=ERROR",
+            &format!("ConnectTimeout={}", CONNECT_TIMEOUT.as_secs()),
+            &format!("ServerAliveInterval={ALIVE_INTERVAL}"),
+            &format!("ServerAliveCountMax={ALIVE_COUNT}"),
+        ]
+        .iter()
+        .flat_map(|o| ["-o".to_string(), (*o).to_string()]),
+    );
     if let Some(port) = config.port {
         args.extend(["-p".into(), port.to_string()]);
     }
     if let Some(identity) = &config.identity {
         args.extend(["-i".into(), identity.display().to_string(), "-o".into(), "IdentitiesOnly=yes".into()]);
-    }
-    for option in &config.options {
-        args.extend(["-o".into(), option.clone()]);
     }
     args
 }

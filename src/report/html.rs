@@ -455,6 +455,12 @@ fn facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     if job.flaky {
         facts.push(("flaky", "passed on a retry".into()));
     }
+    if let Some(host) = &job.host {
+        facts.push(("host", host.clone()));
+    }
+    if let Some(image) = &job.image {
+        facts.push(("image", format!("{image} {}", job.image_digest.as_deref().unwrap_or("")).trim_end().to_string()));
+    }
     facts.push(("config hash", job.config_hash.clone()));
     facts
 }

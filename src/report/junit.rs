@@ -180,6 +180,13 @@ impl<'a> Suite<'a> {
         if !self.job.compiler_version.is_empty() {
             props.push(("compiler_version".into(), self.job.compiler_version.clone()));
         }
+        if let Some(host) = &self.job.host {
+            props.push(("host".into(), host.clone()));
+        }
+        if let (Some(image), Some(digest)) = (&self.job.image, &self.job.image_digest) {
+            props.push(("image".into(), image.clone()));
+            props.push(("image_digest".into(), digest.clone()));
+        }
         props.push(("status".into(), self.job.status.to_string()));
         w.create_element("properties").write_inner_content(|w| {
             for (name, value) in &props {

@@ -25,12 +25,12 @@ impl Serialize for PlanJson<'_> {
         map.serialize_entry("project", &self.plan.matrix.project.name)?;
         map.serialize_entry("file", &self.plan.matrix.file.path)?;
         map.serialize_entry("total_cells", &self.plan.total_cells)?;
-        map.serialize_entry("jobs", &JobsJson(&self.plan.jobs))?;
+        map.serialize_entry("jobs", &JobsJson(&self.plan.jobs, &self.plan.places))?;
         map.end()
     }
 }
 
-struct JobsJson<'a>(&'a [Job]);
+struct JobsJson<'a>(&'a [Job], &'a [crate::plan::PlaceSpec]);
 
 impl Serialize for JobsJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -40,6 +40,7 @@ impl Serialize for JobsJson<'_> {
             state: job.availability.state(),
             reason: job.availability.reason().map(str::to_string).or_else(|| job.tools.note()),
             config_hash: job.config_hash,
+            runs_on: (self.1.len() > 1).then(|| job.places.iter().map(|p| self.1[*p].name()).collect()),
         }))
     }
 }
@@ -51,6 +52,9 @@ struct JobJson<'a> {
     state: &'a str,
     reason: Option<String>,
     config_hash: crate::plan::ConfigHash,
+    /// Where the cell may run, where that is more than this host: `["local", "mac"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs_on: Option<Vec<&'a str>>,
 }
 
 /// `plan --format json`: `{"schema":1, "project", "jobs":[…]}`, or for a folder

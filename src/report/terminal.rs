@@ -357,6 +357,13 @@ fn job_facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     if !job.compiler.is_empty() {
         facts.push(("compiler", format!("{} {}", job.compiler, job.compiler_version).trim_end().to_string()));
     }
+    if let Some(host) = &job.host {
+        facts.push(("host", host.clone()));
+    }
+    if let Some(image) = &job.image {
+        let digest = job.image_digest.as_deref().unwrap_or("");
+        facts.push(("image", format!("{image} ({digest})").replace(" ()", "")));
+    }
     facts.push(("config hash", job.config_hash.clone()));
     if let Some(started) = &job.started_at {
         facts.push(("started", local_time(started)));
@@ -553,7 +560,13 @@ pub fn plan_tables(style: Style, plans: &[Plan], folder: bool) -> String {
         let mut table = style.table();
         let mut header = vec!["slug"];
         header.extend(keys.iter().copied());
-        header.extend(["state", "reason"]);
+        header.push("state");
+        // Where cells may go beyond this host, each ready cell says where.
+        let routed = plan.places.len() > 1;
+        if routed {
+            header.push("runs on");
+        }
+        header.push("reason");
         table.set_header(header.into_iter().map(cell));
         for job in &plan.jobs {
             let mut row = vec![cell(&job.slug)];
@@ -563,6 +576,10 @@ pub fn plan_tables(style: Style, plans: &[Plan], folder: bool) -> String {
                 Availability::Unsupported(_) => Color::Yellow,
                 Availability::Unavailable(_) => Color::DarkGrey,
             }));
+            if routed {
+                let places: Vec<&str> = job.places.iter().map(|p| plan.places[*p].name()).collect();
+                row.push(cell(places.join(", ")));
+            }
             row.push(cell(
                 job.availability.reason().map(str::to_string).or_else(|| job.tools.note()).unwrap_or_default(),
             ));

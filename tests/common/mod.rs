@@ -6,6 +6,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod engines;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -92,7 +94,12 @@ impl Test {
     /// gridrun in the test's folder with its environment, no arguments yet.
     fn bare(&self) -> Command {
         let mut cmd = Command::cargo_bin("gridrun").expect("gridrun binary");
-        cmd.current_dir(self.dir.path()).env_remove("GRIDRUN_STATE_DIR").env("NO_COLOR", "1").env_remove("CI");
+        cmd.current_dir(self.dir.path())
+            .env_remove("GRIDRUN_STATE_DIR")
+            .env_remove("GRIDRUN_HOSTS")
+            .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
+            .env("NO_COLOR", "1")
+            .env_remove("CI");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -102,7 +109,12 @@ impl Test {
     /// The same command as a plain `std::process::Command`, for tests that wire its streams.
     pub fn process(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gridrun"));
-        cmd.current_dir(self.dir.path()).env_remove("GRIDRUN_STATE_DIR").env("NO_COLOR", "1").env_remove("CI");
+        cmd.current_dir(self.dir.path())
+            .env_remove("GRIDRUN_STATE_DIR")
+            .env_remove("GRIDRUN_HOSTS")
+            .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
+            .env("NO_COLOR", "1")
+            .env_remove("CI");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
