@@ -252,7 +252,7 @@ MaxAuthTries 10
 LoginGraceTime 30
 AcceptEnv LANG LC_*
 Subsystem sftp internal-sftp
-SetEnv $MARK_DIR=$dir $MARK_HOST=$inst$shlvl
+SetEnv $MARK_DIR=$dir $MARK_HOST=$inst$shlvl${GRIDRUN_SSHD_SETENV:+ $GRIDRUN_SSHD_SETENV}
 LogLevel VERBOSE
 EOF
   # OpenSSH >= 9.8 penalises source addresses whose connections crash or fail auth; on loopback that
