@@ -41,8 +41,10 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'The build hosts: what each serves, its capacity, and whether it answers')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Fold what a Slurm run''s tasks have finished into its run; say what is still queued')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('__slurm-task', '__slurm-task', [CompletionResultType]::ParameterValue, 'Runs one Slurm array task (started by Slurm for `run --on slurm`)')
             [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -53,6 +55,11 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Drop cells whose KEY matches one of the globs (as `-f KEY!=GLOB`)')
             [CompletionResult]::new('--cell', '--cell', [CompletionResultType]::ParameterName, 'Keep only the cells with these slugs (repeat, or separate with commas); a cell picked so that cannot run here fails the run')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--on', '--on', [CompletionResultType]::ParameterName, '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays')
+            [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)')
+            [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Slurm partition (over `[slurm] partition`)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Slurm account (over `[slurm] account`)')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Slurm QoS (over `[slurm] qos`)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
@@ -78,6 +85,11 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--rerun-failed', '--rerun-failed', [CompletionResultType]::ParameterName, 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here when the run ends')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)')
+            [CompletionResult]::new('--on', '--on', [CompletionResultType]::ParameterName, '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays')
+            [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)')
+            [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Slurm partition (over `[slurm] partition`)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Slurm account (over `[slurm] account`)')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Slurm QoS (over `[slurm] qos`)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
@@ -89,6 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Print the plan of what would run, and run nothing')
             [CompletionResult]::new('--keep-workspaces', '--keep-workspaces', [CompletionResultType]::ParameterName, 'Keep every job''s workspace (by default only failed jobs keep theirs)')
             [CompletionResult]::new('--skip-passed', '--skip-passed', [CompletionResultType]::ParameterName, 'Do not run a cell whose config already passed at this commit; record it as `reused`')
+            [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'With `--on slurm`: submit, print the run''s id, and exit; `gridrun collect` folds it in')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -211,6 +224,15 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gridrun;collect' {
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gridrun;init' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
@@ -221,6 +243,15 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             break
         }
         'gridrun;completions' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gridrun;__slurm-task' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'The task number of the array''s index 0')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
@@ -250,8 +281,10 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring runs recorded in other state folders (shards run on other machines) into this one')
             [CompletionResult]::new('toolchains', 'toolchains', [CompletionResultType]::ParameterValue, 'List the compilers, LLVMs and C++ standards found on this host')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'The build hosts: what each serves, its capacity, and whether it answers')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Fold what a Slurm run''s tasks have finished into its run; say what is still queued')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter gridrun.toml from the compilers found on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('__slurm-task', '__slurm-task', [CompletionResultType]::ParameterValue, 'Runs one Slurm array task (started by Slurm for `run --on slurm`)')
             [CompletionResult]::new('__reap', '__reap', [CompletionResultType]::ParameterValue, 'Kills what a run left behind once its gridrun is gone (started by `run` itself)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -292,10 +325,16 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
         'gridrun;help;hosts' {
             break
         }
+        'gridrun;help;collect' {
+            break
+        }
         'gridrun;help;init' {
             break
         }
         'gridrun;help;completions' {
+            break
+        }
+        'gridrun;help;__slurm-task' {
             break
         }
         'gridrun;help;__reap' {

@@ -19,6 +19,12 @@ _gridrun() {
             gridrun,__reap)
                 cmd="gridrun__subcmd____reap"
                 ;;
+            gridrun,__slurm-task)
+                cmd="gridrun__subcmd____slurm__subcmd__task"
+                ;;
+            gridrun,collect)
+                cmd="gridrun__subcmd__collect"
+                ;;
             gridrun,compare)
                 cmd="gridrun__subcmd__compare"
                 ;;
@@ -69,6 +75,12 @@ _gridrun() {
                 ;;
             gridrun__subcmd__help,__reap)
                 cmd="gridrun__subcmd__help__subcmd____reap"
+                ;;
+            gridrun__subcmd__help,__slurm-task)
+                cmd="gridrun__subcmd__help__subcmd____slurm__subcmd__task"
+                ;;
+            gridrun__subcmd__help,collect)
+                cmd="gridrun__subcmd__help__subcmd__collect"
                 ;;
             gridrun__subcmd__help,compare)
                 cmd="gridrun__subcmd__help__subcmd__compare"
@@ -122,7 +134,7 @@ _gridrun() {
 
     case "${cmd}" in
         gridrun)
-            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report compare stats gc merge toolchains hosts init completions __reap help"
+            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,6 +167,66 @@ _gridrun() {
             fi
             case "${prev}" in
                 --grace-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd____slurm__subcmd__task)
+            opts="-h --offset --state-dir --color --hosts --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__collect)
+            opts="-h --matrix --state-dir --color --hosts --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --matrix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -264,7 +336,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help)
-            opts="plan run status show log report compare stats gc merge toolchains hosts init completions __reap help"
+            opts="plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +350,34 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help__subcmd____reap)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd____slurm__subcmd__task)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd__collect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -618,7 +718,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__plan)
-            opts="-f -h --filter --exclude --cell --allow-empty --format --state-dir --color --hosts --help"
+            opts="-f -h --filter --exclude --cell --allow-empty --format --on --pack --partition --account --qos --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -642,6 +742,26 @@ _gridrun() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json github gitlab" -- "${cur}"))
+                    return 0
+                    ;;
+                --on)
+                    COMPREPLY=($(compgen -W "slurm" -- "${cur}"))
+                    return 0
+                    ;;
+                --pack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -714,7 +834,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__run)
-            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --state-dir --color --hosts --help"
+            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --on --pack --partition --account --qos --detach --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +901,26 @@ _gridrun() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on)
+                    COMPREPLY=($(compgen -W "slurm" -- "${cur}"))
+                    return 0
+                    ;;
+                --pack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,8 +38,10 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
             cand hosts 'The build hosts: what each serves, its capacity, and whether it answers'
+            cand collect 'Fold what a Slurm run''s tasks have finished into its run; say what is still queued'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
+            cand __slurm-task 'Runs one Slurm array task (started by Slurm for `run --on slurm`)'
             cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -49,6 +51,11 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --exclude 'Drop cells whose KEY matches one of the globs (as `-f KEY!=GLOB`)'
             cand --cell 'Keep only the cells with these slugs (repeat, or separate with commas); a cell picked so that cannot run here fails the run'
             cand --format 'Output format'
+            cand --on '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays'
+            cand --pack 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)'
+            cand --partition 'Slurm partition (over `[slurm] partition`)'
+            cand --account 'Slurm account (over `[slurm] account`)'
+            cand --qos 'Slurm QoS (over `[slurm] qos`)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
             cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
@@ -73,6 +80,11 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --rerun-failed 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)'
             cand --junit 'Write JUnit XML here when the run ends'
             cand --report 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)'
+            cand --on '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays'
+            cand --pack 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)'
+            cand --partition 'Slurm partition (over `[slurm] partition`)'
+            cand --account 'Slurm account (over `[slurm] account`)'
+            cand --qos 'Slurm QoS (over `[slurm] qos`)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
             cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
@@ -84,6 +96,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --list 'Print the plan of what would run, and run nothing'
             cand --keep-workspaces 'Keep every job''s workspace (by default only failed jobs keep theirs)'
             cand --skip-passed 'Do not run a cell whose config already passed at this commit; record it as `reused`'
+            cand --detach 'With `--on slurm`: submit, print the run''s id, and exit; `gridrun collect` folds it in'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -194,6 +207,14 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gridrun;collect'= {
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gridrun;init'= {
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
@@ -203,6 +224,14 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'gridrun;completions'= {
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gridrun;__slurm-task'= {
+            cand --offset 'The task number of the array''s index 0'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
             cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
@@ -230,8 +259,10 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand merge 'Bring runs recorded in other state folders (shards run on other machines) into this one'
             cand toolchains 'List the compilers, LLVMs and C++ standards found on this host'
             cand hosts 'The build hosts: what each serves, its capacity, and whether it answers'
+            cand collect 'Fold what a Slurm run''s tasks have finished into its run; say what is still queued'
             cand init 'Write a starter gridrun.toml from the compilers found on this host'
             cand completions 'Print a shell completion script'
+            cand __slurm-task 'Runs one Slurm array task (started by Slurm for `run --on slurm`)'
             cand __reap 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -259,9 +290,13 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         }
         &'gridrun;help;hosts'= {
         }
+        &'gridrun;help;collect'= {
+        }
         &'gridrun;help;init'= {
         }
         &'gridrun;help;completions'= {
+        }
+        &'gridrun;help;__slurm-task'= {
         }
         &'gridrun;help;__reap'= {
         }

@@ -44,8 +44,10 @@ complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "gc" -d 'Drop logs, 
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "hosts" -d 'The build hosts: what each serves, its capacity, and whether it answers'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "collect" -d 'Fold what a Slurm run\'s tasks have finished into its run; say what is still queued'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "__slurm-task" -d 'Runs one Slurm array task (started by Slurm for `run --on slurm`)'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
 complete -c gridrun -n "__fish_gridrun_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -s f -l filter -d 'Keep cells whose KEY matches one of the globs (`KEY!=GLOB` drops them); a key given again adds globs (OR), different keys must all match (AND)' -r
@@ -55,6 +57,11 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l format -d 'Outp
 json\t'`{"schema":1, "project", "jobs":[…]}`'
 github\t'`{"include":[…]}`: the fan-out for a GitHub Actions matrix\'s `fromJSON`, every cell a runner could build, packed under GitHub\'s 256 jobs'
 gitlab\t'A child pipeline whose `parallel:matrix` runs every cell a runner could build, packed under GitLab\'s 200 jobs'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l on -d '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays' -r -f -a "slurm\t'A Slurm cluster'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l pack -d 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l partition -d 'Slurm partition (over `[slurm] partition`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l account -d 'Slurm account (over `[slurm] account`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l qos -d 'Slurm QoS (over `[slurm] qos`)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand plan" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
@@ -76,6 +83,11 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l pivot -d 'The gr
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l rerun-failed -d 'Run only the cells that failed in RUN, or were cancelled before they finished (default: the latest run)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l junit -d 'Write JUnit XML here when the run ends' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l report -d 'Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l on -d '`slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays' -r -f -a "slurm\t'A Slurm cluster'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l pack -d 'Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l partition -d 'Slurm partition (over `[slurm] partition`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l account -d 'Slurm account (over `[slurm] account`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l qos -d 'Slurm QoS (over `[slurm] qos`)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
@@ -88,6 +100,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l strict -d 'Fail 
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l dry-run -l list -d 'Print the plan of what would run, and run nothing'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l keep-workspaces -d 'Keep every job\'s workspace (by default only failed jobs keep theirs)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l skip-passed -d 'Do not run a cell whose config already passed at this commit; record it as `reused`'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l detach -d 'With `--on slurm`: submit, print the run\'s id, and exit; `gridrun collect` folds it in'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -s n -l limit -d 'How many runs to list' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
@@ -185,6 +198,13 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l hosts -d 'The 
 complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l probe -d 'Connect to each host and list its toolchains (otherwise only the files are read)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -l json -d 'Print JSON'
 complete -c gridrun -n "__fish_gridrun_using_subcommand hosts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand collect" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand collect" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand collect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand collect" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand collect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
@@ -198,6 +218,13 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gridrun -n "__fish_gridrun_using_subcommand __slurm-task" -l offset -d 'The task number of the array\'s index 0' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand __slurm-task" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand __slurm-task" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c gridrun -n "__fish_gridrun_using_subcommand __slurm-task" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand __slurm-task" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l grace-ms -d 'Time between SIGTERM and SIGKILL, in milliseconds' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
@@ -205,19 +232,21 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand __reap" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "status" -d 'Recent runs, one line each'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "log" -d 'Print a job\'s log'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "hosts" -d 'The build hosts: what each serves, its capacity, and whether it answers'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "completions" -d 'Print a shell completion script'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
-complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts init completions __reap help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "plan" -d 'Expand the matrix and print its jobs, with the cells this host cannot run and why'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "run" -d 'Run the jobs in parallel within CPU, memory and time limits, and record them'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "status" -d 'Recent runs, one line each'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "show" -d 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "log" -d 'Print a job\'s log'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "report" -d 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "compare" -d 'What newly fails, what was fixed, what got slower between two runs'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "stats" -d 'Success rates, durations, failure kinds and flaky cells over recent days'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "gc" -d 'Drop logs, workspaces and artifacts past their retention'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "merge" -d 'Bring runs recorded in other state folders (shards run on other machines) into this one'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "toolchains" -d 'List the compilers, LLVMs and C++ standards found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "hosts" -d 'The build hosts: what each serves, its capacity, and whether it answers'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "collect" -d 'Fold what a Slurm run\'s tasks have finished into its run; say what is still queued'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "init" -d 'Write a starter gridrun.toml from the compilers found on this host'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "completions" -d 'Print a shell completion script'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "__slurm-task" -d 'Runs one Slurm array task (started by Slurm for `run --on slurm`)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "__reap" -d 'Kills what a run left behind once its gridrun is gone (started by `run` itself)'
+complete -c gridrun -n "__fish_gridrun_using_subcommand help; and not __fish_seen_subcommand_from plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

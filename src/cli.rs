@@ -28,6 +28,7 @@ pub struct Cli {
 
 /// gridrun's commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once; boxing would only add noise to every command")]
 pub enum Command {
     /// Expand the matrix and print its jobs, with the cells this host cannot run and why.
     Plan(PlanArgs),
@@ -54,10 +55,15 @@ pub enum Command {
     Toolchains(ToolchainsArgs),
     /// The build hosts: what each serves, its capacity, and whether it answers.
     Hosts(HostsArgs),
+    /// Fold what a Slurm run's tasks have finished into its run; say what is still queued.
+    Collect(CollectArgs),
     /// Write a starter gridrun.toml from the compilers found on this host.
     Init(InitArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Runs one Slurm array task (started by Slurm for `run --on slurm`).
+    #[command(name = "__slurm-task", hide = true)]
+    SlurmTask(SlurmTaskArgs),
     /// Kills what a run left behind once its gridrun is gone (started by `run` itself).
     #[command(name = "__reap", hide = true)]
     Reap(ReapArgs),
@@ -140,6 +146,45 @@ pub struct RunArgs {
     /// Write the HTML report here, rewritten as jobs finish (it reloads itself while the run lasts).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Where the jobs run: here (with the build hosts), or on a Slurm cluster.
+    #[command(flatten)]
+    pub on: OnArgs,
+
+    /// With `--on slurm`: submit, print the run's id, and exit; `gridrun collect` folds it in.
+    #[arg(long, requires = "on")]
+    pub detach: bool,
+}
+
+/// Where jobs run, and how they go to Slurm.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OnArgs {
+    /// `slurm`: submit the jobs to the Slurm cluster this is a login node of, as job arrays.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub on: Option<OnEngine>,
+
+    /// Cells per Slurm array task (a number, or `auto` to fill about a minute by past durations).
+    #[arg(long, value_name = "N|auto", value_parser = clap::value_parser!(crate::slurm::submit::Pack), requires = "on")]
+    pub pack: Option<crate::slurm::submit::Pack>,
+
+    /// Slurm partition (over `[slurm] partition`).
+    #[arg(long, value_name = "NAME", requires = "on")]
+    pub partition: Option<String>,
+
+    /// Slurm account (over `[slurm] account`).
+    #[arg(long, value_name = "NAME", requires = "on")]
+    pub account: Option<String>,
+
+    /// Slurm QoS (over `[slurm] qos`).
+    #[arg(long, value_name = "NAME", requires = "on")]
+    pub qos: Option<String>,
+}
+
+/// An engine jobs can run on beyond this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnEngine {
+    /// A Slurm cluster.
+    Slurm,
 }
 
 /// `gridrun report`.
@@ -363,6 +408,10 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
+
+    /// With `--on slurm`, the arrays that would be submitted.
+    #[command(flatten)]
+    pub on: OnArgs,
 }
 
 /// How `plan` prints.
@@ -378,6 +427,29 @@ pub enum PlanFormat {
     /// A child pipeline whose `parallel:matrix` runs every cell a runner could build, packed
     /// under GitLab's 200 jobs.
     Gitlab,
+}
+
+/// `gridrun collect`.
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The run (default: the latest run on Slurm).
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// `gridrun __slurm-task`.
+#[derive(Debug, clap::Args)]
+pub struct SlurmTaskArgs {
+    /// The submission's spec.
+    pub spec: PathBuf,
+
+    /// The task number of the array's index 0.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
 }
 
 /// `gridrun hosts`.

@@ -14,6 +14,7 @@ mod preset;
 mod scalar;
 mod schema;
 mod size;
+mod slurm;
 
 pub use ci::{Ci, Runner as CiRunner};
 pub use container::{Container, Engine};
@@ -25,3 +26,4 @@ pub use preset::Preset;
 pub use scalar::Scalar;
 pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};
 pub use size::{parse_size, SizeValue, MAX_SIZE};
+pub use slurm::Slurm;

@@ -32,6 +32,7 @@ pub mod remote;
 pub mod report;
 pub mod runner;
 pub mod secrets;
+pub mod slurm;
 pub mod statedir;
 pub mod store;
 pub mod term;

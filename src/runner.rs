@@ -68,6 +68,23 @@ pub struct Options {
     pub strict: bool,
     /// Retries for every step, overriding the file's.
     pub retries: Option<u32>,
+    /// Where the jobs' logs go, in place of the run's own `runs/<run>` (a Slurm task writes
+    /// into the state folder of the run it is part of).
+    pub logs_dir: Option<PathBuf>,
+    /// Where the jobs' artifacts are stored, in place of the state folder's own.
+    pub artifacts_dir: Option<PathBuf>,
+    /// Told of each job as it ends, with its record (a Slurm task leaves each for `collect`).
+    pub after_job: Option<AfterJob>,
+}
+
+/// A hook told of each job's record as it ends.
+#[derive(Clone)]
+pub struct AfterJob(pub Arc<dyn Fn(&JobRecord) + Send + Sync>);
+
+impl std::fmt::Debug for AfterJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterJob")
+    }
 }
 
 /// What a run of one plan came to.
@@ -82,6 +99,15 @@ pub enum Ran {
     Empty(String),
     /// Ctrl-C or SIGTERM came before the run was recorded.
     Interrupted,
+    /// Submitted to Slurm and left there (`--detach`): `collect` folds it in.
+    Detached {
+        /// The run.
+        run: i64,
+        /// Slurm's job ids of its arrays.
+        arrays: Vec<String>,
+        /// How many tasks.
+        tasks: usize,
+    },
 }
 
 /// A recorded run's end.
@@ -107,7 +133,7 @@ impl Ran {
     /// not), 4 for a run that ran nothing (0 with `allow_empty`), 130 interrupted, 101 a bug.
     pub fn exit_code(&self, allow_empty: bool) -> u8 {
         match self {
-            Self::Nothing(_) => 0,
+            Self::Nothing(_) | Self::Detached { .. } => 0,
             Self::Empty(_) if allow_empty => 0,
             Self::Empty(_) => crate::error::EMPTY,
             Self::Interrupted => INTERRUPTED,
@@ -207,7 +233,8 @@ impl Runner {
             .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
             .collect();
         let ran_nothing = to_run.is_empty() && reused.is_empty();
-        let logs_dir = plan.state_dir.join("runs").join(run_id.to_string());
+        let logs_dir =
+            self.options.logs_dir.clone().unwrap_or_else(|| plan.state_dir.join("runs").join(run_id.to_string()));
         let options = &self.options;
         let capacity = Capacity::detect(options.cpus, options.memory);
         let per_job = plan.matrix.limits.cpus.max(1);
@@ -254,7 +281,7 @@ impl Runner {
             keep_workspaces: options.keep_workspaces,
             timeout: options.timeout,
             state_dir: plan.state_dir.clone(),
-            artifacts_dir: plan.state_dir.join("artifacts"),
+            artifacts_dir: options.artifacts_dir.clone().unwrap_or_else(|| plan.state_dir.join("artifacts")),
             masker: masker(&plan.matrix.secrets),
         });
 
@@ -264,6 +291,7 @@ impl Runner {
         let mut observer = RunObserver {
             writer: StoreWriter::spawn(store, run_id, live),
             progress: Progress::new(queue.len(), options.color),
+            after_job: options.after_job.clone(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -315,6 +343,92 @@ impl Runner {
             crate::note!("the run was stopped by an internal error: {message}");
         }
         Ok(Ran::Run(RunResult { run: run_id, status, internal_error: outcome.internal_error, unrunnable, ran_nothing }))
+    }
+
+    /// Runs `plan` on a Slurm cluster: records the run as a local run would, submits its jobs as
+    /// job arrays, and unless `detach`, waits for them, folding each task as it finishes and
+    /// showing the same progress; Ctrl-C cancels the arrays. Detached, `collect` folds it in.
+    pub fn run_on_slurm(
+        &mut self,
+        plan: &Plan,
+        how: &crate::slurm::submit::Submission,
+        detach: bool,
+        junit: Option<&Path>,
+    ) -> Result<Ran> {
+        let project = &plan.matrix.project.name;
+        let rerun = match &self.options.rerun_failed {
+            Some(which) => match failed_in(self.store(), which, project)? {
+                Ok(slugs) => Some(slugs),
+                Err(why) => return Ok(Ran::Nothing(why)),
+            },
+            None => None,
+        };
+        let jobs: Vec<&Job> = plan
+            .jobs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.options.shard.is_none_or(|shard| shard.holds(*i)))
+            .map(|(_, job)| job)
+            .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
+            .collect();
+        if jobs.is_empty() {
+            return Ok(Ran::Nothing(format!("{project}: the selection holds none of its cells; nothing recorded")));
+        }
+        let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir)
+            .map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
+        let reused = self.reused(&jobs, &source)?;
+        let unrunnable = self.unrunnable(&jobs);
+        let to_run: Vec<&Job> = jobs
+            .iter()
+            .copied()
+            .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
+            .collect();
+        // Everything Slurm could refuse is asked before the run is recorded.
+        let arrays = crate::slurm::submit::arrays(plan, &to_run, how, Some(self.store()))?;
+        let token = crate::exec::reaper::new_token("slurm");
+        let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
+        let store = self.store.as_mut().expect("the store is back between runs");
+        let spec = match crate::slurm::submit::submit(
+            store,
+            plan,
+            &arrays,
+            run_id,
+            how,
+            self.options.retries,
+            self.options.keep_workspaces,
+        ) {
+            Ok(spec) => spec,
+            Err(e) => {
+                store.fold(run_id, &[], &[], Some(RunStatus::Abandoned))?;
+                return Err(e);
+            }
+        };
+        if detach {
+            return Ok(Ran::Detached {
+                run: run_id,
+                arrays: spec.arrays.iter().map(|a| a.id.clone()).collect(),
+                tasks: spec.tasks.len(),
+            });
+        }
+        let mut progress = Progress::new(to_run.len(), self.options.color);
+        let stop = Arc::clone(&self.stop);
+        let status = crate::slurm::submit::wait(store, &spec, &|| stop.load(Ordering::SeqCst), &mut |event| {
+            progress.event(event);
+        })?;
+        progress.finish();
+        let status = if status == RunStatus::Passed && !unrunnable.is_empty() { RunStatus::Failed } else { status };
+        if status == RunStatus::Failed && !unrunnable.is_empty() {
+            store.fold(run_id, &[], &[], Some(RunStatus::Failed))?;
+        }
+        if let Some(path) = junit {
+            let report = store.report(&store.run(&run_id.to_string())?)?;
+            let bytes = crate::report::junit::Junit
+                .serialize(&report, None)
+                .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+            crate::outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+        let ran_nothing = to_run.is_empty() && reused.is_empty();
+        Ok(Ran::Run(RunResult { run: run_id, status, internal_error: None, unrunnable, ran_nothing }))
     }
 
     /// The selected cells that had to run but cannot here: a picked cell that is unavailable or
@@ -471,12 +585,16 @@ fn live_report(path: PathBuf, run_id: i64, pivot: Option<Pivot>) -> AfterCommit 
 struct RunObserver {
     writer: StoreWriter,
     progress: Progress,
+    after_job: Option<AfterJob>,
 }
 
 impl Observer for RunObserver {
     fn event(&mut self, event: &Event) {
         self.writer.send(event);
         self.progress.event(event);
+        if let (Some(hook), Event::JobFinished { record }) = (&self.after_job, event) {
+            (hook.0)(record);
+        }
     }
 
     fn tick(&mut self) {

@@ -15,11 +15,28 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
     let filter = args.selection.filter().map_err(PlanError::from)?;
     let state_dir = ctx.state_dir(&path)?;
-    let mut machines = ctx.machines(&files, &state_dir, Vec::new())?;
+    let on_slurm = args.on.on.is_some();
+    let mut machines = if on_slurm {
+        ctx.slurm_machines(&files, &state_dir, &args.on)?
+    } else {
+        ctx.machines(&files, &state_dir, Vec::new())?
+    };
     let folder = files.len() > 1 || path.is_dir();
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
         return Err(crate::error::Error::Empty(why));
+    }
+    if on_slurm {
+        let mut text = String::new();
+        for plan in &plans {
+            let jobs: Vec<&crate::plan::Job> = plan.ready_jobs().collect();
+            let how = super::submission(plan, &args.on, None, None);
+            let arrays = crate::slurm::submit::arrays(plan, &jobs, &how, None)?;
+            text.push_str(&crate::slurm::submit::describe(plan, &arrays));
+        }
+        text.push_str(&crate::report::terminal::plan_tables(ctx.style, &plans, folder));
+        super::print_out(text, "the plan")?;
+        return Ok(ExitCode::SUCCESS);
     }
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = match args.format {

@@ -27,7 +27,12 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let token = crate::exec::reaper::new_token("hosts");
     let watchdog = crate::exec::reaper::Reaper::spawn(&token, std::time::Duration::from_secs(1));
     let env = vec![(crate::exec::reaper::TOKEN_VAR.to_string(), token)];
-    let mut machines = ctx.machines(&files, &state_dir, env)?;
+    let on_slurm = args.on.on.is_some();
+    let mut machines = if on_slurm {
+        ctx.slurm_machines(&files, &state_dir, &args.on)?
+    } else {
+        ctx.machines(&files, &state_dir, env)?
+    };
     let folder = files.len() > 1 || path.is_dir();
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
@@ -60,7 +65,13 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         picked: !args.selection.cell.is_empty() || args.shard.is_some(),
         strict: args.strict,
         retries: args.retries,
+        logs_dir: None,
+        artifacts_dir: None,
+        after_job: None,
     };
+    if on_slurm && args.report.is_some() {
+        crate::note!("--report is written by `gridrun report` once a Slurm run is collected");
+    }
     let mut runner = Runner::new(Store::open(&state_dir)?, options)?;
     let mut worst = 0;
     for plan in &plans {
@@ -73,9 +84,21 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         let own = |p: &Option<PathBuf>| {
             p.as_deref().map(|p| if plans.len() > 1 { per_project(p, project) } else { p.to_path_buf() })
         };
-        let ran = runner.run(plan, &machines, own(&args.report).as_deref(), own(&args.junit).as_deref())?;
+        let ran = if on_slurm {
+            let how = super::submission(plan, &args.on, args.timeout, args.jobs);
+            runner.run_on_slurm(plan, &how, args.detach, own(&args.junit).as_deref())?
+        } else {
+            runner.run(plan, &machines, own(&args.report).as_deref(), own(&args.junit).as_deref())?
+        };
         match &ran {
             Ran::Nothing(why) | Ran::Empty(why) => crate::note!("{why}"),
+            Ran::Detached { run, arrays, tasks } => {
+                super::print_out(format!("{run}\n"), "the run's id")?;
+                crate::note!(
+                    "{project}: run {run} submitted to Slurm as job {} ({tasks} task(s)); `gridrun collect {run}` folds in what has finished",
+                    arrays.join(", ")
+                );
+            }
             Ran::Interrupted => crate::note!("interrupted before {project} started"),
             Ran::Run(result) => {
                 let source = match &plan.matrix.project.source {

@@ -60,6 +60,8 @@ pub struct MatrixFile {
     pub hosts: Vec<super::HostConfig>,
     /// `[container]`: the image cells run in.
     pub container: super::Container,
+    /// `[slurm]`: how `run --on slurm` submits.
+    pub slurm: super::Slurm,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -325,6 +327,7 @@ impl Validator<'_> {
         let ci = self.ci(raw.ci)?;
         let hosts = self.hosts(raw.hosts)?;
         let container = self.container(raw.container)?;
+        let slurm = self.slurm(raw.slurm)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -340,6 +343,7 @@ impl Validator<'_> {
             ci,
             hosts,
             container,
+            slurm,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -754,6 +758,7 @@ struct RawFile {
     ci: Option<super::ci::RawCi>,
     hosts: Option<super::hosts::RawMatrixHosts>,
     container: Option<super::container::RawContainer>,
+    slurm: Option<super::slurm::RawSlurm>,
 }
 
 #[derive(Deserialize, Default)]

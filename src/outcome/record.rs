@@ -56,7 +56,7 @@ pub struct StepRecord {
 
 impl Serialize for StepRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(11))?;
+        let mut map = serializer.serialize_map(Some(12))?;
         map.serialize_entry("name", &self.name)?;
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("exit_code", &self.exit_code)?;
@@ -68,6 +68,7 @@ impl Serialize for StepRecord {
         map.serialize_entry("peak_rss_kb", &self.peak_rss_kb)?;
         map.serialize_entry("log_bytes", &self.log_bytes)?;
         map.serialize_entry("command", &self.command)?;
+        map.serialize_entry("position", &self.position)?;
         map.end()
     }
 }
@@ -130,7 +131,7 @@ impl Serialize for Diagnostic {
 }
 
 /// One test case read from a JUnit file a step wrote.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TestCase {
     /// The step whose JUnit file listed it.
     pub step: String,
@@ -147,7 +148,7 @@ pub struct TestCase {
 }
 
 /// One file a job's artifact patterns collected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Artifact {
     /// Where it was, relative to the folder it was found under.
     pub path: String,
@@ -334,6 +335,86 @@ impl JobRecord {
     }
 }
 
+impl JobRecord {
+    /// A job as its JSON document (`show RUN/JOB --json`, which a Slurm task leaves for
+    /// `collect`) says it ended: what the store records of it, steps and all. `None` where the
+    /// document is not one.
+    pub fn from_json(doc: &serde_json::Value) -> Option<Self> {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let int = |v: &serde_json::Value| v.as_i64().and_then(|n| i32::try_from(n).ok());
+        let ms = |v: &serde_json::Value| v.as_u64().map(Duration::from_millis);
+        let steps = doc["steps"]
+            .as_array()?
+            .iter()
+            .map(|s| {
+                Some(StepRecord {
+                    name: text(&s["name"])?,
+                    position: usize::try_from(s["position"].as_u64()?).ok()?,
+                    attempt: u32::try_from(s["attempt"].as_u64()?).ok()?,
+                    status: serde_json::from_value(s["status"].clone()).ok()?,
+                    exit_code: int(&s["exit_code"]),
+                    signal: int(&s["signal"]),
+                    duration: ms(&s["duration_ms"]).unwrap_or_default(),
+                    cpu: ms(&s["cpu_ms"]).unwrap_or_default(),
+                    peak_rss_kb: s["peak_rss_kb"].as_u64().unwrap_or(0),
+                    log: PathBuf::from(text(&s["log"])?),
+                    log_bytes: s["log_bytes"].as_u64().unwrap_or(0),
+                    command: text(&s["command"]).unwrap_or_default(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let diagnostics = doc["diagnostics"]
+            .as_array()?
+            .iter()
+            .map(|d| {
+                Some(Diagnostic {
+                    step: text(&d["step"]).unwrap_or_default(),
+                    severity: serde_json::from_value(d["severity"].clone()).ok()?,
+                    kind: serde_json::from_value(d["kind"].clone()).ok()?,
+                    file: text(&d["file"]),
+                    line: d["line"].as_u64().and_then(|n| u32::try_from(n).ok()),
+                    col: d["col"].as_u64().and_then(|n| u32::try_from(n).ok()),
+                    message: text(&d["message"]).unwrap_or_default(),
+                    context: d["context"]
+                        .as_str()
+                        .filter(|c| !c.is_empty())
+                        .map(|c| c.lines().map(str::to_string).collect())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            slug: text(&doc["slug"])?,
+            cell: doc["cell"].clone(),
+            config_hash: text(&doc["config_hash"]).unwrap_or_default(),
+            compiler: text(&doc["compiler"]).unwrap_or_default(),
+            compiler_version: text(&doc["compiler_version"]).unwrap_or_default(),
+            reason: text(&doc["reason"]),
+            reused_from: doc["reused_from"].as_i64(),
+            status: serde_json::from_value(doc["status"].clone()).ok()?,
+            failure_kind: serde_json::from_value(doc["failure_kind"].clone()).ok().flatten(),
+            exit_code: int(&doc["exit_code"]),
+            signal: int(&doc["signal"]),
+            started_at: text(&doc["started_at"]),
+            duration: ms(&doc["duration_ms"]),
+            cpu: ms(&doc["cpu_ms"]),
+            peak_rss_kb: doc["peak_rss_kb"].as_u64(),
+            flaky: doc["flaky"].as_bool().unwrap_or(false),
+            allow_failure: doc["allow_failure"].as_bool().unwrap_or(false),
+            host: text(&doc["host"]),
+            image: text(&doc["image"]),
+            image_digest: text(&doc["image_digest"]),
+            work_dir: text(&doc["work_dir"]).map(PathBuf::from),
+            log_tail: doc["log_tail"].as_str().map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default(),
+            steps,
+            diagnostics,
+            tests: serde_json::from_value(doc["test_cases"].clone()).ok()?,
+            artifacts: serde_json::from_value(doc["artifacts"].clone()).ok()?,
+            id: 0,
+        })
+    }
+}
+
 impl Serialize for JobRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
@@ -410,5 +491,75 @@ impl Serialize for RunReport {
         map.serialize_entry("matrix_path", &run.matrix_path)?;
         map.serialize_entry("jobs", &self.jobs)?;
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    /// What a Slurm task writes of a job is what `collect` reads back, field for field.
+    #[test]
+    fn a_job_reads_back_from_its_json_as_it_was() {
+        let job = JobRecord {
+            slug: "gcc-12-17".into(),
+            cell: serde_json::json!({"compiler": "gcc-12", "cxx_standard": 17}),
+            config_hash: "0123456789abcdef".into(),
+            compiler: "gcc-12".into(),
+            compiler_version: "12.2.0".into(),
+            status: JobStatus::Failed,
+            failure_kind: Some(FailureKind::Compile),
+            exit_code: Some(1),
+            started_at: Some("2026-12-01T10:00:00Z".into()),
+            duration: Some(Duration::from_millis(1500)),
+            cpu: Some(Duration::from_millis(900)),
+            peak_rss_kb: Some(2048),
+            allow_failure: true,
+            host: Some("mac".into()),
+            log_tail: vec!["a".into(), "b".into()],
+            steps: vec![StepRecord {
+                name: "build".into(),
+                position: 1,
+                attempt: 2,
+                status: StepStatus::Failed,
+                exit_code: Some(1),
+                signal: None,
+                duration: Duration::from_millis(1200),
+                cpu: Duration::from_millis(800),
+                peak_rss_kb: 2048,
+                log: "/s/runs/3/gcc-12-17/build.2.log".into(),
+                log_bytes: 99,
+                command: "make".into(),
+            }],
+            diagnostics: vec![Diagnostic {
+                step: "build".into(),
+                severity: Severity::Error,
+                kind: DiagnosticKind::Compile,
+                file: Some("a.cpp".into()),
+                line: Some(3),
+                col: None,
+                message: "boom".into(),
+                context: vec!["In function".into(), "note: here".into()],
+            }],
+            tests: vec![TestCase {
+                step: "test".into(),
+                suite: "s".into(),
+                name: "t".into(),
+                status: TestStatus::Passed,
+                duration_ms: Some(4),
+                message: None,
+            }],
+            artifacts: vec![Artifact {
+                path: "lib.a".into(),
+                stored_path: "/s/artifacts/sha256/ab/cd".into(),
+                size: 7,
+                sha256: "abcd".into(),
+                removed_at: None,
+            }],
+            ..JobRecord::default()
+        };
+        let doc = serde_json::to_value(&job).unwrap();
+        assert_eq!(JobRecord::from_json(&doc), Some(job));
+        assert_eq!(JobRecord::from_json(&serde_json::json!({"slug": "x"})), None);
     }
 }

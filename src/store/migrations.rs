@@ -140,6 +140,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE jobs ADD COLUMN image TEXT;
     ALTER TABLE jobs ADD COLUMN image_digest TEXT;
     ",
+    // 8: runs on a Slurm cluster: where their submission is described, and which array tasks
+    // `collect` has folded in (so a second `collect` adds nothing twice).
+    r"
+    ALTER TABLE runs ADD COLUMN slurm TEXT;
+    CREATE TABLE slurm_tasks (
+        run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        task    INTEGER NOT NULL,
+        state   TEXT NOT NULL,
+        PRIMARY KEY (run_id, task)
+    );
+    ",
 ];
 
 /// The schema version this gridrun writes.

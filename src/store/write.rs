@@ -123,7 +123,10 @@ impl Store {
         let host = hostname();
         let running: Vec<(i64, u32, u64, String)> = (|| {
             let mut stmt =
-                self.conn.prepare("SELECT id, pid, pid_start, token FROM runs WHERE status = ?2 AND host = ?1")?;
+                // A run on Slurm lives on in the cluster, not in a process here: `collect` ends it.
+                self.conn.prepare(
+                    "SELECT id, pid, pid_start, token FROM runs WHERE status = ?2 AND host = ?1 AND slurm IS NULL",
+                )?;
             let rows = stmt.query_map(params![&host, RunStatus::Running], |r| {
                 Ok((r.get(0)?, r.get::<_, u32>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0), r.get(3)?))
             })?;
@@ -157,6 +160,108 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(e))
+    }
+}
+
+impl Store {
+    /// Marks run `run` as submitted to Slurm, described by the file `spec`: from now on it is
+    /// `collect`'s to end, whatever becomes of this process.
+    pub fn set_slurm(&mut self, run: i64, spec: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE runs SET slurm = ?2 WHERE id = ?1", params![run, spec]).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The Slurm description of run `run`, where it was submitted to Slurm.
+    pub fn slurm_of(&self, run: i64) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT slurm FROM runs WHERE id = ?1", [run], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The newest run on Slurm, where there is one.
+    pub fn latest_slurm_run(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM runs WHERE slurm IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The array tasks of run `run` already folded in.
+    pub fn folded_tasks(&self, run: i64) -> Result<std::collections::HashSet<u32>, StoreError> {
+        (|| {
+            let mut stmt = self.conn.prepare("SELECT task FROM slurm_tasks WHERE run_id = ?1")?;
+            let rows = stmt.query_map([run], |r| r.get::<_, u32>(0))?;
+            rows.collect::<rusqlite::Result<_>>()
+        })()
+        .map_err(|e| self.err(e))
+    }
+
+    /// Folds finished jobs into run `run` in one transaction, as a local run records them
+    /// (their steps, then their records), marks `tasks` folded with their Slurm state, and where
+    /// `end` says the run is over, closes it with that status.
+    pub fn fold(
+        &mut self,
+        run: i64,
+        jobs: &[JobRecord],
+        tasks: &[(u32, String)],
+        end: Option<RunStatus>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        (|| {
+            for job in jobs {
+                for step in &job.steps {
+                    insert_step(&tx, run, &job.slug, step)?;
+                }
+                update_job(&tx, run, job)?;
+            }
+            for (task, state) in tasks {
+                tx.prepare_cached("INSERT OR REPLACE INTO slurm_tasks (run_id, task, state) VALUES (?1, ?2, ?3)")?
+                    .execute(params![run, task, state])?;
+            }
+            if let Some(status) = end {
+                close_run(&tx, run, status)?;
+            }
+            Ok(())
+        })()
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// The last duration of each of `slugs` that passed, where there is one.
+    pub fn last_durations(&self, slugs: &[&str]) -> Result<Vec<Duration>, StoreError> {
+        (|| {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT duration_ms FROM jobs WHERE slug = ?1 AND status = ?2 AND duration_ms IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+            )?;
+            let mut out = Vec::new();
+            for slug in slugs {
+                if let Some(ms) = stmt.query_row(params![slug, JobStatus::Passed], |r| r.get::<_, i64>(0)).optional()? {
+                    out.push(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+                }
+            }
+            Ok(out)
+        })()
+        .map_err(|e| self.err(e))
+    }
+
+    /// Marks the jobs `slugs` of run `run` running (their Slurm task started).
+    pub fn mark_started(&mut self, run: i64, slugs: &[String]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        for slug in slugs {
+            tx.prepare_cached(
+                "UPDATE jobs SET status = ?4, started_at = ?3 WHERE run_id = ?1 AND slug = ?2 AND status = ?5",
+            )
+            .and_then(|mut s| s.execute(params![run, slug, now(), JobStatus::Running, JobStatus::Queued]))
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
     }
 }
 

@@ -111,3 +111,61 @@ pub fn test_image() -> (String, String) {
 pub fn containers_conf() -> PathBuf {
     repo().join("tests/engines/container/containers.conf")
 }
+
+/// A single-node Slurm cluster (`tests/engines/slurm/cluster.sh`) shared by every test of one
+/// test binary: started on first use, stopped by its watchdog when the test process ends (and
+/// so whether the tests passed or not). `MaxArraySize` is small, so arrays get split.
+pub struct Slurm {
+    pub dir: PathBuf,
+    pub conf: PathBuf,
+}
+
+/// The cluster; `MaxArraySize=5` (array indices 0..4).
+pub fn slurm() -> &'static Slurm {
+    static CLUSTER: std::sync::OnceLock<Slurm> = std::sync::OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("gridrun-slurm-{}", std::process::id()));
+        let out = Command::new("bash")
+            .arg(repo().join("tests/engines/slurm/cluster.sh"))
+            .arg("start")
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .env("GRIDRUN_SLURM_EXTRA_CONF", "MaxArraySize=5")
+            .output()
+            .expect("bash runs cluster.sh (run .ci/install-deps)");
+        assert!(out.status.success(), "cluster.sh start: {}", String::from_utf8_lossy(&out.stderr));
+        Slurm { conf: dir.join("slurm.conf"), dir }
+    })
+}
+
+impl Slurm {
+    /// `scontrol`, `squeue`, `scancel`… against this cluster.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.env("SLURM_CONF", &self.conf);
+        command
+    }
+
+    /// Runs `cluster.sh ACTION DIR`.
+    pub fn admin(&self, action: &str) {
+        let out = Command::new("bash")
+            .arg(repo().join("tests/engines/slurm/cluster.sh"))
+            .arg(action)
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cluster.sh {action}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// The states of an array's tasks, `(index, state)`, as `squeue` has them.
+    pub fn task_states(&self, array: &str) -> Vec<(u32, String)> {
+        let out = self.command("squeue").args(["-h", "-t", "all", "-j", array, "-o", "%K %T"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (index, state) = l.split_once(' ')?;
+                Some((index.parse().ok()?, state.to_string()))
+            })
+            .collect()
+    }
+}
