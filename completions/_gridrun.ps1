@@ -90,6 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Slurm partition (over `[slurm] partition`)')
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Slurm account (over `[slurm] account`)')
             [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Slurm QoS (over `[slurm] qos`)')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'Follow the branches matching GLOB (repeatable): a git source is built once per matching branch of its repository; a folder only while its checked-out branch matches')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
@@ -102,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--keep-workspaces', '--keep-workspaces', [CompletionResultType]::ParameterName, 'Keep every job''s workspace (by default only failed jobs keep theirs)')
             [CompletionResult]::new('--skip-passed', '--skip-passed', [CompletionResultType]::ParameterName, 'Do not run a cell whose config already passed at this commit; record it as `reused`')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'With `--on slurm`: submit, print the run''s id, and exit; `gridrun collect` folds it in')
+            [CompletionResult]::new('--if-changed', '--if-changed', [CompletionResultType]::ParameterName, 'Run only where the source moved since the last finished run of this configuration (a git source''s remote branch, read without cloning; a folder''s commit and local changes); say so and exit 0 where it did not. For cron')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

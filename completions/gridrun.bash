@@ -834,7 +834,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__run)
-            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --on --pack --partition --account --qos --detach --state-dir --color --hosts --help"
+            opts="-f -j -h --filter --exclude --cell --allow-empty --jobs --cpus --memory --fail-fast --no-fail-fast --retries --strict --list --dry-run --max-failures --timeout --keep-workspaces --shard --pivot --rerun-failed --skip-passed --junit --report --on --pack --partition --account --qos --detach --if-changed --branch --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,6 +921,10 @@ _gridrun() {
                     return 0
                     ;;
                 --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -85,6 +85,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --partition 'Slurm partition (over `[slurm] partition`)'
             cand --account 'Slurm account (over `[slurm] account`)'
             cand --qos 'Slurm QoS (over `[slurm] qos`)'
+            cand --branch 'Follow the branches matching GLOB (repeatable): a git source is built once per matching branch of its repository; a folder only while its checked-out branch matches'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
             cand --color 'When to use colour'
             cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
@@ -97,6 +98,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand --keep-workspaces 'Keep every job''s workspace (by default only failed jobs keep theirs)'
             cand --skip-passed 'Do not run a cell whose config already passed at this commit; record it as `reused`'
             cand --detach 'With `--on slurm`: submit, print the run''s id, and exit; `gridrun collect` folds it in'
+            cand --if-changed 'Run only where the source moved since the last finished run of this configuration (a git source''s remote branch, read without cloning; a folder''s commit and local changes); say so and exit 0 where it did not. For cron'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -88,6 +88,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l pack -d 'Cells p
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l partition -d 'Slurm partition (over `[slurm] partition`)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l account -d 'Slurm account (over `[slurm] account`)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l qos -d 'Slurm QoS (over `[slurm] qos`)' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l branch -d 'Follow the branches matching GLOB (repeatable): a git source is built once per matching branch of its repository; a folder only while its checked-out branch matches' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always colour'
@@ -101,6 +102,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l dry-run -l list 
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l keep-workspaces -d 'Keep every job\'s workspace (by default only failed jobs keep theirs)'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l skip-passed -d 'Do not run a cell whose config already passed at this commit; record it as `reused`'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l detach -d 'With `--on slurm`: submit, print the run\'s id, and exit; `gridrun collect` folds it in'
+complete -c gridrun -n "__fish_gridrun_using_subcommand run" -l if-changed -d 'Run only where the source moved since the last finished run of this configuration (a git source\'s remote branch, read without cloning; a folder\'s commit and local changes); say so and exit 0 where it did not. For cron'
 complete -c gridrun -n "__fish_gridrun_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -s n -l limit -d 'How many runs to list' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand status" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F

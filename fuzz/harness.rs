@@ -15,7 +15,8 @@ pub(crate) fn matrix(data: &[u8]) {
     let Ok(matrix) = gridrun::config::load_text(Path::new("fuzz.toml"), text.to_string()) else { return };
     let mut machines = gridrun::plan::Machines::local(Host::detect_in(&[], None));
     let state = Path::new("/nonexistent/gridrun-fuzz");
-    let Ok(plan) = Plan::build_at(matrix, &mut machines, &CellFilter::default(), state, "0123abcd".into(), None) else {
+    let Ok(plan) = Plan::build_at(matrix, &mut machines, &CellFilter::default(), state, "0123abcd".into(), None, None)
+    else {
         return;
     };
     for job in plan.jobs.iter().take(64) {

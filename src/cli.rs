@@ -154,6 +154,17 @@ pub struct RunArgs {
     /// With `--on slurm`: submit, print the run's id, and exit; `gridrun collect` folds it in.
     #[arg(long, requires = "on")]
     pub detach: bool,
+
+    /// Run only where the source moved since the last finished run of this configuration
+    /// (a git source's remote branch, read without cloning; a folder's commit and local
+    /// changes); say so and exit 0 where it did not. For cron.
+    #[arg(long)]
+    pub if_changed: bool,
+
+    /// Follow the branches matching GLOB (repeatable): a git source is built once per matching
+    /// branch of its repository; a folder only while its checked-out branch matches.
+    #[arg(long, value_name = "GLOB", value_parser = branch_glob_arg)]
+    pub branch: Vec<String>,
 }
 
 /// Where jobs run, and how they go to Slurm.
@@ -509,4 +520,12 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// `--branch GLOB`: a glob git could be handed, never an option.
+fn branch_glob_arg(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() || text.starts_with('-') || text.chars().any(char::is_control) {
+        return Err("a branch name or glob, like `main` or `release/*`".into());
+    }
+    crate::config::branch_glob(text).map(|_| text.to_string()).map_err(|why| format!("not a valid glob: {why}"))
 }

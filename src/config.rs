@@ -4,6 +4,7 @@
 //! This is the low level of the two-stage configuration (see `plan` for the resolved level):
 //! nothing here knows about hosts, compilers or runs.
 
+mod branches;
 mod ci;
 mod container;
 mod duration;
@@ -16,6 +17,7 @@ mod schema;
 mod size;
 mod slurm;
 
+pub use branches::{branch_glob, is_glob, BranchSettings, LimitsOverride};
 pub use ci::{Ci, Runner as CiRunner};
 pub use container::{Container, Engine};
 pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};

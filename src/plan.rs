@@ -57,8 +57,18 @@ pub struct Plan {
     pub matrix: MatrixFile,
     /// The state folder.
     pub state_dir: PathBuf,
-    /// The source's commit (empty where the source is not a git checkout).
+    /// The source's commit (empty where the source is not a git checkout); for a git source, its
+    /// `rev` until the run fetches it.
     pub commit: String,
+    /// The branch the run builds: a path source's checked-out branch, a git source's `rev`;
+    /// `[branches."GLOB"]` settings for it are applied to `matrix`.
+    pub branch: Option<String>,
+    /// The source's revision as `--if-changed` compares it: a path source's commit, with a digest
+    /// of its uncommitted changes after a `+` where it has any.
+    pub revision: String,
+    /// What makes two runs "the same configuration" for `--if-changed`: a digest of the project,
+    /// the matrix file, the branch and the jobs selected.
+    pub config_key: String,
     /// How many cells the matrix has before filters.
     pub total_cells: usize,
     /// The jobs that pass the filters, in matrix order.
@@ -216,28 +226,53 @@ pub fn build_all(
     Ok(plans)
 }
 
+/// `--if-changed`'s "same configuration": the project, the matrix file's text, the branch and the
+/// slugs selected — not the source's revision, which is what it compares.
+fn config_key(matrix: &MatrixFile, branch: Option<&str>, jobs: &[Job]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for part in [matrix.project.name.as_str(), &matrix.file.text, branch.unwrap_or("")] {
+        digest.update(part.as_bytes());
+        digest.update([0]);
+    }
+    for job in jobs {
+        digest.update(job.slug.as_bytes());
+        digest.update([0]);
+    }
+    crate::text::hex(&digest.finalize()[..8])
+}
+
 impl Plan {
     /// Expands `matrix`, resolves every cell on `host`, keeps the cells `filter` passes, and
     /// renders every template of every kept job so a mistake shows now rather than mid-run.
     pub fn build(
-        matrix: MatrixFile,
+        mut matrix: MatrixFile,
         machines: &mut Machines,
         filter: &CellFilter,
         state_dir: &Path,
     ) -> Result<Self, PlanError> {
-        let (commit, changes) = match &matrix.project.source {
+        let (commit, changes, branch) = match &matrix.project.source {
             Source::Path(dir) => {
                 // One git process for a clean tree; the changes are read only where there are some.
                 let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
                 let changes = state.dirty.then(|| crate::vcs::changes_digest(dir, Some(state_dir))).flatten();
-                (state.commit, changes)
+                (state.commit, changes, state.branch)
             }
-            Source::Git { rev, .. } => (rev.clone().unwrap_or_else(|| "HEAD".into()), None),
+            Source::Git { rev, .. } => {
+                let branch = rev
+                    .as_deref()
+                    .filter(|r| !crate::vcs::is_commit_id(r) && *r != "HEAD")
+                    .map(|r| r.strip_prefix("refs/heads/").unwrap_or(r).to_string());
+                (rev.clone().unwrap_or_else(|| "HEAD".into()), None, branch)
+            }
         };
-        Self::build_at(matrix, machines, filter, state_dir, commit, changes.as_deref())
+        if let Some(branch) = &branch {
+            matrix.apply_branch(branch);
+        }
+        Self::build_at(matrix, machines, filter, state_dir, commit, changes.as_deref(), branch)
     }
 
-    /// As [`Plan::build`], with the source's commit given rather than asked of git.
+    /// As [`Plan::build`], with the source's commit and branch given rather than asked of git.
     pub fn build_at(
         matrix: MatrixFile,
         machines: &mut Machines,
@@ -245,6 +280,7 @@ impl Plan {
         state_dir: &Path,
         commit: String,
         changes: Option<&str>,
+        branch: Option<String>,
     ) -> Result<Self, PlanError> {
         check_reserved_names(&matrix)?;
         let mut cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
@@ -329,11 +365,19 @@ impl Plan {
                     places: routing.places,
                 }
             })
-            .collect();
+            .collect::<Vec<Job>>();
+        let revision = match changes {
+            Some(changes) => format!("{commit}+{changes}"),
+            None => commit.clone(),
+        };
+        let config_key = config_key(&matrix, branch.as_deref(), &jobs);
         let plan = Self {
             matrix,
             state_dir: state_dir.to_path_buf(),
             commit,
+            branch,
+            revision,
+            config_key,
             total_cells,
             jobs,
             unmatched,

@@ -478,6 +478,10 @@ impl Runner {
             matrix_path: plan.matrix.file.path.display().to_string(),
             commit: source.commit.clone(),
             dirty: source.dirty,
+            branch: plan.branch.clone(),
+            // A git source's revision is the commit fetched; a path source's carries its changes.
+            revision: if source.cache_repo.is_some() { source.commit.clone() } else { plan.revision.clone() },
+            config_key: plan.config_key.clone(),
             argv: std::env::args().collect::<Vec<_>>().join(" "),
             token: token.to_string(),
             jobs: jobs

@@ -18,6 +18,7 @@ use rusqlite::Connection;
 pub use gc::{ExpiredRun, HeldArtifact, Removal};
 pub use liveness::ProcessIdentity;
 pub use merge::{MergeOutcome, MergedRun};
+pub use write::LastBuilt;
 
 pub use stats::{CellStats, DayStats, FlakyCell, ProjectStats};
 pub use write::{AfterCommit, NewJob, NewRun, StoreWriter};

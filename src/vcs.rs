@@ -23,6 +23,8 @@ pub struct TreeState {
     pub commit: String,
     /// Whether anything differs from it (untracked files included), `ignore` not counted.
     pub dirty: bool,
+    /// The branch checked out; `None` on a detached `HEAD`.
+    pub branch: Option<String>,
 }
 
 /// The state of the work tree at `dir` (one git process), or `None` where it is not one; `ignore`
@@ -39,6 +41,8 @@ pub fn state(dir: &Path, ignore: Option<&Path>) -> Option<TreeState> {
             if oid != "(initial)" {
                 state.commit = oid.trim().to_string();
             }
+        } else if let Some(head) = line.strip_prefix("# branch.head ") {
+            state.branch = (head != "(detached)").then(|| head.trim().to_string());
         } else if !line.starts_with('#') && !line.is_empty() {
             state.dirty = true;
         }
@@ -85,4 +89,64 @@ pub fn changes_digest(dir: &Path, ignore: Option<&Path>) -> Option<String> {
     }
     let bytes = digest.finalize();
     Some(crate::text::hex(&bytes[..8]))
+}
+
+/// `git ls-remote` of `url` (read without cloning it): each ref's name and commit, branches
+/// named without `refs/heads/`. `heads` lists only branches; `pattern` narrows to refs ending in
+/// it. `Err` carries git's own words.
+fn ls_remote(url: &str, heads: bool, pattern: Option<&str>) -> Result<Vec<(String, String)>, String> {
+    let mut args = vec!["ls-remote", "--quiet"];
+    if heads {
+        args.push("--heads");
+    }
+    // `--`: the URL and pattern are operands, whatever they look like (both are checked at load).
+    args.extend(["--", url]);
+    args.extend(pattern);
+    let out = duct::cmd("git", &args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin_null()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        let said = said.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("git ls-remote failed");
+        return Err(crate::text::one_line(said).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(commit, name)| (name.strip_prefix("refs/heads/").unwrap_or(name).to_string(), commit.to_string()))
+        .collect())
+}
+
+/// The branches of the remote repository `url` and the commit each is at.
+pub fn remote_branches(url: &str) -> Result<Vec<(String, String)>, String> {
+    ls_remote(url, true, None)
+}
+
+/// The commit `rev` (a branch, a tag, `HEAD`, or a commit id) names in the remote repository
+/// `url`, read without cloning it.
+pub fn remote_commit(url: &str, rev: Option<&str>) -> Result<String, String> {
+    let rev = rev.unwrap_or("HEAD");
+    if is_commit_id(rev) {
+        return Ok(rev.to_string());
+    }
+    let refs = ls_remote(url, false, Some(rev))?;
+    let wanted = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+    // A branch first, then an annotated tag's commit, then the tag, then the ref as written.
+    let tag = format!("refs/tags/{rev}");
+    [wanted.to_string(), format!("{tag}^{{}}"), tag, rev.to_string()]
+        .iter()
+        .find_map(|name| refs.iter().find(|(n, _)| n == name))
+        .map(|(_, commit)| commit.clone())
+        .ok_or_else(|| format!("the repository has no branch or tag `{rev}`"))
+}
+
+/// Whether `rev` is a whole commit id (40 or 64 hex digits): it never moves.
+pub fn is_commit_id(rev: &str) -> bool {
+    matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -62,6 +62,8 @@ pub struct MatrixFile {
     pub container: super::Container,
     /// `[slurm]`: how `run --on slurm` submits.
     pub slurm: super::Slurm,
+    /// `[branches."GLOB"]`: settings for runs of matching branches, in file order.
+    pub branches: Vec<super::BranchSettings>,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -285,7 +287,7 @@ impl Validator<'_> {
     }
 
     /// `[env]` or a step's `env`: names a process environment can hold, values as templates.
-    fn env(
+    pub(super) fn env(
         &self,
         map: Option<IndexMap<Spanned<String>, Spanned<String>>>,
         table: &str,
@@ -328,6 +330,7 @@ impl Validator<'_> {
         let hosts = self.hosts(raw.hosts)?;
         let container = self.container(raw.container)?;
         let slurm = self.slurm(raw.slurm)?;
+        let branches = self.branches(raw.branches)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -344,6 +347,7 @@ impl Validator<'_> {
             hosts,
             container,
             slurm,
+            branches,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -531,7 +535,7 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn limits(&self, raw: Option<RawLimits>) -> Result<Limits, ConfigError> {
+    pub(super) fn limits(&self, raw: Option<RawLimits>) -> Result<Limits, ConfigError> {
         let Some(raw) = raw else { return Ok(Limits::default()) };
         let positive = |value: Option<Spanned<i64>>, key: &str| -> Result<Option<u32>, ConfigError> {
             value
@@ -665,6 +669,9 @@ fn check_template_syntax(matrix: &MatrixFile) -> Result<(), ConfigError> {
         templates.extend(step.env.iter().map(|(k, v)| (format!("steps.{name}.env.{k}"), v)));
     }
     templates.extend(matrix.env.iter().map(|(k, v)| (format!("env.{k}"), v)));
+    for branch in &matrix.branches {
+        templates.extend(branch.env.iter().map(|(k, v)| (format!("branches.\"{}\".env.{k}", branch.glob), v)));
+    }
     templates.extend(matrix.artifacts.patterns.iter().map(|p| ("artifacts.patterns".to_string(), p)));
     for (key, text) in templates {
         if let Err(err) = env.template_from_str(&text.value) {
@@ -759,6 +766,7 @@ struct RawFile {
     hosts: Option<super::hosts::RawMatrixHosts>,
     container: Option<super::container::RawContainer>,
     slurm: Option<super::slurm::RawSlurm>,
+    branches: Option<super::branches::RawBranches>,
 }
 
 #[derive(Deserialize, Default)]
@@ -778,14 +786,14 @@ struct RawSource {
     submodules: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLimits {
-    jobs: Option<Spanned<i64>>,
-    cpus: Option<Spanned<i64>>,
-    memory: Option<SizeValue>,
-    timeout: Option<DurationValue>,
-    kill_grace: Option<DurationValue>,
+pub(super) struct RawLimits {
+    pub(super) jobs: Option<Spanned<i64>>,
+    pub(super) cpus: Option<Spanned<i64>>,
+    pub(super) memory: Option<SizeValue>,
+    pub(super) timeout: Option<DurationValue>,
+    pub(super) kill_grace: Option<DurationValue>,
 }
 
 #[derive(Deserialize)]

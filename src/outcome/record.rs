@@ -461,6 +461,12 @@ pub struct RunRecord {
     pub finished_at: Option<String>,
     /// How long it took; `None` while it runs.
     pub duration: Option<Duration>,
+    /// The branch it built, where there was one.
+    pub branch: Option<String>,
+    /// The source revision it built, as `--if-changed` compares it.
+    pub revision: String,
+    /// The configuration `--if-changed` compares within.
+    pub config_key: String,
     /// Its jobs, counted.
     pub stats: RunStats,
 }
@@ -478,7 +484,7 @@ pub struct RunReport {
 impl Serialize for RunReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let run = &self.run;
-        let mut map = serializer.serialize_map(Some(11))?;
+        let mut map = serializer.serialize_map(Some(12))?;
         map.serialize_entry("schema", &SCHEMA)?;
         map.serialize_entry("run", &run.id)?;
         map.serialize_entry("project", &run.project)?;
@@ -486,6 +492,7 @@ impl Serialize for RunReport {
         map.serialize_entry("commit", &run.commit)?;
         map.serialize_entry("started_at", &run.started_at)?;
         map.serialize_entry("dirty", &run.dirty)?;
+        map.serialize_entry("branch", &run.branch)?;
         map.serialize_entry("finished_at", &run.finished_at)?;
         map.serialize_entry("duration_ms", &run.duration.map(millis))?;
         map.serialize_entry("matrix_path", &run.matrix_path)?;

@@ -175,7 +175,10 @@ pub fn status_lines(style: Style, runs: &[RunRecord]) -> String {
             started: local_time(&run.started_at),
             took: elapsed(run.duration, Some(&run.started_at)),
             counts: run.stats.describe(),
-            commit: short_commit(&run.commit, run.dirty),
+            commit: match &run.branch {
+                Some(branch) => format!("{} {}", one_line(branch), short_commit(&run.commit, run.dirty)),
+                None => short_commit(&run.commit, run.dirty),
+            },
         })
         .collect();
     let width = |f: &dyn Fn(&Line) -> usize| lines.iter().map(f).max().unwrap_or(0);
@@ -211,6 +214,7 @@ pub fn status_json(runs: &[RunRecord]) -> serde_json::Value {
                 "status": run.status,
                 "commit": run.commit,
                 "dirty": run.dirty,
+                "branch": run.branch,
                 "started_at": run.started_at,
                 "finished_at": run.finished_at,
                 "duration_ms": run.duration.map(millis),

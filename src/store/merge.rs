@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::read::{run_row, RUN_COLUMNS};
+use super::read::{run_row, RUN_COLUMNS, RUN_COLUMN_COUNT as N};
 use super::write::hostname;
 use super::{now, ProcessIdentity, Store, StoreError, DB_FILE};
 use crate::outcome::{JobStatus, RunRecord, RunStatus};
@@ -96,16 +96,18 @@ impl Snapshot {
             let mut runs = stmt
                 .query_map([limit], |r| {
                     let row = run_row(r)?;
-                    let host: String = r.get(9)?;
-                    let gridrun =
-                        ProcessIdentity { pid: r.get(12)?, start: u64::try_from(r.get::<_, i64>(13)?).unwrap_or(0) };
+                    let host: String = r.get(N)?;
+                    let gridrun = ProcessIdentity {
+                        pid: r.get(N + 3)?,
+                        start: u64::try_from(r.get::<_, i64>(N + 4)?).unwrap_or(0),
+                    };
                     Ok(SourceRun {
                         source,
                         live: row.status == RunStatus::Running && host == hostname() && gridrun.is_alive(),
                         row,
                         host,
-                        token: r.get(10)?,
-                        logs_removed_at: r.get(11)?,
+                        token: r.get(N + 1)?,
+                        logs_removed_at: r.get(N + 2)?,
                         slugs: BTreeSet::new(),
                     })
                 })?
@@ -233,8 +235,8 @@ fn copy_group(
     let argv = std::env::args().collect::<Vec<_>>().join(" ");
     tx.execute(
         "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, host,
-                           argv, pid, pid_start, token, logs_removed_at)
-         VALUES (?1, ?2, ?14, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           argv, pid, pid_start, token, logs_removed_at, branch, revision, config_key)
+         VALUES (?1, ?2, ?14, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17)",
         params![
             first.row.project,
             first.row.matrix_path,
@@ -250,6 +252,9 @@ fn copy_group(
             token,
             group.iter().find_map(|r| r.logs_removed_at.clone()),
             RunStatus::Running,
+            first.row.branch,
+            first.row.revision,
+            first.row.config_key,
         ],
     )?;
     let run_id = tx.last_insert_rowid();

@@ -151,6 +151,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, task)
     );
     ",
+    // 9: what `run --if-changed` compares: the configuration a run was of, the source revision it
+    // built, and the branch.
+    r"
+    ALTER TABLE runs ADD COLUMN config_key TEXT;
+    ALTER TABLE runs ADD COLUMN revision TEXT;
+    ALTER TABLE runs ADD COLUMN branch TEXT;
+    CREATE INDEX runs_by_config ON runs(project, config_key);
+    ",
 ];
 
 /// The schema version this gridrun writes.

@@ -12,7 +12,9 @@ use crate::outcome::{
 };
 
 pub(super) const RUN_COLUMNS: &str =
-    "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms";
+    "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, branch, revision, config_key";
+/// How many columns [`RUN_COLUMNS`] names: a query may select more after them.
+pub(super) const RUN_COLUMN_COUNT: usize = 12;
 const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest";
 
 impl Store {
@@ -127,6 +129,9 @@ pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
         started_at: r.get(6)?,
         finished_at: r.get(7)?,
         duration: r.get::<_, Option<i64>>(8)?.map(from_millis),
+        branch: r.get(9)?,
+        revision: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+        config_key: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
         stats: RunStats::default(),
     })
 }

@@ -24,12 +24,29 @@ pub struct NewRun {
     pub commit: String,
     /// Whether the source had uncommitted changes.
     pub dirty: bool,
+    /// The branch built, where there is one.
+    pub branch: Option<String>,
+    /// The source revision `--if-changed` compares (the commit, and a digest of local changes).
+    pub revision: String,
+    /// The configuration `--if-changed` compares within ([`crate::plan::Plan::config_key`]).
+    pub config_key: String,
     /// The command line.
     pub argv: String,
     /// The token every job process carries in `GRIDRUN_TOKEN`.
     pub token: String,
     /// Every job of the plan, runnable or not, in order.
     pub jobs: Vec<NewJob>,
+}
+
+/// The last run `--if-changed` compares with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastBuilt {
+    /// Its id.
+    pub run: i64,
+    /// The revision it built.
+    pub revision: String,
+    /// Its commit.
+    pub commit: String,
 }
 
 /// A job as the run starts.
@@ -68,8 +85,9 @@ impl Store {
         let tx = self.conn.transaction().map_err(err)?;
         let id = (|| {
             tx.execute(
-                "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, host, argv, pid, pid_start, token)
-                 VALUES (?1, ?2, ?11, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO runs (project, matrix_path, status, commit_sha, dirty, started_at, host, argv, pid, pid_start, token,
+                                   branch, revision, config_key)
+                 VALUES (?1, ?2, ?11, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14)",
                 params![
                     run.project,
                     run.matrix_path,
@@ -82,6 +100,9 @@ impl Store {
                     i64::try_from(me.start).unwrap_or(0),
                     run.token,
                     RunStatus::Running,
+                    run.branch,
+                    run.revision,
+                    run.config_key,
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -110,6 +131,21 @@ impl Store {
         .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(id)
+    }
+
+    /// The newest finished run (passed or failed) of `project` in configuration `config_key`:
+    /// its id, the revision it built, and its commit.
+    pub fn last_built(&self, project: &str, config_key: &str) -> Result<Option<LastBuilt>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, COALESCE(revision, ''), commit_sha FROM runs
+                 WHERE project = ?1 AND config_key = ?2 AND status IN (?3, ?4)
+                 ORDER BY id DESC LIMIT 1",
+                params![project, config_key, RunStatus::Passed, RunStatus::Failed],
+                |r| Ok(LastBuilt { run: r.get(0)?, revision: r.get(1)?, commit: r.get(2)? }),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Marks runs whose gridrun has died as abandoned, and their unfinished jobs as cancelled.
