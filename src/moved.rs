@@ -96,6 +96,14 @@ pub enum Moved {
         /// Whether the source has local changes on top of it.
         changes: bool,
     },
+    /// A run of this configuration is building this revision now (cron started gridrun again
+    /// before the last one ended).
+    Building {
+        /// That run.
+        run: i64,
+        /// The commit it builds.
+        commit: String,
+    },
     /// The source is a folder outside git: gridrun cannot tell, so it runs.
     Unknown,
 }
@@ -114,10 +122,12 @@ pub fn moved(plan: &Plan, store: Option<&Store>) -> Result<Moved, String> {
         Some((commit, _)) => (commit.to_string(), true),
         None => (now.clone(), false),
     };
-    let last = match store {
-        Some(store) => store.last_built(&plan.matrix.project.name, &plan.config_key).map_err(|e| e.to_string())?,
-        None => None,
-    };
+    let Some(store) = store else { return Ok(Moved::Yes { from: None, to: commit, changes }) };
+    let project = &plan.matrix.project.name;
+    if let Some(run) = store.building(project, &plan.config_key, &now).map_err(|e| e.to_string())? {
+        return Ok(Moved::Building { run, commit });
+    }
+    let last = store.last_built(project, &plan.config_key).map_err(|e| e.to_string())?;
     Ok(match last {
         Some(last) if last.revision == now => Moved::No { run: last.run, commit },
         Some(last) => Moved::Yes { from: Some(last.commit), to: commit, changes },

@@ -246,3 +246,27 @@ fn branch_settings_apply_to_a_folder_on_that_branch() {
         assert!(line.starts_with("error: gridrun.toml:") && line.contains(message), "{bad}: {line}");
     }
 }
+
+/// Cron starts gridrun again while the last one still builds the same commit: the second says so
+/// and leaves it alone, and once that run has ended (interrupted, so not built) the next one runs.
+#[test]
+fn a_revision_being_built_is_not_built_twice() {
+    let t = Test::new().matrix(&LOCAL.replace("cat count.txt", "sleep 60"));
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "gridrun.toml"]);
+    git(t.path(), &["commit", "-qm", "one"]);
+    let mut first = t.process();
+    let mut first = first.args(["run", "--if-changed"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    common::wait_for("the first run to start its jobs", std::time::Duration::from_secs(20), || {
+        t.gridrun(&["status", "--json"]).stdout.windows(7).any(|w| w == b"running")
+    });
+    let second = t.gridrun(&["run", "--if-changed"]);
+    let said = stderr(&second);
+    let _ = Command::new("kill").args(["-TERM", &first.id().to_string()]).status();
+    let ended = first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{said}");
+    assert!(said.contains("run 1 is building") && said.contains("nothing to do"), "{said}");
+    assert_eq!(ended.code(), Some(130));
+    let third = t.gridrun(&["run", "--if-changed", "--timeout", "1s"]);
+    assert!(stderr(&third).contains("not built at"), "{}", stderr(&third));
+}

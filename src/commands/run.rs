@@ -206,6 +206,9 @@ fn only_moved(
                 }
                 kept.push(plan);
             }
+            Ok(Moved::Building { run, commit }) => {
+                crate::note!("{name}: run {run} is building {} now; nothing to do", short(&commit));
+            }
             Ok(Moved::Unknown) => {
                 crate::note!("{name}: its source is not in git, so whether it changed cannot be told; running");
                 kept.push(plan);

@@ -148,6 +148,31 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// A run of `project` in configuration `config_key` building `revision` now: one whose gridrun
+    /// is alive (on another host, or on a Slurm cluster, one not yet found dead).
+    pub fn building(&self, project: &str, config_key: &str, revision: &str) -> Result<Option<i64>, StoreError> {
+        let here = hostname();
+        let running: Vec<(i64, String, u32, i64, bool)> = (|| {
+            let mut stmt = self.conn.prepare(
+                "SELECT id, host, pid, pid_start, slurm IS NOT NULL FROM runs
+                 WHERE project = ?1 AND config_key = ?2 AND revision = ?3 AND status = ?4 ORDER BY id DESC",
+            )?;
+            let rows = stmt.query_map(params![project, config_key, revision, RunStatus::Running], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })()
+        .map_err(|e| self.err(e))?;
+        Ok(running
+            .into_iter()
+            .find(|(_, host, pid, start, slurm)| {
+                *slurm
+                    || *host != here
+                    || (ProcessIdentity { pid: *pid, start: u64::try_from(*start).unwrap_or(0) }).is_alive()
+            })
+            .map(|(id, ..)| id))
+    }
+
     /// Marks runs whose gridrun has died as abandoned, and their unfinished jobs as cancelled.
     /// Returns the tokens of those runs, so their leftover processes can be found.
     pub fn mark_abandoned(&mut self) -> Result<Vec<String>, StoreError> {
