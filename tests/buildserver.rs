@@ -86,6 +86,10 @@ fn if_changed_builds_a_folder_only_when_it_moved() {
     let status = t.ok(&["status"]);
     assert!(status.lines().next().unwrap().contains(&format!("main {}", &head(t.path(), "HEAD")[..12])), "{status}");
 
+    assert!(t.ok(&["show"]).lines().next().unwrap().contains("branch main"));
+    assert!(t.ok(&["report", "--format", "md"]).contains("on `main`"));
+    assert!(t.ok(&["report", "--format", "html"]).contains(&format!("main {}", &head(t.path(), "HEAD")[..12])));
+
     // Another selection is another configuration: it has not been built yet.
     let other = t.gridrun(&["run", "--if-changed", "-f", "n=1"]);
     assert!(stderr(&other).contains("not built at"), "{}", stderr(&other));

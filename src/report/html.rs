@@ -172,10 +172,10 @@ impl<'a> Page<'a> {
 /// `1a2b3c4d5e6f` (`dirty` with local changes), or nothing outside a repository.
 fn commit(run: &crate::outcome::RunRecord) -> String {
     let short: String = run.commit.chars().take(12).collect();
-    if run.dirty && !short.is_empty() {
-        format!("{short} (dirty)")
-    } else {
-        short
+    let short = if run.dirty && !short.is_empty() { format!("{short} (dirty)") } else { short };
+    match &run.branch {
+        Some(branch) if !short.is_empty() => format!("{branch} {short}"),
+        _ => short,
     }
 }
 

@@ -85,7 +85,8 @@ fn header(summary: &Summary<'_>, out: &mut String) {
     }
     if !run.commit.is_empty() {
         let short: String = run.commit.chars().take(12).collect();
-        facts.push(format!("commit {}{}", code(&short), if run.dirty { " (dirty)" } else { "" }));
+        let branch = run.branch.as_deref().map(|b| format!(" on {}", code(b))).unwrap_or_default();
+        facts.push(format!("commit {}{}{branch}", code(&short), if run.dirty { " (dirty)" } else { "" }));
     }
     facts.push(format!("started {}", utc(&run.started_at)));
     out.push_str(&facts.join(" · "));

@@ -235,6 +235,9 @@ pub fn show_run(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> Resu
     if !commit.is_empty() {
         parts.push(format!("commit {commit}"));
     }
+    if let Some(branch) = &run.branch {
+        parts.push(format!("branch {}", one_line(branch)));
+    }
     parts.push(format!("started {}", local_time(&run.started_at)));
     parts.push(format!("took {}", elapsed(run.duration, Some(&run.started_at))));
     let mut text = parts.join("  ") + "\n";
