@@ -21,6 +21,7 @@
 //! - `cmake.rs`: CMake's `CMake Error at …:` headers and CTest's list of failed tests;
 //! - `place.rs`: where a line points, `file:line:col` as each tool writes it;
 //! - `programs.rs`: which compiler or linker a program's name is;
+//! - `sanitizer.rs`: the sanitizers' reports: headline, stack frames, the project's own frame;
 //! - `classify.rs`: the failure kind, and the signs of a missing or broken toolchain.
 
 mod classify;
@@ -30,6 +31,7 @@ mod linker;
 mod parser;
 mod place;
 mod programs;
+mod sanitizer;
 #[cfg(test)]
 mod testing;
 

@@ -338,14 +338,14 @@ impl Plan {
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
         let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
         // Cells that share platform, compiler, standard, LLVM and image share a routing.
-        let mut resolved: FxHashMap<[Option<&str>; 5], Routing> = FxHashMap::default();
+        let mut resolved: FxHashMap<[Option<&str>; 6], Routing> = FxHashMap::default();
         let resolutions: Vec<Routing> = picked
             .iter()
             .zip(&images)
             .map(|((cell, _, _), image)| {
-                let mut key =
-                    [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM, ""].map(|k| cell.text(k));
-                key[4] = image.as_deref();
+                let mut key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM, keys::SANITIZER, ""]
+                    .map(|k| cell.text(k));
+                key[5] = image.as_deref();
                 resolved.entry(key).or_insert_with(|| route(cell, image.as_deref(), machines, &image_places)).clone()
             })
             .collect();
@@ -475,6 +475,12 @@ impl Plan {
         if let Some(dir) = &job.tools.llvm_dir {
             env.push(("LLVM_DIR".into(), dir.clone()));
         }
+        if !job.tools.sanitizer_flags.is_empty() {
+            for var in ["CFLAGS", "CXXFLAGS", "LDFLAGS"] {
+                env.push((var.into(), job.tools.sanitizer_flags.clone()));
+            }
+            env.extend(job.tools.sanitizer_env.iter().cloned());
+        }
         for (key, _) in &self.matrix.env {
             env.push((key.clone(), next()));
         }
@@ -533,9 +539,8 @@ impl Plan {
                     .iter()
                     .map(|name| match name.as_str() {
                         "cell" => Read::Value(Some(job.slug.as_str())),
-                        "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" | "std_flag" => {
-                            Read::Tools(Arc::as_ptr(&job.tools))
-                        }
+                        "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" | "std_flag"
+                        | "sanitizer_flags" => Read::Tools(Arc::as_ptr(&job.tools)),
                         _ => Read::Value(job.cell.text(name)),
                     })
                     .collect();

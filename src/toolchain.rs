@@ -7,6 +7,7 @@ mod cache;
 mod capability;
 mod detect;
 mod probe;
+pub mod sanitizer;
 mod spec;
 
 pub(crate) use capability::platform_os;
@@ -30,4 +31,6 @@ pub mod keys {
     pub const ALLOW_FAILURE: &str = "allow_failure";
     /// The container image the cell's steps run in.
     pub const IMAGE: &str = "image";
+    /// The sanitizers the cell is built with: `address`, `undefined,address`.
+    pub const SANITIZER: &str = "sanitizer";
 }

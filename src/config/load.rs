@@ -532,6 +532,11 @@ impl Validator<'_> {
                 .file
                 .error(value.span(), format!("`{key}` takes true or false, not `{}`", value.get_ref())));
         }
+        if key == crate::toolchain::keys::SANITIZER {
+            if let Err(why) = crate::toolchain::sanitizer::parse_list(&value.get_ref().to_string()) {
+                return Err(self.file.error(value.span(), format!("{key}: {why}")));
+            }
+        }
         Ok(())
     }
 

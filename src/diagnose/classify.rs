@@ -48,6 +48,8 @@ pub fn classify(
         FailureKind::Link
     } else if compiled {
         FailureKind::Compile
+    } else if has(DiagnosticKind::Sanitizer) {
+        FailureKind::Sanitizer
     } else if has(DiagnosticKind::Test) || named(&TEST_STEP_WORDS) {
         FailureKind::Test
     } else if named(&BUILD_STEP_WORDS) {

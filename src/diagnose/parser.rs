@@ -6,7 +6,7 @@
 //! next diagnostic, a CMake message or CTest list being read. Every bound on memory is here: line
 //! length, message length, context lines per diagnostic, diagnostics kept.
 
-use super::{cmake, compiler, linker};
+use super::{cmake, compiler, linker, sanitizer};
 use crate::outcome::{Diagnostic, DiagnosticKind, Severity};
 use crate::text::{cut, strip_ansi};
 use std::io::{self, BufRead};
@@ -146,6 +146,8 @@ enum Mode {
     CMakeCallStack,
     /// The lines after `The following tests FAILED:`.
     CTestFailures,
+    /// The lines of a sanitizer's report, up to its `SUMMARY:`.
+    Sanitizer,
 }
 
 /// The state between lines: a diagnostic still collecting notes, context waiting for the next one.
@@ -167,6 +169,12 @@ impl Parser {
             self.pending.clear();
             self.begin(diagnostic);
             self.mode = Mode::CMakeMessage;
+            return;
+        }
+        if let Some(diagnostic) = sanitizer::headline(line) {
+            self.pending.clear();
+            self.begin(diagnostic);
+            self.mode = Mode::Sanitizer;
             return;
         }
         if cmake::is_ctest_failures_header(line) {
@@ -207,6 +215,7 @@ impl Parser {
                 self.mode = Mode::Lines;
                 false
             }
+            Mode::Sanitizer => self.sanitizer_line(line),
             Mode::CTestFailures => match cmake::ctest_failure(line) {
                 Some(diagnostic) => {
                     self.begin(diagnostic);
@@ -218,6 +227,38 @@ impl Parser {
                 }
             },
         }
+    }
+
+    /// A line inside a sanitizer's report: its frames and lines are its context, the first frame
+    /// in the project's own sources is where it points; `SUMMARY:` ends it, and so does a line
+    /// that is a diagnostic of its own.
+    fn sanitizer_line(&mut self, line: &str) -> bool {
+        if sanitizer::is_summary(line) {
+            self.mode = Mode::Lines;
+            return true;
+        }
+        if line.trim().is_empty() {
+            return true;
+        }
+        if !sanitizer::is_report_line(line) || sanitizer::headline(line).is_some() {
+            self.mode = Mode::Lines;
+            return false;
+        }
+        let Some(current) = self.current.as_mut() else {
+            self.mode = Mode::Lines;
+            return false;
+        };
+        if sanitizer::is_frame(line) {
+            if let Some((file, number, col)) = sanitizer::frame_place(line) {
+                if current.file.is_none() && sanitizer::is_own_source(&file) {
+                    current.file = Some(file);
+                    current.line = Some(number);
+                    current.col = col;
+                }
+            }
+        }
+        push_bounded(&mut current.context, line.trim());
+        true
     }
 
     fn cmake_body(&mut self, text: &str) {

@@ -55,3 +55,13 @@ pub(super) fn clean_path(path: &str) -> String {
     }
     path.to_string()
 }
+
+/// `file:line:col` or `file:line` as one token (a sanitizer's frame, UBSan's place), with a file.
+pub(super) fn split_place(text: &str) -> Option<(String, u32, Option<u32>)> {
+    let (rest, last) = split_number(text)?;
+    let (file, line, col) = match split_number(rest) {
+        Some((file, line)) => (file, line, Some(last)),
+        None => (rest, last, None),
+    };
+    (!file.is_empty() && !file.contains(char::is_whitespace)).then(|| (clean_path(file), line, col))
+}

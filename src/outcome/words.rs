@@ -294,6 +294,8 @@ words! {
         Link => "link",
         /// A test failed.
         Test => "test",
+        /// A sanitizer (ASan, UBSan, TSan, MSan, LSan) reported a finding.
+        Sanitizer => "sanitizer",
         /// The job ran out of time.
         Timeout => "timeout",
         /// The job went over its memory limit.
@@ -341,6 +343,8 @@ words! {
         Configure => "configure",
         /// A failed test in CTest's summary.
         Test => "test",
+        /// A sanitizer's report: its headline, and where in the project's sources it points.
+        Sanitizer => "sanitizer",
     }
 }
 

@@ -11,8 +11,9 @@ use crate::matrix::Cell;
 use crate::toolchain::ResolvedToolchain;
 
 /// Variables every job has, beside its cell's keys.
-pub const BUILTINS: [&str; 15] = [
+pub const BUILTINS: [&str; 16] = [
     "cell",
+    "sanitizer_flags",
     "cc",
     "cxx",
     "compiler_family",
@@ -219,6 +220,7 @@ impl Object for JobContext {
             "compiler_version" => text(&self.tools.compiler_version),
             "llvm_config" => self.tools.llvm_config.as_deref().map(Value::from),
             "std_flag" => self.tools.std_flag.as_deref().map(Value::from),
+            "sanitizer_flags" => text(&self.tools.sanitizer_flags),
             "source" => text(&self.source),
             "build_dir" => text(&self.build_dir),
             "results_dir" => text(&self.results_dir),

@@ -4,6 +4,7 @@
 //! Actions is fenced ([`Style::job_text`]).
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use comfy_table::Color;
@@ -83,6 +84,47 @@ fn grid_table(style: Style, jobs: &[JobRecord], pivot: Option<&Pivot>) -> Result
     Ok((!cells.is_empty()).then(|| grid::table(style, &cells, &row, col.as_deref()).to_string()))
 }
 
+/// How a failed job ended, in a few words.
+fn how_it_ended(job: &JobRecord) -> String {
+    match (job.status, job.exit_code, job.signal) {
+        (JobStatus::TimedOut, _, _) => "timed out".to_string(),
+        (JobStatus::MemoryExceeded, _, _) => "went over its memory limit".to_string(),
+        (_, Some(code), _) => format!("exit {code}"),
+        (_, None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "failed".to_string(),
+    }
+}
+
+/// A failed job's first errors (at most three), one indented line each, places relative to the
+/// project's folder: what the closing summary says of it, and how failures are told alike.
+fn first_errors(job: &JobRecord, base: Option<&Path>) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    for d in job.diagnostics.iter().filter(|d| d.severity.is_error()) {
+        let mut shown = d.clone();
+        if let (Some(file), Some(base)) = (&d.file, base) {
+            if let Ok(rest) = Path::new(file).strip_prefix(base) {
+                shown.file = Some(rest.display().to_string());
+            }
+        }
+        let place = shown.place();
+        let line = if place.is_empty() {
+            format!("{}: {}", d.severity, d.message)
+        } else {
+            format!("{place}: {}: {}", d.severity, d.message)
+        };
+        if seen.contains(&line) {
+            continue;
+        }
+        let _ = writeln!(out, "    {}", one_line(&line));
+        seen.push(line);
+        if seen.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
 /// The run's closing lines: its grid, each failure with its last lines and log, and a count.
 pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> String {
     let mut out = String::new();
@@ -90,31 +132,57 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
         out.push_str(&grid);
         out.push('\n');
     }
+    // A failure with a diagnostic is told by it, once for every cell that failed the same way;
+    // the log's tail only where no diagnostic was found.
+    let base = std::path::absolute(&report.run.matrix_path).ok().and_then(|p| p.parent().map(Path::to_path_buf));
+    let mut groups: Vec<(String, Vec<&JobRecord>)> = Vec::new();
     for job in report.jobs.iter().filter(|j| j.status.is_failure()) {
-        let last = job.steps.last();
-        let how = match (job.status, job.exit_code, job.signal) {
-            (JobStatus::TimedOut, _, _) => "timed out".to_string(),
-            (JobStatus::MemoryExceeded, _, _) => "went over its memory limit".to_string(),
-            (_, Some(code), _) => format!("exit {code}"),
-            (_, None, Some(sig)) => format!("killed by signal {sig}"),
-            _ => "failed".to_string(),
-        };
-        let allowed = if job.allow_failure { " (allowed to fail)" } else { "" };
+        let said = first_errors(job, base.as_deref());
+        match groups.iter_mut().find(|(key, _)| !said.is_empty() && *key == said) {
+            Some((_, jobs)) => jobs.push(job),
+            None => groups.push((said, vec![job])),
+        }
+    }
+    for (said, jobs) in &groups {
         out.push('\n');
-        match last {
-            Some(step) => {
-                let _ = writeln!(out, "--- {} failed in step {}: {how}{allowed}", job.slug, step.name);
+        if let [job] = jobs.as_slice() {
+            let last = job.steps.last();
+            let allowed = if job.allow_failure { " (allowed to fail)" } else { "" };
+            match last {
+                Some(step) => {
+                    let _ =
+                        writeln!(out, "--- {} failed in step {}: {}{allowed}", job.slug, step.name, how_it_ended(job));
+                }
+                None => {
+                    let _ =
+                        writeln!(out, "--- {} failed before its first step: {}{allowed}", job.slug, how_it_ended(job));
+                }
             }
-            None => {
-                let _ = writeln!(out, "--- {} failed before its first step: {how}{allowed}", job.slug);
+            let lines =
+                if said.is_empty() { indent(job.log_tail.iter().map(String::as_str), "    ") } else { said.clone() };
+            if !lines.is_empty() {
+                out.push_str(&style.job_text(&lines));
             }
+            if let Some(step) = last {
+                let _ = writeln!(out, "    log: {}", one_line(&step.log.to_string_lossy()));
+            }
+            continue;
         }
-        let tail = indent(job.log_tail.iter().map(String::as_str), "    ");
-        if !tail.is_empty() {
-            out.push_str(&style.job_text(&tail));
-        }
-        if let Some(step) = last {
-            let _ = writeln!(out, "    log: {}", one_line(&step.log.to_string_lossy()));
+        let slugs: Vec<&str> = jobs.iter().map(|j| j.slug.as_str()).collect();
+        let shown = if slugs.len() > 8 {
+            format!("{} and {} more", slugs[..8].join(", "), slugs.len() - 8)
+        } else {
+            slugs.join(", ")
+        };
+        let _ = writeln!(out, "--- {} cells failed the same way: {}", jobs.len(), one_line(&shown));
+        out.push_str(&style.job_text(said));
+        if let Some(step) = jobs[0].steps.last() {
+            let more = if jobs.len() > 1 {
+                format!(" (and the same step of the other {})", jobs.len() - 1)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "    log: {}{more}", one_line(&step.log.to_string_lossy()));
         }
     }
     let run = &report.run;

@@ -67,6 +67,11 @@ pub struct ResolvedToolchain {
     pub std_flag: Option<String>,
     /// Whether `std_flag` is a draft name.
     pub std_is_draft: bool,
+    /// The flags that build the cell with its sanitizers (`CFLAGS`, `CXXFLAGS`, `LDFLAGS`, and
+    /// `{{ sanitizer_flags }}`); empty without.
+    pub sanitizer_flags: String,
+    /// The sanitizers' runtime options (`ASAN_OPTIONS`…).
+    pub sanitizer_env: Vec<(String, String)>,
 }
 
 impl ResolvedToolchain {
@@ -176,6 +181,23 @@ pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availabilit
                 problems.push(Availability::unavailable(format!(
                     "LLVM {major} is not installed on this host (no llvm-config-{major} on PATH or in /usr/lib/llvm-{major})"
                 )));
+            }
+        }
+    }
+
+    if let Some(value) = cell.text(keys::SANITIZER) {
+        match super::sanitizer::parse_list(value) {
+            Err(why) => problems.push(Availability::unsupported(why)),
+            Ok(list) => {
+                let family = cell.text(keys::COMPILER).and_then(CompilerSpec::parse).map(|s| s.family);
+                if let Some(why) = super::sanitizer::unsupported(&list, family) {
+                    problems.push(Availability::unsupported(why));
+                }
+                tools.sanitizer_flags = super::sanitizer::flags(&list);
+                if !list.is_empty() {
+                    let symbolizer = super::sanitizer::symbolizer(family, &tools.compiler_version);
+                    tools.sanitizer_env = super::sanitizer::runtime_env(&list, symbolizer.as_deref());
+                }
             }
         }
     }
