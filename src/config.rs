@@ -14,6 +14,7 @@ mod load;
 mod preset;
 mod scalar;
 mod schema;
+mod setup;
 mod size;
 mod slurm;
 
@@ -27,5 +28,6 @@ pub use load::{discover, load_file, load_path, load_text, template_span, MatrixF
 pub use preset::Preset;
 pub use scalar::Scalar;
 pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};
+pub use setup::{PipelineKind, PipelineStep};
 pub use size::{parse_size, SizeValue, MAX_SIZE};
 pub use slurm::Slurm;

@@ -13,5 +13,5 @@ pub use record::{
 };
 pub use stats::RunStats;
 pub use words::{
-    DiagnosticKind, FailureKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus, Tone, UnknownWord,
+    DiagnosticKind, FailureKind, JobKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus, Tone, UnknownWord,
 };

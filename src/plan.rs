@@ -4,6 +4,7 @@
 
 mod hash;
 mod machines;
+mod pipeline;
 mod template;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -17,6 +18,7 @@ use crate::toolchain::{keys, resolve_cell, Availability, Host, ResolvedToolchain
 
 pub use hash::ConfigHash;
 pub use machines::{BuildHost, Image, Machines, Reached};
+pub use pipeline::PipelineJob;
 pub use template::{JobContext, SiteKind, TemplateSite, Templates, BUILTINS};
 
 /// Why a plan could not be made.
@@ -48,6 +50,8 @@ pub struct Job {
     /// The places (in [`Plan::places`]) that can run it, in order of preference; none where it
     /// is not ready.
     pub places: Vec<usize>,
+    /// The setup instances (in [`Plan::pipeline`]) it needs, which must pass before it runs.
+    pub setups: Vec<usize>,
 }
 
 /// A matrix file planned on this host.
@@ -76,6 +80,9 @@ pub struct Plan {
     /// Where the filters left no job: why, a line per filter that matched nothing.
     pub unmatched: Vec<String>,
     templates: Templates,
+    /// The setup instances the jobs need, then the finally steps.
+    pub pipeline: Vec<PipelineJob>,
+    pipeline_templates: Templates,
     /// Where its jobs may run: this host first, then the build hosts, then the images.
     pub places: Vec<PlaceSpec>,
 }
@@ -350,7 +357,7 @@ impl Plan {
             })
             .collect();
         drop(resolved);
-        let jobs = picked
+        let mut jobs = picked
             .into_iter()
             .zip(resolutions)
             .map(|((cell, slug, allow_failure), routing)| {
@@ -363,9 +370,21 @@ impl Plan {
                     config_hash,
                     allow_failure,
                     places: routing.places,
+                    setups: Vec::new(),
                 }
             })
             .collect::<Vec<Job>>();
+        let pipeline = pipeline::instances(&matrix, &mut jobs);
+        for job in jobs.iter_mut().filter(|j| !j.setups.is_empty()) {
+            // A setup's output is made on this host, so the cells that read it run here too.
+            job.places.retain(|&p| p == 0);
+            if job.places.is_empty() {
+                job.availability = Availability::Unavailable(
+                    "it needs a [[setup]]'s output, which is made on this host, and this host cannot run it".into(),
+                );
+            }
+        }
+        let pipeline_templates = pipeline::compile(&matrix)?;
         let revision = match changes {
             Some(changes) => format!("{commit}+{changes}"),
             None => commit.clone(),
@@ -382,9 +401,12 @@ impl Plan {
             jobs,
             unmatched,
             templates,
+            pipeline,
+            pipeline_templates,
             places,
         };
         plan.validate_templates()?;
+        plan.validate_pipeline()?;
         Ok(plan)
     }
 
@@ -425,6 +447,7 @@ impl Plan {
             job: job.slug.clone(),
             run,
             commit: commit.to_string(),
+            setup: self.setup_value(job, roots),
         }
         .into_value()
     }
@@ -526,6 +549,8 @@ impl Plan {
         enum Read<'a> {
             Value(Option<&'a str>),
             Tools(*const crate::toolchain::ResolvedToolchain),
+            /// Which setups (by entry) the cell has: `{{ setup.NAME }}` is defined for those.
+            Setups(Vec<usize>),
         }
         let per_job = ["source", "build_dir", "results_dir", "cache_dir", "cpus", "job", "run", "commit"];
         let reads: Vec<Vec<String>> = (0..self.templates.sites().len())
@@ -541,6 +566,7 @@ impl Plan {
                         "cell" => Read::Value(Some(job.slug.as_str())),
                         "cc" | "cxx" | "compiler_family" | "compiler_version" | "llvm_config" | "std_flag"
                         | "sanitizer_flags" => Read::Tools(Arc::as_ptr(&job.tools)),
+                        "setup" => Read::Setups(job.setups.iter().map(|&i| self.pipeline[i].step).collect()),
                         _ => Read::Value(job.cell.text(name)),
                     })
                     .collect();
@@ -764,10 +790,15 @@ fn group_by_image<'a>(
     groups
 }
 
+/// Names templates of `[[setup]]` and `[[finally]]` (and cells, for `setup`) define beside the
+/// built-in variables: no axis or include key may take them either.
+const PIPELINE_NAMES: [&str; 3] = ["setup", "setup_dir", "run_json"];
+
 /// Axis and include keys share the templates' namespace with the built-in variables.
 fn check_reserved_names(matrix: &MatrixFile) -> Result<(), ConfigError> {
+    let reserved = |name: &str| BUILTINS.contains(&name) || PIPELINE_NAMES.contains(&name);
     for axis in &matrix.axes {
-        if BUILTINS.contains(&&*axis.name) {
+        if reserved(&axis.name) {
             return Err(matrix.file.error(
                 axis.span.clone(),
                 format!("axis `{}` has the name of a built-in template variable; rename it", axis.name),
@@ -775,9 +806,7 @@ fn check_reserved_names(matrix: &MatrixFile) -> Result<(), ConfigError> {
         }
     }
     for entry in &matrix.include {
-        if let Some(((key, _), span)) =
-            entry.pairs.iter().zip(&entry.key_spans).find(|((k, _), _)| BUILTINS.contains(&&**k))
-        {
+        if let Some(((key, _), span)) = entry.pairs.iter().zip(&entry.key_spans).find(|((k, _), _)| reserved(k)) {
             return Err(matrix.file.error(
                 span.clone(),
                 format!("include key `{key}` has the name of a built-in template variable; rename it"),

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::config::PipelineKind;
 use crate::error::{Error, Result};
 use crate::exec::container::ContainerExecutor;
 use crate::exec::events::{CancelReason, Event};
@@ -18,12 +19,12 @@ use crate::exec::job::RunContext;
 use crate::exec::local::LocalExecutor;
 use crate::exec::reaper::{self, Reaper};
 use crate::exec::resources::Capacity;
-use crate::exec::scheduler::{self, Observer, Place, Queued, SchedulerOptions};
+use crate::exec::scheduler::{self, Observer, Outcome, Place, Queued, SchedulerOptions};
 use crate::exec::ssh::SshExecutor;
 use crate::exec::workspace;
 use crate::matrix::Shard;
-use crate::outcome::{JobRecord, JobStatus, RunStatus};
-use crate::plan::{Job, Machines, PlaceSpec, Plan, Roots};
+use crate::outcome::{JobKind, JobRecord, JobStatus, RunStatus};
+use crate::plan::{Job, Machines, PipelineJob, PlaceSpec, Plan, Roots};
 use crate::progress::Progress;
 use crate::report::format::Export;
 use crate::report::grid::Pivot;
@@ -225,13 +226,20 @@ impl Runner {
         let reused = self.reused(&jobs, &source)?;
         let unrunnable = self.unrunnable(&jobs);
         let token = format!("{:x}-{:x}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-        let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
-        let run_number = u64::try_from(run_id).unwrap_or(0);
         let to_run: Vec<&Job> = jobs
             .iter()
             .copied()
             .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
             .collect();
+        // Only the setups a cell to run needs, then every finally step.
+        let mut setups: Vec<usize> = to_run.iter().flat_map(|j| j.setups.iter().copied()).collect();
+        setups.sort_unstable();
+        setups.dedup();
+        let finals: Vec<usize> =
+            (0..plan.pipeline.len()).filter(|&i| plan.pipeline[i].kind == PipelineKind::Finally).collect();
+        let pipeline: Vec<usize> = setups.iter().chain(&finals).copied().collect();
+        let run_id = self.begin(plan, &jobs, &pipeline, &reused, &source, &token)?;
+        let run_number = u64::try_from(run_id).unwrap_or(0);
         let ran_nothing = to_run.is_empty() && reused.is_empty();
         let logs_dir =
             self.options.logs_dir.clone().unwrap_or_else(|| plan.state_dir.join("runs").join(run_id.to_string()));
@@ -253,7 +261,19 @@ impl Runner {
             index: HashMap::new(),
             remote: Vec::new(),
         };
+        let run_json = logs_dir.join("run.json");
+        let local_roots = plan.local_roots(run_number);
+        let render_pipeline = |i: &usize| -> Result<Queued> {
+            Ok(Queued::at(
+                0,
+                plan.render_pipeline(&plan.pipeline[*i], run_number, &source.commit, &local_roots, &run_json)?,
+            ))
+        };
+        let setup_queue = setups.iter().map(render_pipeline).collect::<Result<Vec<_>>>()?;
+        let finally_queue = finals.iter().map(render_pipeline).collect::<Result<Vec<_>>>()?;
         let mut queue = Vec::with_capacity(to_run.len());
+        // Each cell's slot in the queue, by slug, for the setups it waits on.
+        let mut waits: Vec<&[usize]> = Vec::with_capacity(to_run.len());
         for job in &to_run {
             let mut at = Vec::with_capacity(job.places.len());
             for &place in &job.places {
@@ -266,6 +286,7 @@ impl Runner {
             }
             if !at.is_empty() {
                 queue.push(Queued { at, moved: false });
+                waits.push(&job.setups);
             }
         }
         let PlaceSetUp { places, pools, remote, .. } = set_up;
@@ -288,16 +309,91 @@ impl Runner {
         let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
         let store = self.store.take().expect("the store is back between runs");
         let live = report.map(|path| live_report(path.to_path_buf(), run_id, options.pivot.clone()));
+        let total = setup_queue.len() + queue.len() + finally_queue.len();
         let mut observer = RunObserver {
             writer: StoreWriter::spawn(store, run_id, live),
-            progress: Progress::new(queue.len(), options.color),
+            progress: Progress::new(total, options.color),
             after_job: options.after_job.clone(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(Error::io("cannot start the runtime"))?;
-        let outcome = runtime.block_on(scheduler::run(queue, places, ctx, &scheduler_options, &mut observer));
+        // The pipeline's own jobs run on this host, each phase through the same scheduler; a
+        // phase's places are used up by it, so each gets this host's anew.
+        let local_place = || Place {
+            name: "local".into(),
+            executor: Arc::new(LocalExecutor { source: source.clone(), logs_dir: logs_dir.clone() }),
+            pool: 0,
+            max_jobs: usize::try_from(max_jobs.max(1)).unwrap_or(1),
+        };
+        let local_options = SchedulerOptions { pools: vec![capacity], max_failures: options.max_failures };
+        let mut outcome = Outcome { records: Vec::new(), cancelled: None, internal_error: None };
+        let interrupted = |o: &Outcome| {
+            o.internal_error.is_some() || matches!(o.cancelled, Some(CancelReason::Interrupt | CancelReason::Kill))
+        };
+        if !setup_queue.is_empty() {
+            let ran = runtime.block_on(scheduler::run(
+                setup_queue,
+                vec![local_place()],
+                Arc::clone(&ctx),
+                &local_options,
+                &mut observer,
+            ));
+            outcome.absorb(ran);
+        }
+        let passed: HashSet<String> =
+            outcome.records.iter().filter(|r| r.status.is_pass()).map(|r| r.slug.clone()).collect();
+        // A cell whose setup did not pass is skipped, saying which.
+        let mut ready = Vec::with_capacity(queue.len());
+        for (queued, needs) in queue.into_iter().zip(waits) {
+            let failed = needs.iter().map(|&i| &plan.pipeline[i]).find(|p| !passed.contains(p.slug.as_str()));
+            match failed {
+                None => ready.push(queued),
+                Some(setup) if !interrupted(&outcome) && outcome.cancelled.is_none() => {
+                    let mut record = JobRecord::new(queued.at[0].1.job.slug.clone());
+                    record.status = JobStatus::Skipped;
+                    record.reason = Some(format!("{} failed", setup.describe()));
+                    observer.event(&Event::JobFinished { record: Box::new(record.clone()) });
+                    outcome.records.push(record);
+                }
+                // Cancelled before its setup ended: the run's end records it cancelled.
+                Some(_) => {}
+            }
+        }
+        if !interrupted(&outcome) && !self.stopped() && outcome.cancelled.is_none() {
+            let ran =
+                runtime.block_on(scheduler::run(ready, places, Arc::clone(&ctx), &scheduler_options, &mut observer));
+            outcome.absorb(ran);
+        } else {
+            drop(places);
+        }
+        // Finally steps run whatever the grid came to, but not past Ctrl-C.
+        if !finally_queue.is_empty() && !interrupted(&outcome) && !self.stopped() {
+            let (sent, written) = std::sync::mpsc::channel();
+            let path = run_json.clone();
+            observer.writer.call(Box::new(move |store: &Store| {
+                let _ = sent.send(write_run_json(store, run_id, &path));
+            }));
+            match written.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => crate::note!("cannot write {}: {e}", run_json.display()),
+                Err(_) => crate::note!("cannot write {}: the store writer stopped", run_json.display()),
+            }
+            let ran = runtime.block_on(scheduler::run(
+                finally_queue,
+                vec![local_place()],
+                Arc::clone(&ctx),
+                &local_options,
+                &mut observer,
+            ));
+            outcome.absorb(ran);
+        }
+        if !options.keep_workspaces {
+            for &i in &setups {
+                let _ = std::fs::remove_dir_all(plan.setup_dir(&plan.pipeline[i], &local_roots));
+            }
+        }
         // Nothing of the run stays on a build host but the folders of the jobs that keep theirs.
         for host in &remote {
             let kept: Vec<String> = outcome
@@ -383,10 +479,16 @@ impl Runner {
             .copied()
             .filter(|j| j.availability == Availability::Ready && !reused.contains_key(j.slug.as_str()))
             .collect();
+        if !plan.pipeline.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: [[setup]] and [[finally]] run on this host; `run --on slurm` does not run them yet",
+                plan.matrix.file.path.display()
+            )));
+        }
         // Everything Slurm could refuse is asked before the run is recorded.
         let arrays = crate::slurm::submit::arrays(plan, &to_run, how, Some(self.store()))?;
         let token = crate::exec::reaper::new_token("slurm");
-        let run_id = self.begin(plan, &jobs, &reused, &source, &token)?;
+        let run_id = self.begin(plan, &jobs, &[], &reused, &source, &token)?;
         let store = self.store.as_mut().expect("the store is back between runs");
         let spec = match crate::slurm::submit::submit(
             store,
@@ -463,11 +565,13 @@ impl Runner {
         Ok(reused)
     }
 
-    /// Records the run and its jobs, runnable or not; returns its id.
+    /// Records the run and its jobs, runnable or not, and the pipeline's jobs (`pipeline`, in
+    /// [`Plan::pipeline`]) after them; returns its id.
     fn begin(
         &mut self,
         plan: &Plan,
         jobs: &[&Job],
+        pipeline: &[usize],
         reused: &HashMap<&str, i64>,
         source: &workspace::PreparedSource,
         token: &str,
@@ -487,6 +591,7 @@ impl Runner {
             jobs: jobs
                 .iter()
                 .map(|job| new_job(job, position[job.slug.as_str()], reused.get(job.slug.as_str()).copied()))
+                .chain(pipeline.iter().map(|&i| new_pipeline_job(&plan.pipeline[i], plan.jobs.len() + i)))
                 .collect(),
         };
         Ok(self.store.as_mut().expect("the store is back between runs").begin_run(&new_run)?)
@@ -534,7 +639,36 @@ fn new_job(job: &Job, position: usize, reused_from: Option<i64>) -> NewJob {
         compiler_version: job.tools.compiler_version.clone(),
         reused_from,
         allow_failure: job.allow_failure,
+        kind: JobKind::Cell,
     }
+}
+
+/// A setup instance or finally step as the run starts: after every cell of the plan.
+fn new_pipeline_job(pipeline: &PipelineJob, position: usize) -> NewJob {
+    NewJob {
+        position,
+        slug: pipeline.slug.clone(),
+        cell: serde_json::to_string(&pipeline.per).expect("a cell serializes"),
+        config_hash: String::new(),
+        status: None,
+        reason: None,
+        compiler: pipeline.per.text(keys::COMPILER).unwrap_or_default().to_string(),
+        compiler_version: pipeline.tools.as_ref().map(|t| t.compiler_version.clone()).unwrap_or_default(),
+        reused_from: None,
+        allow_failure: false,
+        kind: match pipeline.kind {
+            PipelineKind::Setup => JobKind::Setup,
+            PipelineKind::Finally => JobKind::Finally,
+        },
+    }
+}
+
+/// The run's JSON document (`show RUN --json`, as it stands) at `path`, for `[[finally]]`.
+fn write_run_json(store: &Store, run: i64, path: &Path) -> std::result::Result<(), String> {
+    let report = store.run(&run.to_string()).and_then(|r| store.report(&r)).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+    text.push(b'\n');
+    std::fs::write(path, text).map_err(|e| e.to_string())
 }
 
 /// The masker of the file's secrets, saying which of them it cannot mask.

@@ -64,6 +64,8 @@ pub struct MatrixFile {
     pub slurm: super::Slurm,
     /// `[branches."GLOB"]`: settings for runs of matching branches, in file order.
     pub branches: Vec<super::BranchSettings>,
+    /// `[[setup]]` then `[[finally]]`, each in file order.
+    pub pipeline: Vec<super::PipelineStep>,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -331,6 +333,7 @@ impl Validator<'_> {
         let container = self.container(raw.container)?;
         let slurm = self.slurm(raw.slurm)?;
         let branches = self.branches(raw.branches)?;
+        let pipeline = self.pipeline(raw.setup, raw.finally, &axes, &include)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -348,6 +351,7 @@ impl Validator<'_> {
             container,
             slurm,
             branches,
+            pipeline,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -607,17 +611,7 @@ impl Validator<'_> {
                 let mut out = Vec::with_capacity(steps.len());
                 for step in steps {
                     let name = step.name;
-                    if name.get_ref().trim().is_empty()
-                        || name.get_ref().contains(['/', '\\'])
-                        || name.get_ref().starts_with('.')
-                    {
-                        return Err(self
-                            .file
-                            .error(name.span(), "a step name must not be empty, start with `.`, or contain `/`"));
-                    }
-                    if let Err(why) = path_component(name.get_ref(), MAX_STEP_NAME) {
-                        return Err(self.file.error(name.span(), format!("a step name {why}")));
-                    }
+                    check_step_name(self.file, &name, "a step name")?;
                     if step.run.get_ref().trim().is_empty() {
                         return Err(self
                             .file
@@ -646,6 +640,19 @@ impl Validator<'_> {
 const MAX_PROJECT_NAME: usize = 100;
 /// The longest step name: it names log files (`<step>.<attempt>.log`).
 const MAX_STEP_NAME: usize = 64;
+
+/// A step's name (or a setup's): it names log files and folders, so it is one path component
+/// that is neither empty nor hidden.
+pub(super) fn check_step_name(file: &SourceFile, name: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
+    let text = name.get_ref();
+    if text.trim().is_empty() || text.contains(['/', '\\']) || text.starts_with('.') {
+        return Err(file.error(name.span(), format!("{what} must not be empty, start with `.`, or contain `/`")));
+    }
+    if let Err(why) = path_component(text, MAX_STEP_NAME) {
+        return Err(file.error(name.span(), format!("{what} {why}")));
+    }
+    Ok(())
+}
 
 /// Whether `name` can stand as one component of a path gridrun makes (a report file
 /// `grid.<project>.html`, a log `<step>.log`): `Err` says why not.
@@ -678,6 +685,11 @@ fn check_template_syntax(matrix: &MatrixFile) -> Result<(), ConfigError> {
         templates.extend(branch.env.iter().map(|(k, v)| (format!("branches.\"{}\".env.{k}", branch.glob), v)));
     }
     templates.extend(matrix.artifacts.patterns.iter().map(|p| ("artifacts.patterns".to_string(), p)));
+    for step in &matrix.pipeline {
+        let what = format!("{}.{}", step.kind.table(), step.name.value);
+        templates.push((format!("{what}.run"), &step.run));
+        templates.extend(step.env.iter().map(|(k, v)| (format!("{what}.env.{k}"), v)));
+    }
     for (key, text) in templates {
         if let Err(err) = env.template_from_str(&text.value) {
             let span = template_span(&matrix.file, text, err.range());
@@ -772,6 +784,8 @@ struct RawFile {
     container: Option<super::container::RawContainer>,
     slurm: Option<super::slurm::RawSlurm>,
     branches: Option<super::branches::RawBranches>,
+    setup: Option<Vec<super::setup::RawSetup>>,
+    finally: Option<Vec<super::setup::RawFinally>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -84,6 +84,18 @@ pub struct Outcome {
     pub internal_error: Option<String>,
 }
 
+impl Outcome {
+    /// Folds a later phase's outcome into this one: its records after these, the more severe
+    /// cancellation, the first internal error.
+    pub fn absorb(&mut self, later: Self) {
+        self.records.extend(later.records);
+        self.cancelled = self.cancelled.max(later.cancelled);
+        if self.internal_error.is_none() {
+            self.internal_error = later.internal_error;
+        }
+    }
+}
+
 /// The dispatcher's state between events.
 struct Dispatch<'o> {
     observer: &'o mut dyn Observer,

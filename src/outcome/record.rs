@@ -10,7 +10,9 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::stats::RunStats;
-use super::words::{DiagnosticKind, FailureKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus, Tone};
+use super::words::{
+    DiagnosticKind, FailureKind, JobKind, JobStatus, RunStatus, Severity, StepStatus, TestStatus, Tone,
+};
 
 /// The version of the JSON shapes.
 pub const SCHEMA: u32 = 1;
@@ -181,6 +183,8 @@ pub struct JobRecord {
     pub id: i64,
     /// The cell's slug, unique within the matrix.
     pub slug: String,
+    /// A cell, a setup or a finally step.
+    pub kind: JobKind,
     /// The values the matrix file gave its cell, as JSON, in file order.
     pub cell: serde_json::Value,
     /// A hash over everything that decides its result.
@@ -305,6 +309,7 @@ impl JobRecord {
 
     fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("slug", &self.slug)?;
+        map.serialize_entry("kind", &self.kind)?;
         map.serialize_entry("cell", &self.cell)?;
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("failure_kind", &self.failure_kind)?;
@@ -385,6 +390,7 @@ impl JobRecord {
             .collect::<Option<Vec<_>>>()?;
         Some(Self {
             slug: text(&doc["slug"])?,
+            kind: serde_json::from_value(doc["kind"].clone()).unwrap_or_default(),
             cell: doc["cell"].clone(),
             config_hash: text(&doc["config_hash"]).unwrap_or_default(),
             compiler: text(&doc["compiler"]).unwrap_or_default(),

@@ -116,6 +116,26 @@ words! {
     }
 }
 
+words! {
+    /// What a job of a run is: a cell of the grid, or a step of the pipeline around it.
+    JobKind, "job kind" {
+        /// A cell of the matrix.
+        Cell => "cell",
+        /// A `[[setup]]` instance, run before the cells that need it.
+        Setup => "setup",
+        /// A `[[finally]]` step, run after the grid.
+        Finally => "finally",
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for JobKind {
+    /// A cell: every job before `[[setup]]` existed.
+    fn default() -> Self {
+        Self::Cell
+    }
+}
+
 // The words! macro derives no Default (most of its enums have none), so clippy's "derive it"
 // cannot apply.
 #[allow(clippy::derivable_impls)]

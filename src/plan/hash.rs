@@ -44,6 +44,14 @@ impl ConfigHasher {
             field(k, &v.value);
         }
         field("cpus", &matrix.limits.cpus.to_string());
+        // What a setup makes decides its cells' results (a file without setups hashes as before).
+        for setup in matrix.pipeline.iter().filter(|s| s.kind == crate::config::PipelineKind::Setup) {
+            field("setup", &setup.name.value);
+            field("run", &setup.run.value);
+            for (k, v) in &setup.env {
+                field(k, &v.value);
+            }
+        }
         Self { shared }
     }
 

@@ -195,6 +195,9 @@ pub struct JobContext {
     pub run: u64,
     /// The source's commit.
     pub commit: String,
+    /// `{{ setup.NAME }}`: each setup the cell needs, to its output folder; `None` where the
+    /// file has no `[[setup]]`.
+    pub setup: Option<Value>,
 }
 
 impl JobContext {
@@ -229,6 +232,7 @@ impl Object for JobContext {
             "job" => text(&self.job),
             "run" => Some(Value::from(self.run)),
             "commit" => text(&self.commit),
+            "setup" => self.setup.clone(),
             _ => self.cell.get(key).map(crate::config::Scalar::to_template_value),
         }
     }
@@ -240,6 +244,9 @@ impl Object for JobContext {
         }
         if self.tools.std_flag.is_none() {
             keys.retain(|k| k.as_str() != Some("std_flag"));
+        }
+        if self.setup.is_some() {
+            keys.push(Value::from("setup"));
         }
         keys.extend(self.cell.iter().map(|(k, _)| Value::from(k)));
         Enumerator::Values(keys)

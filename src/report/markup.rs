@@ -199,7 +199,9 @@ pub(crate) fn outcome(job: &JobRecord) -> String {
 
 impl Grid {
     fn new(run: &RunReport, comparison: Option<&Comparison>, pivot: Option<&grid::Pivot>) -> Result<Self, ReportError> {
-        let jobs: Vec<GridJob> = run.jobs.iter().map(GridJob::of).collect();
+        // Setup and finally jobs are no cells of the grid: they are listed beside it.
+        let jobs: Vec<GridJob> =
+            run.jobs.iter().filter(|j| j.kind == crate::outcome::JobKind::Cell).map(GridJob::of).collect();
         let (row_key, col_key) =
             grid::pivot_keys(&jobs, pivot.map(|p| (p.row.as_str(), p.col.as_str()))).map_err(ReportError::Pivot)?;
         let value = |job: &GridJob, key: &str| {

@@ -26,6 +26,19 @@ impl Serialize for PlanJson<'_> {
         map.serialize_entry("file", &self.plan.matrix.file.path)?;
         map.serialize_entry("total_cells", &self.plan.total_cells)?;
         map.serialize_entry("jobs", &JobsJson(&self.plan.jobs, &self.plan.places))?;
+        // The pipeline around the grid, only where the file has one (other plans read as ever).
+        if !self.plan.matrix.pipeline.is_empty() {
+            let entries = |kind: crate::config::PipelineKind| -> Vec<serde_json::Value> {
+                self.plan
+                    .pipeline
+                    .iter()
+                    .filter(|p| p.kind == kind)
+                    .map(|p| serde_json::json!({ "name": p.name, "slug": p.slug, "per": p.per.to_json() }))
+                    .collect()
+            };
+            map.serialize_entry("setup", &entries(crate::config::PipelineKind::Setup))?;
+            map.serialize_entry("finally", &entries(crate::config::PipelineKind::Finally))?;
+        }
         map.end()
     }
 }

@@ -12,7 +12,7 @@ use comfy_table::Color;
 use super::compare::{Comparison, Flip, Lone, SLOWER_MIN_MS, SLOWER_RATIO};
 use super::format::human_duration;
 use super::grid::{self, GridJob, Pivot};
-use crate::outcome::{millis, JobRecord, JobStatus, RunRecord, RunReport, RunStatus, StepRecord, TestStatus};
+use crate::outcome::{millis, JobKind, JobRecord, JobStatus, RunRecord, RunReport, RunStatus, StepRecord, TestStatus};
 use crate::plan::Plan;
 use crate::store::{CellStats, ProjectStats};
 use crate::term::{cell, Style};
@@ -79,7 +79,8 @@ fn how_a_step_ended(step: &StepRecord) -> String {
 /// The grid of a run's jobs, pivoted by `pivot` (default: compiler × cxx_standard); `Err` names a
 /// pivot key the matrix lacks.
 fn grid_table(style: Style, jobs: &[JobRecord], pivot: Option<&Pivot>) -> Result<Option<String>, String> {
-    let cells: Vec<GridJob> = jobs.iter().map(GridJob::of).collect();
+    // Setup and finally jobs are no cells of the grid: they are listed beside it.
+    let cells: Vec<GridJob> = jobs.iter().filter(|j| j.kind == JobKind::Cell).map(GridJob::of).collect();
     let (row, col) = grid::pivot_keys(&cells, pivot.map(|p| (p.row.as_str(), p.col.as_str())))?;
     Ok((!cells.is_empty()).then(|| grid::table(style, &cells, &row, col.as_deref()).to_string()))
 }

@@ -159,6 +159,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN branch TEXT;
     CREATE INDEX runs_by_config ON runs(project, config_key);
     ",
+    // 10: `[[setup]]` and `[[finally]]` run as jobs of their run beside its cells.
+    r"
+    ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'cell';
+    ",
 ];
 
 /// The schema version this gridrun writes.

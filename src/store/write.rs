@@ -73,6 +73,8 @@ pub struct NewJob {
     pub reused_from: Option<i64>,
     /// `allow_failure = true`: its failure fails no run.
     pub allow_failure: bool,
+    /// A cell, a setup or a finally step.
+    pub kind: crate::outcome::JobKind,
 }
 
 impl Store {
@@ -108,8 +110,8 @@ impl Store {
             let id = tx.last_insert_rowid();
             let mut insert = tx.prepare(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, compiler, compiler_version, reused_from,
-                                   allow_failure)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                   allow_failure, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for job in &run.jobs {
                 insert.execute(params![
@@ -123,7 +125,8 @@ impl Store {
                     job.compiler,
                     job.compiler_version,
                     job.reused_from,
-                    job.allow_failure
+                    job.allow_failure,
+                    job.kind
                 ])?;
             }
             Ok(id)
@@ -422,7 +425,8 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
     tx.prepare_cached(
         "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
              cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
-             host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7)
+             host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7),
+             reason = COALESCE(?17, reason)
          WHERE run_id = ?1 AND slug = ?2",
     )?
     .execute(params![
@@ -442,6 +446,7 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         job.host,
         job.image,
         job.image_digest,
+        job.reason,
     ])?;
     Ok(())
 }
@@ -452,6 +457,8 @@ const BATCH_WAIT: Duration = Duration::from_millis(15);
 enum Message {
     Event(Box<Event>),
     Finish(RunStatus),
+    /// Work to do with the store once everything sent before it is written.
+    Call(Box<dyn FnOnce(&Store) + Send>),
 }
 
 /// Called on the writer thread after each commit with the store and whether the run has ended:
@@ -511,8 +518,11 @@ impl StoreWriter {
                     pending.extend(receiver.try_iter());
                     let finish = pending.iter().find_map(|m| match m {
                         Message::Finish(status) => Some(*status),
-                        Message::Event(_) => None,
+                        Message::Event(_) | Message::Call(_) => None,
                     });
+                    let (calls, events): (Vec<Message>, Vec<Message>) =
+                        std::mem::take(&mut pending).into_iter().partition(|m| matches!(m, Message::Call(_)));
+                    pending = events;
                     let mut result = commit(&mut store, run, &pending, finish);
                     if result.as_ref().is_err_and(is_disk_full) && store.release_reserve() {
                         // The reserve's room is what this commit needed.
@@ -530,6 +540,11 @@ impl StoreWriter {
                         Err(source) => {
                             // Kept, to go with the next commit: space may come back.
                             failure = Some(StoreError::Sqlite { path: store.path.clone(), source });
+                        }
+                    }
+                    for call in calls {
+                        if let Message::Call(call) = call {
+                            call(&store);
                         }
                     }
                     if finish.is_some() {
@@ -553,6 +568,12 @@ impl StoreWriter {
         }
         // A send fails only when the thread has already stopped on an error, which `finish` reports.
         let _ = self.sender.send(Message::Event(Box::new(event.clone())));
+    }
+
+    /// Runs `work` with the store on the writer thread, once every event sent before is written
+    /// (or could not be: a full disk); the run's JSON for `[[finally]]` is read this way.
+    pub fn call(&self, work: Box<dyn FnOnce(&Store) + Send>) {
+        let _ = self.sender.send(Message::Call(work));
     }
 
     /// Records the run's outcome, waits for everything to be written, and returns the store.
