@@ -78,6 +78,21 @@ fn a_setup_per_compiler_feeds_real_cells() {
     assert_eq!(plan["setup"][0]["slug"], "setup@deps-gcc-12");
     assert_eq!(plan["setup"][0]["per"]["compiler"], "gcc-12");
     assert_eq!(plan["finally"][0]["slug"], "finally@check");
+    let table = t.ok(&["plan"]);
+    assert!(
+        table.contains("before the cells, on this host: setup@deps-gcc-12 (compiler=gcc-12), setup@deps-clang-14 (compiler=clang-14)\nafter the cells, on this host: finally@check\n"),
+        "{table}"
+    );
+    // Counts are of cells; the pipeline's jobs are told apart, in every report.
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(summary.contains("run 1: 4 passed, 0 failed in "), "{summary}");
+    assert!(summary.contains("; setup 2 of 2 passed; finally 1 of 1 passed"), "{summary}");
+    let md = t.ok(&["report", "--format", "md"]);
+    assert!(md.contains("**4 jobs**: 4 passed · setup: `setup@deps-gcc-12` passed, `setup@deps-clang-14` passed · finally: `finally@check` passed"), "{md}");
+    let junit = t.ok(&["report", "--format", "junit"]);
+    assert!(junit.contains("<testsuite name=\"setup@deps-gcc-12\""), "{junit}");
+    let html = t.ok(&["report", "--format", "html"]);
+    assert!(html.contains("setup@deps-clang-14") && html.contains("finally@check"));
 }
 
 #[test]
@@ -146,11 +161,11 @@ fn bad_setup_tables_are_refused_with_their_place() {
     refused(&format!("{HEAD}[[setup]]\nname = \"d\"\nrun = \"  \"\n"), "10:7: [[setup]] `d` has an empty `run`");
     refused(
         &format!("{HEAD}[[setup]]\nname = \"d\"\nrun = \"make {{{{ setup_dri }}}}\"\n"),
-        "10:16: setup.d.run: undefined variable `setup_dri` for cell setup@d; did you mean `setup_dir`?",
+        "10:16: setup.d.run: undefined variable `setup_dri` for setup@d; did you mean `setup_dir`?",
     );
     refused(
         &format!("{HEAD}[[finally]]\nname = \"p\"\nrun = \"cat {{{{ setup_dir }}}}\"\n"),
-        "10:15: finally.p.run: undefined variable `setup_dir` for cell finally@p; guard keys only some cells have with {% if setup_dir is defined %} or cell.setup_dir | default(\"\")",
+        "10:15: finally.p.run: undefined variable `setup_dir` for finally@p; finally has no `setup_dir`",
     );
 }
 

@@ -153,9 +153,22 @@ fn render_error(
             .try_iter()
             .map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        let mut message = format!("{}: undefined variable `{name}` for cell {slug}", site.what);
-        if let Some(close) = did_you_mean(&name, known.iter().map(String::as_str)).filter(|c| *c != name) {
+        // A setup or finally job's slug holds `@`; a cell's never does.
+        let pipeline = slug.contains('@');
+        let whose = if pipeline { "" } else { "cell " };
+        let mut message = format!("{}: undefined variable `{name}` for {whose}{slug}", site.what);
+        // A key other cells have (an include key) wants a guard, not another name.
+        let some_cells_have = !pipeline
+            && (matrix.axes.iter().any(|a| *a.name == *name)
+                || matrix.include.iter().any(|e| e.pairs.iter().any(|(k, _)| **k == *name)));
+        if some_cells_have {
+            message.push_str(&format!(
+                "; guard keys only some cells have with {{% if {name} is defined %}} or cell.{name} | default(\"\")"
+            ));
+        } else if let Some(close) = did_you_mean(&name, known.iter().map(String::as_str)).filter(|c| *c != name) {
             message.push_str(&format!("; did you mean `{close}`?"));
+        } else if pipeline {
+            message.push_str(&format!("; {} has no `{name}`", slug.split('@').next().unwrap_or(slug)));
         } else if !name.is_empty() && known.iter().all(|k| *k != name) {
             message.push_str(&format!(
                 "; guard keys only some cells have with {{% if {name} is defined %}} or cell.{name} | default(\"\")"

@@ -75,11 +75,24 @@ pub fn within(markdown: &[u8], budget: usize) -> std::borrow::Cow<'_, str> {
 
 /// `# heimdall: run 3 failed` and a line of counts.
 fn header(summary: &Summary<'_>, out: &mut String) {
-    let jobs = summary.run.jobs.len();
+    use crate::outcome::JobKind;
+    let jobs = summary.run.jobs.iter().filter(|j| j.kind == JobKind::Cell).count();
     let run = &summary.run.run;
     out.push_str(&format!("# {}: run {} {}\n\n", inline(&run.project), run.id, run.status));
     let counts: Vec<String> = summary.counts.iter().map(|c| format!("{} {}", c.n, c.word)).collect();
     let mut facts = vec![format!("**{jobs} jobs**: {}", counts.join(", "))];
+    for (kind, word) in [(JobKind::Setup, "setup"), (JobKind::Finally, "finally")] {
+        let of_kind: Vec<String> = summary
+            .run
+            .jobs
+            .iter()
+            .filter(|j| j.kind == kind)
+            .map(|j| format!("{} {}", code(&j.slug), j.status.word()))
+            .collect();
+        if !of_kind.is_empty() {
+            facts.push(format!("{word}: {}", of_kind.join(", ")));
+        }
+    }
     if let Some(d) = run.duration {
         facts.push(format!("took {}", human_duration(millis(d))));
     }

@@ -232,7 +232,13 @@ impl Grid {
 }
 
 fn counts(run: &RunReport) -> Vec<Count> {
-    let stats = crate::outcome::RunStats::of(run.jobs.iter().map(|j| (j.status, j.flaky, j.allow_failure)));
+    // The counts are of cells; the setup and finally jobs are shown apart.
+    let stats = crate::outcome::RunStats::of(
+        run.jobs
+            .iter()
+            .filter(|j| j.kind == crate::outcome::JobKind::Cell)
+            .map(|j| (j.status, j.flaky, j.allow_failure)),
+    );
     let mut counts: Vec<Count> = stats
         .iter()
         .map(|(status, n)| Count {

@@ -205,6 +205,13 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
     if let Some(d) = run.duration {
         let _ = write!(line, " in {:.1}s", d.as_secs_f64());
     }
+    for (kind, word) in [(JobKind::Setup, "setup"), (JobKind::Finally, "finally")] {
+        let of_kind: Vec<&JobRecord> = report.jobs.iter().filter(|j| j.kind == kind).collect();
+        if !of_kind.is_empty() {
+            let passed = of_kind.iter().filter(|j| j.status == JobStatus::Passed).count();
+            let _ = write!(line, "; {word} {passed} of {} passed", of_kind.len());
+        }
+    }
     let _ = write!(out, "\n{line}\n");
     out
 }
@@ -665,6 +672,26 @@ pub fn plan_tables(style: Style, plans: &[Plan], folder: bool) -> String {
             let _ = writeln!(out, "{table}");
         }
         let _ = writeln!(out, "{}", plan_summary(plan));
+        for (kind, word) in
+            [(crate::config::PipelineKind::Setup, "before"), (crate::config::PipelineKind::Finally, "after")]
+        {
+            let of_kind: Vec<String> = plan
+                .pipeline
+                .iter()
+                .filter(|p| p.kind == kind)
+                .map(|p| {
+                    let values = p.per.describe();
+                    if values.is_empty() {
+                        p.slug.clone()
+                    } else {
+                        format!("{} ({values})", p.slug)
+                    }
+                })
+                .collect();
+            if !of_kind.is_empty() {
+                let _ = writeln!(out, "{word} the cells, on this host: {}", one_line(&of_kind.join(", ")));
+            }
+        }
     }
     out
 }

@@ -90,7 +90,7 @@ impl Store {
     fn run_stats(&self, run: i64) -> Result<RunStats, StoreError> {
         (|| {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT status, COUNT(*), SUM(flaky), SUM(allow_failure) FROM jobs WHERE run_id = ?1
+                "SELECT status, COUNT(*), SUM(flaky), SUM(allow_failure) FROM jobs WHERE run_id = ?1 AND kind = 'cell'
                  GROUP BY status ORDER BY status",
             )?;
             let rows = stmt.query_map([run], |r| {
