@@ -24,6 +24,7 @@ pub mod fanout;
 pub mod fspath;
 pub mod gc;
 pub mod matrix;
+pub mod notify;
 pub mod outcome;
 pub mod outfile;
 pub mod plan;

@@ -62,6 +62,8 @@ pub struct MatrixFile {
     pub container: super::Container,
     /// `[slurm]`: how `run --on slurm` submits.
     pub slurm: super::Slurm,
+    /// `[[notify]]`: who hears of a run, and when.
+    pub notify: Vec<super::Notify>,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -328,6 +330,7 @@ impl Validator<'_> {
         let hosts = self.hosts(raw.hosts)?;
         let container = self.container(raw.container)?;
         let slurm = self.slurm(raw.slurm)?;
+        let notify = self.notify(raw.notify)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -344,6 +347,7 @@ impl Validator<'_> {
             hosts,
             container,
             slurm,
+            notify,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -759,6 +763,7 @@ struct RawFile {
     hosts: Option<super::hosts::RawMatrixHosts>,
     container: Option<super::container::RawContainer>,
     slurm: Option<super::slurm::RawSlurm>,
+    notify: Option<Vec<Spanned<super::notify::RawNotify>>>,
 }
 
 #[derive(Deserialize, Default)]
