@@ -696,3 +696,88 @@ fn shell(
         format!("the command ended with {how}: {tail}")
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Target, Text};
+    use crate::outcome::RunStats;
+
+    fn record(id: i64, status: RunStatus) -> RunRecord {
+        RunRecord {
+            id,
+            project: "heimdall".into(),
+            matrix_path: "gridrun.toml".into(),
+            status,
+            commit: String::new(),
+            dirty: false,
+            started_at: String::new(),
+            finished_at: None,
+            duration: None,
+            stats: RunStats::default(),
+        }
+    }
+
+    fn notice(status: RunStatus, previous: Option<RunStatus>, passed: u64, failed: u64) -> Notice {
+        let mut run = record(2, status);
+        run.stats.add(JobStatus::Passed, passed);
+        run.stats.add(JobStatus::Failed, failed);
+        Notice {
+            report: RunReport { run, jobs: Vec::new() },
+            previous: previous.map(|s| record(1, s)),
+            event: None,
+            headline: String::new(),
+            passed,
+            failed,
+            total: passed + failed,
+        }
+    }
+
+    fn entry(on: &[Trigger]) -> Notify {
+        Notify {
+            line: 1,
+            on: on.to_vec(),
+            min_failed: None,
+            success_below: None,
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            report_url: None,
+            target: Target::Command(Text { value: "true".into(), span: 0..0 }),
+        }
+    }
+
+    #[test]
+    fn triggers_compare_with_the_previous_finished_run() {
+        use RunStatus::{Failed, Interrupted, Passed};
+        let sends = |on: &[Trigger], status, previous| notice(status, previous, 1, 1).applies(&entry(on)).is_ok();
+        assert!(sends(&[Trigger::Failure], Failed, None));
+        assert!(!sends(&[Trigger::Failure], Passed, Some(Failed)));
+        assert!(sends(&[Trigger::Fixed], Passed, Some(Failed)));
+        assert!(!sends(&[Trigger::Fixed], Passed, Some(Passed)));
+        assert!(!sends(&[Trigger::Fixed], Passed, None));
+        assert!(sends(&[Trigger::Change], Failed, Some(Passed)));
+        assert!(!sends(&[Trigger::Change], Failed, Some(Failed)));
+        assert!(!sends(&[Trigger::Change], Failed, None), "a first run is no change");
+        assert!(sends(&[Trigger::Always], Passed, None));
+        assert!(!sends(&[Trigger::Always], Interrupted, None), "an interrupted run is no news");
+    }
+
+    #[test]
+    fn thresholds_and_with_the_triggers() {
+        let mut e = entry(&[Trigger::Always]);
+        e.min_failed = Some(3);
+        assert!(notice(RunStatus::Failed, None, 10, 2).applies(&e).unwrap_err().contains("min_failed = 3"));
+        assert!(notice(RunStatus::Failed, None, 10, 3).applies(&e).is_ok());
+        e.min_failed = None;
+        e.success_below = Some(0.9);
+        assert!(notice(RunStatus::Failed, None, 9, 1).applies(&e).is_err(), "0.9 is not below 0.9");
+        assert!(notice(RunStatus::Failed, None, 8, 2).applies(&e).is_ok());
+        assert!(notice(RunStatus::Passed, None, 0, 0).applies(&e).unwrap_err().contains("no cell ran"));
+    }
+
+    #[test]
+    fn a_webhook_url_shows_its_host_and_hides_its_path() {
+        assert_eq!(hide_path("https://user:pw@hooks.slack.com/services/T/B/X?x=1"), "https://hooks.slack.com/***");
+        assert_eq!(hide_path("not a url"), "***");
+    }
+}
