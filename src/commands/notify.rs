@@ -81,19 +81,24 @@ fn matrix_of(recorded: &Recorded, run: &RunRecord, named: Option<&Path>) -> Resu
     })
 }
 
-/// The file a run was made from, as it was named then: from the current folder, or from the
-/// folder the state folder is in (the path's tail, for a run started from another folder).
+/// The file a run was made from, as it was named then: from the folder the state folder is in
+/// (the path's tail, for a run started from another folder), else from the current folder.
 fn recorded_file(recorded: &Recorded, run: &RunRecord) -> Option<PathBuf> {
     let named = Path::new(&run.matrix_path);
     if named.as_os_str().is_empty() {
         return None;
     }
-    if named.is_absolute() || named.is_file() {
+    if named.is_absolute() {
         return named.is_file().then(|| named.to_path_buf());
     }
-    let base = recorded.state_dir.parent()?;
     let parts: Vec<_> = named.components().collect();
-    (0..parts.len())
-        .map(|skip| parts[skip..].iter().fold(base.to_path_buf(), |path, part| path.join(part)))
-        .find(|candidate| candidate.is_file())
+    let beside_state = recorded.state_dir.parent().and_then(|base| {
+        (0..parts.len())
+            .map(|skip| parts[skip..].iter().fold(base.to_path_buf(), |path, part| path.join(part)))
+            .find(|candidate| candidate.is_file())
+    });
+    let found = beside_state.or_else(|| named.is_file().then(|| named.to_path_buf()))?;
+    // Named as the user would from here, as the default lookup names it.
+    let cwd = std::env::current_dir().ok();
+    Some(cwd.and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf)).unwrap_or(found))
 }
