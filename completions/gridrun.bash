@@ -52,6 +52,9 @@ _gridrun() {
             gridrun,merge)
                 cmd="gridrun__subcmd__merge"
                 ;;
+            gridrun,notify)
+                cmd="gridrun__subcmd__notify"
+                ;;
             gridrun,plan)
                 cmd="gridrun__subcmd__plan"
                 ;;
@@ -106,6 +109,9 @@ _gridrun() {
             gridrun__subcmd__help,merge)
                 cmd="gridrun__subcmd__help__subcmd__merge"
                 ;;
+            gridrun__subcmd__help,notify)
+                cmd="gridrun__subcmd__help__subcmd__notify"
+                ;;
             gridrun__subcmd__help,plan)
                 cmd="gridrun__subcmd__help__subcmd__plan"
                 ;;
@@ -134,7 +140,7 @@ _gridrun() {
 
     case "${cmd}" in
         gridrun)
-            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
+            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,7 +342,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help)
-            opts="plan run status show log report compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
+            opts="plan run status show log report notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -490,6 +496,20 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd__notify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -689,6 +709,36 @@ _gridrun() {
             ;;
         gridrun__subcmd__merge)
             opts="-h --all --matrix --state-dir --color --hosts --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --matrix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__notify)
+            opts="-h --dry-run --matrix --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
             cand log 'Print a job''s log'
             cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand notify 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`'
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
             cand gc 'Drop logs, workspaces and artifacts past their retention'
@@ -154,6 +155,15 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gridrun;notify'= {
+            cand --matrix 'The matrix file (or folder) whose `[[notify]]` entries apply, and its state folder (default: the file the run was made from)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand --dry-run 'Show what would be sent, and to whom; send nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gridrun;compare'= {
             cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
@@ -255,6 +265,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
             cand log 'Print a job''s log'
             cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand notify 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`'
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
             cand gc 'Drop logs, workspaces and artifacts past their retention'
@@ -279,6 +290,8 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;help;log'= {
         }
         &'gridrun;help;report'= {
+        }
+        &'gridrun;help;notify'= {
         }
         &'gridrun;help;compare'= {
         }

@@ -43,6 +43,8 @@ pub enum Command {
     Log(LogArgs),
     /// Write a run as an HTML page, Markdown, JUnit XML or JSON.
     Report(ReportArgs),
+    /// Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`.
+    Notify(NotifyArgs),
     /// What newly fails, what was fixed, what got slower between two runs.
     Compare(CompareArgs),
     /// Success rates, durations, failure kinds and flaky cells over recent days.
@@ -224,6 +226,23 @@ pub struct ReportArgs {
     pub pivot: Option<crate::report::grid::Pivot>,
 
     /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// `gridrun notify`.
+#[derive(Debug, clap::Args)]
+pub struct NotifyArgs {
+    /// The run (default: the latest).
+    #[arg(value_name = "RUN", default_value = "latest")]
+    pub run: String,
+
+    /// Show what would be sent, and to whom; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The matrix file (or folder) whose `[[notify]]` entries apply, and its state folder
+    /// (default: the file the run was made from).
     #[arg(long, value_name = "MATRIX")]
     pub matrix: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@ mod hosts;
 mod init;
 mod log;
 mod merge;
+mod notify;
 mod plan;
 mod recorded;
 mod report;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stats(args) => stats::run(&ctx, &args),
         Command::Gc(args) => gc::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::Notify(args) => notify::run(&ctx, &args),
         Command::Compare(args) => compare::run(&ctx, &args),
         Command::Merge(args) => merge::run(&ctx, &args),
         Command::Reap(args) => {

@@ -11,6 +11,7 @@ mod duration;
 mod error;
 mod hosts;
 mod load;
+mod notify;
 mod preset;
 mod scalar;
 mod schema;
@@ -25,6 +26,10 @@ pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
 pub use hosts::{hosts_file, load_hosts, HostConfig, Hosts, DEFAULT_WORK_DIR};
 pub use load::{discover, load_file, load_path, load_text, template_span, MatrixFile, DEFAULT_FILE, DEFAULT_FOLDER};
+pub use notify::{
+    check_url, Email, Login, Notify, Security, Target, Trigger, Webhook, WebhookUrl, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
+    TEMPLATE_FUEL, TEMPLATE_VARIABLES,
+};
 pub use preset::Preset;
 pub use scalar::Scalar;
 pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};

@@ -25,6 +25,7 @@ pub mod fspath;
 pub mod gc;
 pub mod matrix;
 pub mod moved;
+pub mod notify;
 pub mod outcome;
 pub mod outfile;
 pub mod plan;

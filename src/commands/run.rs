@@ -133,6 +133,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                     crate::config::Source::Git { .. } => None,
                 };
                 say_how_it_went(ctx, runner.store(), result.run, args, source)?;
+                crate::notify::after_run(runner.store(), &plan.matrix, result.run);
                 for (slug, why) in &result.unrunnable {
                     crate::note!("{project}: {slug} had to run but cannot here: {why}");
                 }

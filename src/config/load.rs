@@ -66,6 +66,8 @@ pub struct MatrixFile {
     pub branches: Vec<super::BranchSettings>,
     /// `[[setup]]` then `[[finally]]`, each in file order.
     pub pipeline: Vec<super::PipelineStep>,
+    /// `[[notify]]`: who hears of a run, and when.
+    pub notify: Vec<super::Notify>,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -334,6 +336,7 @@ impl Validator<'_> {
         let slurm = self.slurm(raw.slurm)?;
         let branches = self.branches(raw.branches)?;
         let pipeline = self.pipeline(raw.setup, raw.finally, &axes, &include)?;
+        let notify = self.notify(raw.notify)?;
         let matrix = MatrixFile {
             file: self.file.clone(),
             dir,
@@ -352,6 +355,7 @@ impl Validator<'_> {
             slurm,
             branches,
             pipeline,
+            notify,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -786,6 +790,7 @@ struct RawFile {
     branches: Option<super::branches::RawBranches>,
     setup: Option<Vec<super::setup::RawSetup>>,
     finally: Option<Vec<super::setup::RawFinally>>,
+    notify: Option<Vec<Spanned<super::notify::RawNotify>>>,
 }
 
 #[derive(Deserialize, Default)]

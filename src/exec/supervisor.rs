@@ -82,9 +82,11 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepEnd> {
             command.pre_exec(move || joiner.enter());
         }
     }
-    // A forked child's ru_maxrss starts at gridrun's own peak; below that it says nothing.
-    let own_peak_kb = own_peak_rss_kb();
     let child = command.spawn()?;
+    // A forked child's ru_maxrss starts at gridrun's resident size when it forked; below that it
+    // says nothing. Read after the fork (spawn returns once the child has exec'd), as another
+    // thread may have grown gridrun since any earlier reading.
+    let own_peak_kb = own_peak_rss_kb();
     // The Command holds the parent's copies of the log descriptors; close them now.
     drop(command);
     let pid = i32::try_from(child.id()).expect("pids fit in i32");

@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Row};
 
 use super::{Store, StoreError};
 use crate::outcome::{
-    from_millis, Artifact, Diagnostic, JobRecord, JobStatus, RunRecord, RunReport, RunStats, StepRecord, TestCase,
+    from_millis, Artifact, Diagnostic, JobRecord, JobStatus, RunRecord, RunReport, RunStats, RunStatus, StepRecord,
+    TestCase,
 };
 
 pub(super) const RUN_COLUMNS: &str =
@@ -54,6 +55,22 @@ impl Store {
         })?;
         run.stats = self.run_stats(run.id)?;
         Ok(run)
+    }
+
+    /// The run of the same project before `run` that finished with a verdict (passed or failed;
+    /// not interrupted, abandoned or still running): what "fixed" and "changed" compare with.
+    pub fn previous_finished(&self, run: &RunRecord) -> Result<Option<RunRecord>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE project = ?1 AND id < ?2 AND status IN (?3, ?4)
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                rusqlite::params![run.project, run.id, RunStatus::Passed, RunStatus::Failed],
+                run_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// A run's jobs in plan order, as their rows say (no steps, diagnostics, tests or artifacts).
