@@ -106,8 +106,11 @@ impl Notice {
             RunStatus::Failed => format!("{failed} of {total} cells failed"),
             _ => format!("{passed} of {total} cells passed"),
         };
-        let headline =
-            format!("{} run {}: {} ({counts})", run.project, run.id, event.unwrap_or_else(|| run.status.as_str()));
+        let name = match &run.branch {
+            Some(branch) => format!("{}@{branch}", run.project),
+            None => run.project.clone(),
+        };
+        let headline = format!("{name} run {}: {} ({counts})", run.id, event.unwrap_or_else(|| run.status.as_str()));
         Ok(Self { report, previous, event, headline, passed, failed, total })
     }
 
@@ -162,6 +165,8 @@ impl Notice {
         minijinja::context! {
             run => run.id,
             project => run.project.clone(),
+            branch => run.branch.clone(),
+            commit => run.commit.clone(),
             status => run.status.as_str(),
             event => self.event.unwrap_or_else(|| run.status.as_str()),
             failed => self.failed,

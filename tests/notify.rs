@@ -366,3 +366,73 @@ command (line 19): nothing to send: on fixed: the run failed and no finished run
     assert!(eventually(Duration::from_secs(10), || mails(&inbox).len() == 1), "no mail came");
     assert_eq!(posts(&received).len(), 1);
 }
+
+/// `[branches."GLOB"]` rules: runs of `main` tell the strict hook in place of the file's own,
+/// runs of other branches tell the file's; "fixed" compares with the same branch's last run.
+#[test]
+fn a_branch_hears_through_its_own_rules() {
+    let t = Test::new();
+    let strict = t.path().join("strict.jsonl");
+    let lenient = t.path().join("lenient.jsonl");
+    let strict_hook = http_sink(&strict, 0);
+    let lenient_hook = http_sink(&lenient, 0);
+    let notify = format!(
+        r#"[[notify]]
+on = ["always"]
+webhook = {{ url = "http://127.0.0.1:{lenient}/lenient" }}
+
+[[branches."main".notify]]
+on = ["failure", "fixed"]
+webhook = {{ url = "http://127.0.0.1:{strict}/strict" }}"#,
+        lenient = lenient_hook.port,
+        strict = strict_hook.port
+    );
+    let text = project(&t, &notify);
+    let t = t.matrix(&text);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(t.path())
+            .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "gridrun.toml"]);
+    git(&["commit", "-qm", "one"]);
+
+    break_cell(&t, "two");
+    let (code, _, stderr) = gridrun(&t, &["run"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(lenient.metadata().is_err(), "main's runs do not use the file's rules");
+    let told = posts(&strict);
+    assert_eq!(told.len(), 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(told[0]["body"].as_str().unwrap()).unwrap();
+    assert!(doc["text"].as_str().unwrap().starts_with("[gridrun] heimdall@main run 1: failed"), "{doc:#}");
+
+    // Another branch: the file's own rule; its first passing run is not "fixed" (main failed,
+    // not it), and main's hook hears nothing.
+    git(&["checkout", "-qb", "dev"]);
+    fix_cell(&t, "two");
+    let (code, _, stderr) = gridrun(&t, &["run"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(posts(&strict).len(), 1);
+    let told = posts(&lenient);
+    assert_eq!(told.len(), 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(told[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(doc["event"], "passed", "{doc:#}");
+
+    // Back on main, the fix is "fixed" against main's own last run.
+    git(&["checkout", "-q", "main"]);
+    let (code, _, stderr) = gridrun(&t, &["run"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let told = posts(&strict);
+    assert_eq!(told.len(), 2, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(told[1]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(doc["event"], "fixed", "{doc:#}");
+    // `gridrun notify` reads the run's branch and its rules too.
+    let (code, stdout, stderr) = gridrun(&t, &["notify", "3", "--dry-run"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("/strict") && !stdout.contains("lenient"), "{stdout}");
+}

@@ -76,9 +76,14 @@ fn matrix_of(recorded: &Recorded, run: &RunRecord, named: Option<&Path>) -> Resu
         },
     };
     let files = config::load_path(&path)?;
-    files.into_iter().find(|f| f.project.name == run.project).ok_or_else(|| {
+    let mut matrix = files.into_iter().find(|f| f.project.name == run.project).ok_or_else(|| {
         Error::Usage(format!("{} holds no project `{}`, which run {} is of", path.display(), run.project, run.id))
-    })
+    })?;
+    // A run of a branch hears as that branch's [branches."GLOB"] settings say.
+    if let Some(branch) = &run.branch {
+        matrix.apply_branch(branch);
+    }
+    Ok(matrix)
 }
 
 /// The file a run was made from, as it was named then: from the folder the state folder is in

@@ -8,6 +8,10 @@
 //! env = { WERROR = "1" }              # added to [env], a key given again wins
 //! retention_days = 90                 # artifacts.retention_days
 //!
+//! [[branches."main".notify]]          # in place of the file's [[notify]] for these runs
+//! on = ["failure", "fixed"]
+//! email = { to = ["core@example.com"], from = "ci@example.com", server = "smtp.example.com" }
+//!
 //! [branches."feature/*"]
 //! limits = { timeout = "1h", jobs = 1 }
 //! ```
@@ -50,6 +54,8 @@ pub struct BranchSettings {
     pub env: Vec<(String, Text)>,
     /// Over `artifacts.retention_days`.
     pub retention_days: Option<u32>,
+    /// In place of the file's `[[notify]]` (an empty list silences the branch).
+    pub notify: Option<Vec<super::Notify>>,
 }
 
 impl BranchSettings {
@@ -94,6 +100,9 @@ impl MatrixFile {
             if settings.retention_days.is_some() {
                 self.artifacts.retention_days = settings.retention_days;
             }
+            if let Some(notify) = settings.notify {
+                self.notify = notify;
+            }
         }
     }
 }
@@ -104,6 +113,7 @@ pub(super) struct RawBranch {
     limits: Option<RawLimits>,
     env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
     retention_days: Option<u32>,
+    notify: Option<Vec<Spanned<super::notify::RawNotify>>>,
 }
 
 pub(super) type RawBranches = IndexMap<Spanned<String>, Spanned<RawBranch>>;
@@ -143,6 +153,7 @@ impl Validator<'_> {
                 limits,
                 env: self.env(table.env, &format!("{what}.env"))?,
                 retention_days: table.retention_days,
+                notify: table.notify.map(|n| self.notify(Some(n))).transpose()?,
             });
         }
         Ok(out)

@@ -57,16 +57,17 @@ impl Store {
         Ok(run)
     }
 
-    /// The run of the same project before `run` that finished with a verdict (passed or failed;
-    /// not interrupted, abandoned or still running): what "fixed" and "changed" compare with.
+    /// The run of the same project (and branch) before `run` that finished with a verdict (passed
+    /// or failed; not interrupted, abandoned or still running): what "fixed" and "changed"
+    /// compare with.
     pub fn previous_finished(&self, run: &RunRecord) -> Result<Option<RunRecord>, StoreError> {
         self.conn
             .query_row(
                 &format!(
                     "SELECT {RUN_COLUMNS} FROM runs WHERE project = ?1 AND id < ?2 AND status IN (?3, ?4)
-                     ORDER BY id DESC LIMIT 1"
+                     AND branch IS ?5 ORDER BY id DESC LIMIT 1"
                 ),
-                rusqlite::params![run.project, run.id, RunStatus::Passed, RunStatus::Failed],
+                rusqlite::params![run.project, run.id, RunStatus::Passed, RunStatus::Failed, run.branch],
                 run_row,
             )
             .optional()
