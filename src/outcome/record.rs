@@ -502,6 +502,9 @@ impl Serialize for RunReport {
         map.serialize_entry("finished_at", &run.finished_at)?;
         map.serialize_entry("duration_ms", &run.duration.map(millis))?;
         map.serialize_entry("matrix_path", &run.matrix_path)?;
+        if let Some(pattern) = super::patterns::explain(&self.jobs) {
+            map.serialize_entry("failure_pattern", &pattern.to_string())?;
+        }
         map.serialize_entry("jobs", &self.jobs)?;
         map.end()
     }

@@ -88,6 +88,7 @@ struct Page<'a> {
     dense: bool,
     corner: String,
     failure_kinds: &'a [Count],
+    failure_pattern: Option<&'a str>,
     chart: Chart,
     baseline: Option<Baseline<'a>>,
     diagnostics: Vec<DiagnosticView<'a>>,
@@ -133,6 +134,7 @@ impl<'a> Page<'a> {
                 None => summary.grid.row_key.clone(),
             },
             failure_kinds: &summary.failure_kinds,
+            failure_pattern: summary.failure_pattern.as_deref(),
             chart: Chart::new(report),
             baseline: summary.comparison.as_ref().map(|cmp| Baseline::new(report, cmp)),
             diagnostics: summary

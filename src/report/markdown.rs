@@ -110,6 +110,9 @@ fn header(summary: &Summary<'_>, out: &mut String) {
     if !summary.failure_kinds.is_empty() {
         let kinds: Vec<String> = summary.failure_kinds.iter().map(|k| format!("{} {}", inline(&k.word), k.n)).collect();
         out.push_str(&format!("\nFailure kinds: {}\n", kinds.join(", ")));
+        if let Some(pattern) = &summary.failure_pattern {
+            out.push_str(&format!("\n{}\n", inline(&capitalized(pattern))));
+        }
     }
 }
 
@@ -305,6 +308,12 @@ fn longest_run(text: &str, c: char) -> usize {
         longest = longest.max(run);
     }
     longest
+}
+
+/// `failures follow …` as a sentence: `Failures follow …`.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub(crate) struct Summary<'a> {
     pub(crate) counts: Vec<Count>,
     /// Failing jobs counted by failure kind, the most common first.
     pub(crate) failure_kinds: Vec<Count>,
+    /// What the failures follow, in one line, where something does.
+    pub(crate) failure_pattern: Option<String>,
     /// Identical diagnostics grouped across jobs: errors first, then by how many jobs have them,
     /// then in order of appearance.
     pub(crate) diagnostics: Vec<DiagnosticGroup<'a>>,
@@ -121,6 +123,7 @@ impl<'a> Summary<'a> {
             grid,
             counts: counts(run),
             failure_kinds: failure_kinds(run),
+            failure_pattern: crate::outcome::patterns::explain(&run.jobs).map(|e| e.to_string()),
             diagnostics,
             groups_of_job,
             comparison,

@@ -205,6 +205,9 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
     if let Some(d) = run.duration {
         let _ = write!(line, " in {:.1}s", d.as_secs_f64());
     }
+    if let Some(pattern) = crate::outcome::patterns::explain(&report.jobs) {
+        let _ = write!(out, "\n{}\n", one_line(&pattern.to_string()));
+    }
     for (kind, word) in [(JobKind::Setup, "setup"), (JobKind::Finally, "finally")] {
         let of_kind: Vec<&JobRecord> = report.jobs.iter().filter(|j| j.kind == kind).collect();
         if !of_kind.is_empty() {
@@ -317,6 +320,10 @@ pub fn show_run(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> Resu
     parts.push(format!("started {}", local_time(&run.started_at)));
     parts.push(format!("took {}", elapsed(run.duration, Some(&run.started_at))));
     let mut text = parts.join("  ") + "\n";
+    if let Some(pattern) = crate::outcome::patterns::explain(&report.jobs) {
+        text.push_str(&one_line(&pattern.to_string()));
+        text.push('\n');
+    }
     if let Some(grid) = grid_table(style, &report.jobs, pivot)? {
         let mut table = style.table();
         table.set_header(["job", "status", "duration", "peak MiB", "failure", "reason"]);

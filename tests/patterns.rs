@@ -1,0 +1,53 @@
+//! Which axis values a run's failures follow, said where the failures are read: the run's closing
+//! lines, `show`, `show --json`, the Markdown (and so GitHub's step summary) and HTML reports.
+
+mod common;
+
+use common::Test;
+
+fn grid(check: &str) -> Test {
+    Test::new().matrix(&format!(
+        r#"
+        [matrix]
+        lib = ["alpha", "beta", "gamma"]
+        std = ["11", "14", "17", "20", "23"]
+        mode = ["Debug", "Release"]
+
+        [[steps]]
+        name = "check"
+        run = "{check}"
+        "#
+    ))
+}
+
+#[test]
+fn the_values_failures_follow_are_named_everywhere() {
+    let t = grid("test {{ lib }} != beta");
+    let out = t.gridrun(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = "failures follow lib = beta exactly: all 10 of its cells failed, no other";
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(said), "{stdout}");
+    assert!(t.ok(&["show"]).lines().nth(1).unwrap().contains(said));
+    assert_eq!(t.ok_json(&["show", "--json"])["failure_pattern"], said);
+    assert!(t.ok(&["report", "--format", "md"]).contains("Failures follow lib = beta exactly"));
+    assert!(t.ok(&["report", "--format", "html"]).contains("Failures follow lib = beta exactly"));
+}
+
+#[test]
+fn a_threshold_with_a_second_key() {
+    let t = grid("test {{ std }} -lt 20 -o {{ mode }} = Debug");
+    assert_eq!(t.gridrun(&["run"]).status.code(), Some(1));
+    assert_eq!(
+        t.ok_json(&["show", "--json"])["failure_pattern"],
+        "failures follow std ≥ 20 and mode = Release exactly: all 6 of its cells failed, no other"
+    );
+}
+
+#[test]
+fn scattered_failures_are_not_explained_away() {
+    let t = grid("case {{ lib }}-{{ std }}-{{ mode }} in alpha-11-Debug|beta-17-Release|gamma-23-Debug) exit 1;; esac");
+    assert_eq!(t.gridrun(&["run"]).status.code(), Some(1));
+    let doc = t.ok_json(&["show", "--json"]);
+    assert!(doc.get("failure_pattern").is_none(), "{doc:#}");
+}
