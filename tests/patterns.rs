@@ -51,3 +51,18 @@ fn scattered_failures_are_not_explained_away() {
     let doc = t.ok_json(&["show", "--json"]);
     assert!(doc.get("failure_pattern").is_none(), "{doc:#}");
 }
+
+#[test]
+fn stats_names_what_the_usual_failures_follow() {
+    let t = grid("test {{ lib }} != beta");
+    for _ in 0..2 {
+        assert_eq!(t.gridrun(&["run"]).status.code(), Some(1));
+    }
+    let stats = t.ok_json(&["stats", "--json"]);
+    assert_eq!(
+        stats["projects"][0]["failure_pattern"],
+        "failures follow lib = beta exactly: all 10 of its cells failed, no other",
+        "{stats:#}"
+    );
+    assert!(t.ok(&["stats"]).contains("over these days, failures follow lib = beta exactly"));
+}

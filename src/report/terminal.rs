@@ -584,6 +584,10 @@ fn project_stats(style: Style, span: &str, p: &ProjectStats) -> String {
         let _ = write!(text, "\n{table}\n");
     }
 
+    if let Some(pattern) = &p.failure_pattern {
+        let _ = writeln!(text, "\nover these days, {}", one_line(pattern));
+    }
+
     if !p.slowest.is_empty() {
         let mut table = style.table();
         table.set_header(["slowest cells", "runs", "mean", "p90", "passed", "failed", "flaky"]);

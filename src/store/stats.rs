@@ -50,6 +50,8 @@ pub struct ProjectStats {
     pub flaky: Vec<FlakyCell>,
     /// The slowest cells by mean duration, at most ten.
     pub slowest: Vec<CellStats>,
+    /// The axis values the cells that failed in at least half their runs follow, where some do.
+    pub failure_pattern: Option<String>,
 }
 
 /// One UTC day of a project.
@@ -206,8 +208,35 @@ impl Store {
         for p in projects.values_mut() {
             let passed: i64 = p.per_day.iter().map(|d| d.passed).sum();
             p.success_rate = rate(passed, p.jobs);
+            if p.cells.iter().any(|c| c.failed > 0) {
+                p.failure_pattern = self.history_pattern(since, p)?;
+            }
         }
         Ok(projects.into_values().collect())
+    }
+
+    /// What the project's usually failing cells (failed in at least half their runs over the
+    /// window) follow, from each cell's values as last recorded.
+    fn history_pattern(&self, since: &str, p: &ProjectStats) -> rusqlite::Result<Option<String>> {
+        let values: HashMap<String, String> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT slug, cell FROM jobs WHERE id IN (
+                     SELECT MAX(j.id) FROM runs r JOIN jobs j ON j.run_id = r.id
+                     WHERE r.project = ?1 AND r.started_at >= ?2 AND j.kind = 'cell' GROUP BY j.slug)",
+            )?;
+            let rows = stmt.query_map(params![p.project, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<HashMap<String, String>>>()?
+        };
+        let jobs: Vec<crate::outcome::JobRecord> = p
+            .cells
+            .iter()
+            .filter_map(|c| {
+                let cell = serde_json::from_str(values.get(&c.slug)?).ok()?;
+                let status = if c.failed * 2 >= c.runs { JobStatus::Failed } else { JobStatus::Passed };
+                Some(crate::outcome::JobRecord { slug: c.slug.clone(), cell, status, ..Default::default() })
+            })
+            .collect();
+        Ok(crate::outcome::patterns::explain(&jobs).map(|e| e.to_string()))
     }
 }
 
