@@ -834,7 +834,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__report)
-            opts="-o -h --format --output --baseline --pivot --matrix --state-dir --color --hosts --help"
+            opts="-o -h --format --output --baseline --history --days --project --pivot --matrix --state-dir --color --hosts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,6 +853,14 @@ _gridrun() {
                     return 0
                     ;;
                 --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -144,6 +144,8 @@ junit\t'JUnit XML: a testsuite per cell'
 json\t'DESIGN\'s `show --json` shape'"
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s o -l output -d 'Where to write it: a file (replaced atomically), a pipe or device, or `-` for stdout (the default)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l baseline -d 'A run to compare against: newly failing and fixed cells are marked' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l days -d 'With --history: how many days back' -r
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l project -d 'With --history: only this project' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l pivot -d 'The grid\'s rows and columns (default: compiler,cxx_standard)' -r
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l matrix -d 'A matrix file or folder, to find its state folder (default lookup otherwise)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F
@@ -151,6 +153,7 @@ complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l color -d 'Whe
 always\t'Always colour'
 never\t'Never colour'"
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l hosts -d 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)' -r -F
+complete -c gridrun -n "__fish_gridrun_using_subcommand report" -l history -d 'Not one run: a page of trends per project (success rate, cells and durations per day, the slowest, flakiest and most failing cells) over the last `--days`'
 complete -c gridrun -n "__fish_gridrun_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gridrun -n "__fish_gridrun_using_subcommand notify" -l matrix -d 'The matrix file (or folder) whose `[[notify]]` entries apply, and its state folder (default: the file the run was made from)' -r -F
 complete -c gridrun -n "__fish_gridrun_using_subcommand notify" -l state-dir -d 'The state folder (default: `.gridrun` beside the matrix file)' -r -F

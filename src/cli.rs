@@ -221,6 +221,19 @@ pub struct ReportArgs {
     #[arg(long, value_name = "RUN")]
     pub baseline: Option<String>,
 
+    /// Not one run: a page of trends per project (success rate, cells and durations per day,
+    /// the slowest, flakiest and most failing cells) over the last `--days`.
+    #[arg(long, conflicts_with_all = ["baseline", "pivot"])]
+    pub history: bool,
+
+    /// With --history: how many days back.
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "history", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+
+    /// With --history: only this project.
+    #[arg(long, value_name = "NAME", requires = "history")]
+    pub project: Option<String>,
+
     /// The grid's rows and columns (default: compiler,cxx_standard).
     #[arg(long, value_name = "ROW,COL", value_parser = clap::value_parser!(crate::report::grid::Pivot))]
     pub pivot: Option<crate::report::grid::Pivot>,

@@ -6,6 +6,7 @@ pub mod folds;
 pub mod format;
 pub mod github;
 pub mod grid;
+pub mod history;
 pub mod html;
 pub mod junit;
 pub mod markdown;

@@ -498,3 +498,44 @@ fn a_folder_run_writes_reports_per_project() {
     }
     assert!(!t.path().join("out/grid.html").exists() && !t.path().join("out/junit.xml").exists());
 }
+
+/// `report --history`: a page per project over the window's days, its charts drawn by the page
+/// itself (SVG, no script, no network), opened in a real browser without a console message; over
+/// synthetic history spread across 30 days (bench/synthetic_store.py).
+#[test]
+fn history_pages_draw_their_charts_in_a_real_browser() {
+    let t = Test::new().matrix("[project]\nname = \"tiny\"\n[[steps]]\nname = \"build\"\nrun = \"true\"\n");
+    assert_eq!(gridrun(&t, &["run"]).status.code(), Some(0));
+    let filled = Command::new("python3")
+        .arg(common::repo().join("bench/synthetic_store.py"))
+        .args(["--jobs", "3000", "--path"])
+        .arg(t.state_dir().join("gridrun.db"))
+        .output()
+        .unwrap();
+    assert!(filled.status.success(), "{}", String::from_utf8_lossy(&filled.stderr));
+
+    // Several projects: a page each beside the file named; to stdout, one must be named.
+    let several = gridrun(&t, &["report", "--history"]);
+    assert_eq!(several.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&several.stderr).contains("name one with --project"));
+    ok(&t, &["report", "--history", "-o", "history.html"]);
+    for project in ["tiny", "heimdall", "bifrost"] {
+        assert!(t.path().join(format!("history.{project}.html")).is_file(), "{project}");
+    }
+    let page = t.path().join("history.heimdall.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() < 2 << 20);
+    assert!(html.contains("<h2>Slowest cells</h2>") && html.contains("<h2>Cells per day</h2>"));
+
+    let (dom, log) = chromium_dump(&page);
+    assert_eq!(dom.matches("<svg class=\"chart\"").count(), 3, "three charts");
+    assert!(dom.matches("<rect class=\"bar\"").count() >= 20, "a bar for most days of the window");
+    assert!(dom.contains("<polyline class=\"rate\""));
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
+    assert!(console.is_empty(), "the page logged to the console:\n{}", console.join("\n"));
+
+    // --project narrows to one page on stdout; --days must be a sane number.
+    let one = ok(&t, &["report", "--history", "--project", "bifrost", "--days", "7"]);
+    assert!(one.contains("<h1>bifrost</h1>") && one.contains("the last 7 days"));
+    assert_eq!(gridrun(&t, &["report", "--history", "--days", "0"]).status.code(), Some(2));
+}

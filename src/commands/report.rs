@@ -16,6 +16,9 @@ use crate::report::markdown::Markdown;
 
 pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
     let recorded = ctx.recorded(args.matrix.as_deref())?;
+    if args.history {
+        return history(&recorded, args);
+    }
     let report = load(&recorded, &args.run)?;
     let baseline = args.baseline.as_deref().map(|b| load(&recorded, b)).transpose()?;
     let pivot = args.pivot.clone();
@@ -34,6 +37,50 @@ pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `report --history`: a page per project; with several projects and a file named, one file per
+/// project beside it (`history.html` → `history.<project>.html`).
+fn history(recorded: &Recorded, args: &ReportArgs) -> Result<ExitCode> {
+    if args.format != ReportFormat::Html {
+        return Err(Error::Usage("--history writes an HTML page; `gridrun stats --json` has the figures".into()));
+    }
+    let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(args.days)))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let projects = recorded.store.stats(&since, args.project.as_deref())?;
+    if projects.is_empty() {
+        let whose = args.project.as_ref().map_or_else(String::new, |p| format!(" of {p}"));
+        return Err(Error::NoRuns(format!("no runs{whose} in the last {} days", args.days)));
+    }
+    let destination = args.output.as_ref().unwrap_or(&Destination::Stdout);
+    if projects.len() > 1 && matches!(destination, Destination::Stdout) {
+        let names: Vec<&str> = projects.iter().map(|p| p.project.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "{} projects ({}): name one with --project, or a file with -o for a page each",
+            names.len(),
+            names.join(", ")
+        )));
+    }
+    for project in &projects {
+        let page = crate::report::history::page(project, args.days).map_err(|e| Error::Usage(e.to_string()))?;
+        match destination {
+            Destination::Stdout => recorded::written(outfile::write(destination, page.as_bytes()), "the page")?,
+            Destination::Path(path) => {
+                let path = if projects.len() > 1 { per_project(path, &project.project) } else { path.clone() };
+                let target = Destination::Path(path.clone());
+                outfile::write(&target, page.as_bytes())
+                    .map_err(Error::io(format!("cannot write {}", path.display())))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `history.html` → `history.<project>.html`.
+fn per_project(path: &std::path::Path, project: &str) -> std::path::PathBuf {
+    let stem = path.file_stem().map_or_else(|| "history".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path.extension().map_or_else(|| "html".into(), |e| e.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.{project}.{ext}"))
 }
 
 /// The run `which` names, read whole.

@@ -67,6 +67,8 @@ pub struct DayStats {
     pub passed: i64,
     /// Of those, failed, timed out or over memory.
     pub failed: i64,
+    /// Their wall time, summed, in milliseconds.
+    pub job_ms: i64,
 }
 
 /// One cell (slug) of a project over the window.
@@ -126,7 +128,8 @@ impl Store {
         // JOIN, so a run none of whose jobs reached a verdict still counts.
         let verdicts = verdicts();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0)
+            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0),
+                    COALESCE(SUM(j.duration_ms), 0)
              FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
@@ -135,6 +138,7 @@ impl Store {
         while let Some(r) = rows.next()? {
             let p = entry(&mut projects, r.get_ref(0)?.as_str()?);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
+            let job_ms: i64 = r.get(4)?;
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -143,8 +147,16 @@ impl Store {
                     d.jobs += jobs;
                     d.passed += passed;
                     d.failed += jobs - passed;
+                    d.job_ms += job_ms;
                 }
-                _ => p.per_day.push(DayStats { day: day.to_string(), runs: 1, jobs, passed, failed: jobs - passed }),
+                _ => p.per_day.push(DayStats {
+                    day: day.to_string(),
+                    runs: 1,
+                    jobs,
+                    passed,
+                    failed: jobs - passed,
+                    job_ms,
+                }),
             }
         }
         drop(rows);
