@@ -123,6 +123,7 @@ fn snapshot(t: &Test, name: &str, text: &str) {
         }
     }
     settings.add_filter(r"(?s)<section id=.durations.>.*?</section>", "[DURATION CHART]");
+    settings.add_filter(r"(?s)<section id=.timeline.>.*?</section>", "[TIMELINE]");
     settings.add_filter(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?( UTC)?", "[TIME]");
     settings.add_filter(r#""(duration_ms|cpu_ms|peak_rss_kb)": \d+"#, r#""$1": "[N]""#);
     settings.add_filter(r#"time="\d+\.\d{3}""#, r#"time="[S]""#);
@@ -389,19 +390,32 @@ fn chromium_dump(page: &Path) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chromium starts");
+    // Its output is drained as it comes: a DOM bigger than a pipe's buffer would otherwise stop
+    // chromium mid-write, never to exit.
+    let drain = |mut from: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut from, &mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
     // Chromium exits by itself once the DOM is dumped; a hung browser must not hang the suite.
     let deadline = Instant::now() + Duration::from_secs(90);
-    while child.try_wait().expect("chromium can be waited for").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium can be waited for") {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("chromium did not finish within 90 s");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("chromium's output");
-    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "chromium failed: {log}");
+    };
+    let (dom, log) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(status.success(), "chromium failed: {log}");
     (dom, log)
 }
 
@@ -538,4 +552,45 @@ fn history_pages_draw_their_charts_in_a_real_browser() {
     let one = ok(&t, &["report", "--history", "--project", "bifrost", "--days", "7"]);
     assert!(one.contains("<h1>bifrost</h1>") && one.contains("the last 7 days"));
     assert_eq!(gridrun(&t, &["report", "--history", "--days", "0"]).status.code(), Some(2));
+}
+
+/// A grid cell of many jobs is a stacked bar of their outcomes that opens the list of them; the
+/// reader picks other keys for rows and columns in the page (here by `?pivot=`, as a shared link
+/// would); the timeline draws every job in a lane.
+#[test]
+fn a_big_grid_is_a_heat_map_the_reader_can_pivot() {
+    let t = Test::new().matrix(
+        r#"
+        [matrix]
+        lib = ["alpha", "beta", "gamma"]
+        std = ["11", "14", "17", "20", "23"]
+        seed = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+
+        [[steps]]
+        name = "check"
+        run = "[ {{ lib }} != beta ] || [ {{ seed }} -gt 9 ]"
+        "#,
+    );
+    assert_eq!(gridrun(&t, &["run", "-j", "2"]).status.code(), Some(1));
+    let page = t.path().join("r.html");
+    ok(&t, &["report", "-o", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    // 3 × 5 grid cells of 12 jobs each: every one a bar; beta's 9 failed and 3 passed.
+    assert_eq!(html.matches("<details class=\"heat\">").count(), 15);
+    assert!(html.contains("<span class=\"tag t-ok\">3</span><span class=\"tag t-bad\">9</span>"), "beta's cells");
+    assert_eq!(
+        html.matches("<rect class=\"t-").count() - html.matches("id=\"durations\"").count() * 50,
+        180,
+        "a timeline bar per job"
+    );
+
+    let (dom, log) = chromium_dump(Path::new(&format!("{}?pivot=seed,lib", page.display())));
+    let body = dom.split("<body").nth(1).unwrap().split('>').next().unwrap();
+    assert!(body.contains("data-pivot=\"seed,lib\""), "the script pivoted: <body{body}>\n{log}");
+    assert!(body.contains("data-cells=\"180\""), "every job still has its mark: <body{body}>");
+    assert!(dom.contains("<span id=\"grid-title\">seed × lib</span>"));
+    // 12 × 3 grid cells of 5 jobs: no bars, marks.
+    assert_eq!(dom.matches("<details class=\"heat\">").count(), 0);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
+    assert!(console.is_empty(), "the page logged to the console:\n{}", console.join("\n"));
 }

@@ -72,6 +72,11 @@ impl Export for Html {
 /// Everything the template shows.
 #[derive(Serialize)]
 struct Page<'a> {
+    /// The run over time: each job a bar in the slot it ran in.
+    timeline: Option<Timeline>,
+    /// The cells' values and marks as JSON for the page's script to pivot the grid by other keys
+    /// (`<`, `>` and `&` written as `\u003c`… so the text cannot end its `<script>` element).
+    grid_data: String,
     project: &'a str,
     run: i64,
     status: RunStatus,
@@ -111,6 +116,7 @@ impl<'a> Page<'a> {
         let running = run.status == RunStatus::Running;
         let (detailed, brief) = summary.failing.split_at(summary.failing.len().min(DETAILED_FAILURES));
         Self {
+            grid_data: grid_data(report),
             project: &run.project,
             run: run.id,
             status: run.status,
@@ -136,6 +142,7 @@ impl<'a> Page<'a> {
             failure_kinds: &summary.failure_kinds,
             failure_pattern: summary.failure_pattern.as_deref(),
             chart: Chart::new(report),
+            timeline: Timeline::new(report),
             baseline: summary.comparison.as_ref().map(|cmp| Baseline::new(report, cmp)),
             diagnostics: summary
                 .diagnostics
@@ -185,6 +192,122 @@ fn commit(run: &crate::outcome::RunRecord) -> String {
 fn utc(stored: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(stored)
         .map_or_else(|_| stored.to_string(), |t| t.to_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+/// The run over time: a lane per job that ran at once (each job in the first lane free when it
+/// started), so idle slots and the longest cells show.
+#[derive(Serialize)]
+struct Timeline {
+    width: u32,
+    height: u32,
+    lanes: usize,
+    span: String,
+    bars: Vec<TimelineBar>,
+    /// Bars too thin to see, left out of a large run.
+    hidden: usize,
+}
+
+#[derive(Serialize)]
+struct TimelineBar {
+    job: usize,
+    x: f64,
+    y: f64,
+    w: f64,
+    tone: &'static str,
+    label: String,
+}
+
+/// Jobs past this many leave out bars narrower than a unit.
+const TIMELINE_ALL: usize = 3000;
+
+impl Timeline {
+    #[allow(clippy::cast_precision_loss, reason = "milliseconds to chart units")]
+    fn new(run: &RunReport) -> Option<Self> {
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp_millis());
+        let mut spans: Vec<(usize, i64, i64)> = run
+            .jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| {
+                let start = parse(j.started_at.as_deref()?)?;
+                Some((i, start, start + millis(j.duration?)))
+            })
+            .collect();
+        if spans.len() < 2 {
+            return None;
+        }
+        spans.sort_by_key(|&(i, start, _)| (start, i));
+        let origin = spans[0].1;
+        let end = spans.iter().map(|s| s.2).max().unwrap_or(origin);
+        let total = (end - origin).max(1) as f64;
+        let mut lane_ends: Vec<i64> = Vec::new();
+        let mut placed: Vec<(usize, usize, i64, i64)> = Vec::with_capacity(spans.len());
+        for (i, start, stop) in spans {
+            let lane = lane_ends.iter().position(|&e| e <= start).unwrap_or(lane_ends.len());
+            if lane == lane_ends.len() {
+                lane_ends.push(stop);
+            } else {
+                lane_ends[lane] = stop;
+            }
+            placed.push((i, lane, start, stop));
+        }
+        let lanes = lane_ends.len();
+        let lane_h = if lanes > 40 { 4.0 } else { 12.0 };
+        let (left, width) = (4.0, 1000.0);
+        let many = placed.len() > TIMELINE_ALL;
+        let mut hidden = 0;
+        let bars = placed
+            .into_iter()
+            .filter_map(|(i, lane, start, stop)| {
+                let w = ((stop - start) as f64 / total * (width - left)).max(0.5);
+                if many && w < 1.0 {
+                    hidden += 1;
+                    return None;
+                }
+                let job = &run.jobs[i];
+                Some(TimelineBar {
+                    job: i,
+                    x: ((left + (start - origin) as f64 / total * (width - left)) * 10.0).round() / 10.0,
+                    y: lane as f64 * lane_h,
+                    w: (w * 10.0).round() / 10.0,
+                    tone: job.tone().as_str(),
+                    label: format!("{}: {}", job.slug, human_duration(millis(job.duration.unwrap_or_default()))),
+                })
+            })
+            .collect();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a few hundred units")]
+        let height = (lanes as f64 * lane_h).ceil() as u32;
+        Some(Self { width: 1000, height, lanes, span: human_duration(end - origin), bars, hidden })
+    }
+}
+
+/// The cells for the page's script: `{"keys": [...], "jobs": [[index, slug, tone, label,
+/// [value per key]], ...], "heat": N}` — every key any cell has, in order of first appearance.
+fn grid_data(run: &RunReport) -> String {
+    let cells: Vec<(usize, &JobRecord)> =
+        run.jobs.iter().enumerate().filter(|(_, j)| j.kind == crate::outcome::JobKind::Cell).collect();
+    let mut keys: Vec<&str> = Vec::new();
+    for (_, job) in &cells {
+        for key in job.cell.as_object().into_iter().flat_map(|m| m.keys()) {
+            if !keys.contains(&key.as_str()) {
+                keys.push(key);
+            }
+        }
+    }
+    let text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => "-".into(),
+    };
+    let jobs: Vec<serde_json::Value> = cells
+        .iter()
+        .map(|(i, job)| {
+            let values: Vec<String> = keys.iter().map(|k| text(job.cell.get(*k))).collect();
+            serde_json::json!([i, job.slug, job.tone().as_str(), job.mark(), values])
+        })
+        .collect();
+    let doc = serde_json::json!({ "keys": keys, "jobs": jobs, "heat": markup::HEAT_MARKS });
+    doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 /// The page's policy: no network, no plugins, styles inline, and only gridrun's own script,

@@ -77,6 +77,48 @@ pub(crate) struct GridRow {
     pub(crate) label: String,
     /// Per column, the jobs there (several where keys off the grid vary).
     pub(crate) cells: Vec<Vec<Mark>>,
+    /// Per column, where the cell holds more than [`HEAT_MARKS`] jobs: their outcomes counted, for
+    /// a bar drawn in place of their marks (which open under it).
+    pub(crate) heat: Vec<Option<Heat>>,
+}
+
+/// A grid cell holding more jobs than this shows their outcomes as a stacked bar.
+pub(crate) const HEAT_MARKS: usize = 8;
+
+/// A grid cell's outcomes, counted.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Heat {
+    /// Its jobs.
+    pub(crate) total: usize,
+    /// Per tone (`ok`, `flaky`, `bad`, `live`, `none`), those present, in that order.
+    pub(crate) parts: Vec<HeatPart>,
+}
+
+/// One tone's share of a grid cell.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct HeatPart {
+    /// The tone.
+    pub(crate) tone: &'static str,
+    /// How many jobs.
+    pub(crate) n: usize,
+    /// Their share of the cell, in per cent (rounded; at least 1 where any).
+    pub(crate) percent: usize,
+}
+
+impl Heat {
+    fn of(marks: &[Mark]) -> Option<Self> {
+        if marks.len() <= HEAT_MARKS {
+            return None;
+        }
+        let parts = ["ok", "flaky", "bad", "live", "none"]
+            .into_iter()
+            .filter_map(|tone| {
+                let n = marks.iter().filter(|m| m.tone == tone).count();
+                (n > 0).then(|| HeatPart { tone, n, percent: (n * 100 / marks.len()).max(1) })
+            })
+            .collect();
+        Some(Self { total: marks.len(), parts })
+    }
 }
 
 /// One job on the grid.
@@ -218,8 +260,10 @@ impl Grid {
             let (c, _) = cols.insert_full(col_key.as_deref().map_or_else(String::new, |k| value(job, k)));
             at.push((r, c));
         }
-        let mut grid_rows: Vec<GridRow> =
-            rows.into_iter().map(|label| GridRow { label, cells: vec![Vec::new(); cols.len()] }).collect();
+        let mut grid_rows: Vec<GridRow> = rows
+            .into_iter()
+            .map(|label| GridRow { label, cells: vec![Vec::new(); cols.len()], heat: Vec::new() })
+            .collect();
         for (i, (job, (r, c))) in run.jobs.iter().zip(at).enumerate() {
             grid_rows[r].cells[c].push(Mark {
                 job: i,
@@ -229,6 +273,9 @@ impl Grid {
                 tone: job.tone().as_str(),
                 change: comparison.and_then(|cmp| cmp.change_of(&job.slug)),
             });
+        }
+        for row in &mut grid_rows {
+            row.heat = row.cells.iter().map(|marks| Heat::of(marks)).collect();
         }
         Ok(Self { row_key, col_key, cols: cols.into_iter().collect(), rows: grid_rows })
     }
