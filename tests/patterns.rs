@@ -66,3 +66,31 @@ fn stats_names_what_the_usual_failures_follow() {
     );
     assert!(t.ok(&["stats"]).contains("over these days, failures follow lib = beta exactly"));
 }
+
+/// A failure several cells share is said once, its cells in short where they are a product of
+/// values, with its place relative to the project.
+#[test]
+fn one_failure_is_told_once_for_the_cells_it_occurred_in() {
+    let t = Test::new().matrix(
+        r#"
+        [matrix]
+        lib = ["alpha", "beta"]
+        std = ["11", "14", "17", "20"]
+
+        [[steps]]
+        name = "build"
+        run = "if [ {{ lib }} = beta ] && [ {{ std }} != 14 ]; then echo \"$PWD/test/fuzz.cpp:3:10: fatal error: fuzzer/FuzzedDataProvider.h: No such file or directory\"; exit 1; fi"
+        "#,
+    );
+    let out = t.gridrun(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "--- 3 cells failed the same way: beta × 11, 17, 20\n    test/fuzz.cpp:3:10: fatal: fuzzer/FuzzedDataProvider.h: No such file or directory\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("FuzzedDataProvider").count(), 1, "said once: {stdout}");
+    assert!(stdout.contains("failures mostly follow lib = beta: 3 of its 4 cells failed; passed: beta-14"), "{stdout}");
+}

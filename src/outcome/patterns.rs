@@ -181,10 +181,14 @@ pub fn explain(jobs: &[JobRecord]) -> Option<Explanation> {
         return Some(Explanation::Exactly(pattern(exact)));
     }
     // One condition over every failure, with a few cells that passed all the same (at most a
-    // fifth of what it matches): the rule and its exceptions say more than a patchwork.
+    // fifth of what it matches, or one of three or more): the rule and its exceptions say more
+    // than a patchwork.
     let near = candidates
         .iter()
-        .filter(|c| c.failed == failed && (c.cells - c.failed) * 5 <= c.cells)
+        .filter(|c| {
+            let exceptions = c.cells - c.failed;
+            c.failed == failed && (exceptions * 5 <= c.cells || (exceptions == 1 && c.cells >= 3))
+        })
         .min_by_key(|c| (c.cells - c.failed, weight(c)));
     if let Some(near) = near {
         return Some(Explanation::Mostly(pattern(near)));

@@ -85,6 +85,42 @@ fn grid_table(style: Style, jobs: &[JobRecord], pivot: Option<&Pivot>) -> Result
     Ok((!cells.is_empty()).then(|| grid::table(style, &cells, &row, col.as_deref()).to_string()))
 }
 
+/// Cells that are every combination of some values, said so: `clang-16 × 11, 17, 20` (the
+/// values they share, then each varying key's values); `None` where they are not a product.
+fn cells_in_short(jobs: &[&JobRecord]) -> Option<String> {
+    let rows: Vec<Vec<(String, String)>> = jobs.iter().map(|j| j.values()).collect();
+    let keys: Vec<String> = rows.first()?.iter().map(|(k, _)| k.clone()).collect();
+    if rows.iter().any(|r| r.iter().map(|(k, _)| k).ne(keys.iter())) {
+        return None;
+    }
+    let mut fixed: Vec<String> = Vec::new();
+    let mut varying: Vec<Vec<String>> = Vec::new();
+    for i in 0..keys.len() {
+        let mut values: Vec<String> = Vec::new();
+        for row in &rows {
+            if !values.contains(&row[i].1) {
+                values.push(row[i].1.clone());
+            }
+        }
+        if values.len() == 1 {
+            fixed.extend(values);
+        } else {
+            varying.push(values);
+        }
+    }
+    // A product has as many cells as its varying values multiply to (the cells are distinct).
+    let product: usize = varying.iter().map(Vec::len).product();
+    if varying.is_empty() || product != rows.len() {
+        return None;
+    }
+    let mut parts = vec![];
+    if !fixed.is_empty() {
+        parts.push(fixed.join(" "));
+    }
+    parts.extend(varying.iter().map(|v| v.join(", ")));
+    Some(parts.join(" × "))
+}
+
 /// How a failed job ended, in a few words.
 fn how_it_ended(job: &JobRecord) -> String {
     match (job.status, job.exit_code, job.signal) {
@@ -169,12 +205,14 @@ pub fn run_summary(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> S
             }
             continue;
         }
-        let slugs: Vec<&str> = jobs.iter().map(|j| j.slug.as_str()).collect();
-        let shown = if slugs.len() > 8 {
-            format!("{} and {} more", slugs[..8].join(", "), slugs.len() - 8)
-        } else {
-            slugs.join(", ")
-        };
+        let shown = cells_in_short(jobs).unwrap_or_else(|| {
+            let slugs: Vec<&str> = jobs.iter().map(|j| j.slug.as_str()).collect();
+            if slugs.len() > 8 {
+                format!("{} and {} more", slugs[..8].join(", "), slugs.len() - 8)
+            } else {
+                slugs.join(", ")
+            }
+        });
         let _ = writeln!(out, "--- {} cells failed the same way: {}", jobs.len(), one_line(&shown));
         out.push_str(&style.job_text(said));
         if let Some(step) = jobs[0].steps.last() {
