@@ -203,6 +203,11 @@ run = "cmake --version > /dev/null"
     let out = t.path().join("one.json");
     t.ok(&["sbom", "latest/default", "-o", out.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+
+    // A run merged into another state folder keeps what its run found of its tools.
+    let elsewhere = Test::new().matrix("[project]\nname = \"bare\"\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
+    elsewhere.ok(&["merge", t.state_dir().to_str().unwrap()]);
+    assert_eq!(elsewhere.ok(&["sbom", "latest/default"]), text);
 }
 
 #[test]

@@ -22,6 +22,13 @@ pub(super) fn run(ctx: &Context, args: &SbomArgs) -> Result<ExitCode> {
     };
     if let Some(slug) = slug {
         let job = store.job_report(recorded.job(&run, slug)?)?;
+        if let (false, Some(from)) = (sbom::has_bom(&job), job.reused_from) {
+            return Err(Error::Usage(format!(
+                "job `{}` of run {} reused the pass of run {from}: its bill of materials is that run's \
+                 (gridrun sbom {from}/{})",
+                job.slug, run.id, job.slug
+            )));
+        }
         if !sbom::has_bom(&job) {
             return Err(Error::Usage(format!(
                 "job `{}` of run {} did not run ({}): it has no bill of materials",
