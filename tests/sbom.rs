@@ -165,13 +165,21 @@ patterns = ["{{ build_dir }}/libdemo.a", "{{ build_dir }}/*.txt"]
         assert_eq!(written, text);
     }
 
+    // A tree with local changes says so.
+    std::fs::write(dir.join("lib.cpp"), "int answer() { return 43; }\n").unwrap();
+    let out = t.command().args(["run", "--cell", "gcc-12-17-plain"]).env("SBOM_TOKEN", SECRET).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let dirty: Value = serde_json::from_str(&t.ok(&["sbom", "latest/gcc-12-17-plain"])).unwrap();
+    assert_eq!(prop(&dirty["components"][0], "gridrun:source:dirty").as_deref(), Some("true"));
+    assert_eq!(prop(&dirty["components"][0], "gridrun:source:commit"), Some(commit.clone()));
+
     // The whole run: an array on stdout, or a file per job.
-    let all = t.ok(&["sbom", "latest"]);
+    let all = t.ok(&["sbom", "1"]);
     validate(&all);
     let all: Value = serde_json::from_str(&all).unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
     let out_dir = dir.join("boms");
-    t.ok(&["sbom", "latest", "-o", out_dir.to_str().unwrap()]);
+    t.ok(&["sbom", "1", "-o", out_dir.to_str().unwrap()]);
     for slug in ["gcc-12-17-plain", "clang-19-17-plain"] {
         validate(&std::fs::read_to_string(out_dir.join(format!("{slug}.cdx.json"))).unwrap());
     }
@@ -184,13 +192,16 @@ fn a_job_without_artifacts_still_has_a_valid_bill_of_materials() {
 [project]
 name = "bare"
 
+[matrix]
+llvm = ["14"]
+
 [[steps]]
 name = "configure"
-run = "cmake --version > /dev/null"
+run = "cmake --version > /dev/null && {{ llvm_config }} --version"
 "#,
     );
     run(&t);
-    let text = t.ok(&["sbom", "latest/default"]);
+    let text = t.ok(&["sbom", "latest/14"]);
     validate(&text);
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert!(files(&doc).is_empty(), "{doc:#}");
@@ -200,14 +211,20 @@ run = "cmake --version > /dev/null"
     let cmake = tool(&doc, "cmake");
     let said = sh(t.path(), "cmake --version | head -n1");
     assert_eq!(said, format!("cmake version {}", cmake["version"].as_str().unwrap()));
+    // LLVM, where the cell has one: the llvm-config that ran, hashed.
+    let llvm = tool(&doc, "llvm-config");
+    let real = sh(t.path(), "readlink -f \"$(command -v llvm-config-14)\"");
+    assert_eq!(prop(llvm, "gridrun:path"), Some(real.clone()));
+    assert_eq!(llvm["hashes"][0]["content"], sha256sum(&real));
+    assert!(llvm["version"].as_str().is_some_and(|v| v.starts_with("14")), "{llvm}");
     let out = t.path().join("one.json");
-    t.ok(&["sbom", "latest/default", "-o", out.to_str().unwrap()]);
+    t.ok(&["sbom", "latest/14", "-o", out.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
 
     // A run merged into another state folder keeps what its run found of its tools.
     let elsewhere = Test::new().matrix("[project]\nname = \"bare\"\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
     elsewhere.ok(&["merge", t.state_dir().to_str().unwrap()]);
-    assert_eq!(elsewhere.ok(&["sbom", "latest/default"]), text);
+    assert_eq!(elsewhere.ok(&["sbom", "latest/14"]), text);
 }
 
 #[test]
