@@ -58,6 +58,19 @@ pub struct ToolFact {
     pub sha256: Option<String>,
 }
 
+/// Variables a job on this host inherits from gridrun's caller that change what a build makes;
+/// the rest of the caller's environment is not the build's business (and may hold anything).
+const INHERITED: [&str; 8] = [
+    "CFLAGS",
+    "CXXFLAGS",
+    "CPPFLAGS",
+    "LDFLAGS",
+    "CMAKE_GENERATOR",
+    "CMAKE_PREFIX_PATH",
+    "PKG_CONFIG_PATH",
+    "SOURCE_DATE_EPOCH",
+];
+
 /// Where a job ran, as far as what its run can see of its tools goes.
 #[derive(Clone, Debug)]
 pub enum Place {
@@ -116,10 +129,20 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
         Place::Host(_) | Place::Here => {}
     }
     let mask = |text: &str| masker.map_or_else(|| text.to_string(), |m| m.mask(text).into_owned());
+    let mut env: Vec<(String, String)> = job.env.iter().map(|(k, v)| (k.clone(), mask(v))).collect();
+    if here {
+        for name in INHERITED {
+            if env.iter().all(|(k, _)| k != name) {
+                if let Ok(value) = std::env::var(name) {
+                    env.push((name.to_string(), mask(&value)));
+                }
+            }
+        }
+    }
     BuildFacts {
         repository: repository.map(without_credentials).or_else(|| if here { origin(&job.source) } else { None }),
         tools: facts,
-        env: job.env.iter().map(|(k, v)| (k.clone(), mask(v))).collect(),
+        env,
     }
 }
 

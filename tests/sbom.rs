@@ -107,7 +107,13 @@ patterns = ["{{ build_dir }}/libdemo.a", "{{ build_dir }}/*.txt"]
          git -c user.name=t -c user.email=t@example.com commit -qm init",
     );
     let commit = sh(dir, "git rev-parse HEAD");
-    let out = t.command().args(["run", "--keep-workspaces"]).env("SBOM_TOKEN", SECRET).output().unwrap();
+    let out = t
+        .command()
+        .args(["run", "--keep-workspaces"])
+        .env("SBOM_TOKEN", SECRET)
+        .env("CXXFLAGS", format!("-O1 -DKEY={SECRET}"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
     for (slug, cxx) in [("gcc-12-17-plain", "g++-12"), ("clang-19-17-plain", "clang++-19")] {
@@ -126,6 +132,8 @@ patterns = ["{{ build_dir }}/libdemo.a", "{{ build_dir }}/*.txt"]
         assert_eq!(prop(job, "gridrun:cell:flavour").as_deref(), Some("plain"));
         assert_eq!(prop(job, "gridrun:env:GREETING").as_deref(), Some("hello sbom"));
         assert_eq!(prop(job, "gridrun:env:CXX").as_deref(), Some(cxx));
+        // Inherited flags matter to what is built; a secret in them stays masked.
+        assert_eq!(prop(job, "gridrun:env:CXXFLAGS").as_deref(), Some("-O1 -DKEY=***"));
 
         // The source: its commit, clean, its repository without credentials.
         let source = &doc["components"][0];
