@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{repo, Test};
+use common::engines::{containers_conf, test_image};
+use common::{have, repo, Test};
 use serde_json::Value;
 
 const SECRET: &str = "sbom-s3cr3t-7781";
@@ -233,6 +234,11 @@ run = "cmake --version > /dev/null && {{ llvm_config }} --version"
     let elsewhere = Test::new().matrix("[project]\nname = \"bare\"\n\n[[steps]]\nname = \"x\"\nrun = \"true\"\n");
     elsewhere.ok(&["merge", t.state_dir().to_str().unwrap()]);
     assert_eq!(elsewhere.ok(&["sbom", "latest/14"]), text);
+
+    // gc takes the run's folder, its file with it; the store still renders the document.
+    t.ok(&["gc", "--older-than", "0s"]);
+    assert!(!t.state_dir().join("runs/1/14/sbom.cdx.json").exists());
+    validate(&t.ok(&["sbom", "latest/14"]));
 }
 
 #[test]
@@ -243,4 +249,31 @@ fn a_run_that_is_not_there_is_one_line_and_exit_2() {
     assert!(line.contains("99"), "{line}");
     let line = t.fails(&["sbom", "latest/nope"]);
     assert!(line.contains("nope"), "{line}");
+}
+
+/// A cell in a container image: the image and its digest are in, and the compiler is named as the
+/// plan resolved it, with no path or hash of a binary this host did not run.
+#[test]
+fn a_cell_in_an_image_names_the_image_and_its_digest() {
+    assert!(have("podman") && have("mmdebstrap"), "podman and mmdebstrap are not installed: run .ci/install-deps");
+    let (image, id) = test_image();
+    let t = Test::new()
+        .matrix(&format!(
+            "[project]\nname = \"boxed\"\n[matrix]\ncompiler = [\"clang-15\"]\n[container]\nimage = \"{image}\"\n\
+             [[steps]]\nname = \"build\"\nrun = \"{{{{ cxx }}}} -c {{{{ source }}}}/lib.cpp -o {{{{ build_dir }}}}/lib.o\"\n\
+             [artifacts]\npatterns = [\"{{{{ build_dir }}}}/lib.o\"]\n"
+        ))
+        .file("lib.cpp", "int answer() { return 42; }\n");
+    let out = t.process().env("CONTAINERS_CONF", containers_conf()).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = t.ok(&["sbom", "latest/clang-15"]);
+    validate(&text);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let boxed = tool(&doc, "image");
+    assert_eq!((boxed["type"].as_str(), boxed["name"].as_str()), (Some("container"), Some(image.as_str())));
+    assert_eq!(boxed["hashes"][0]["content"], id.trim_start_matches("sha256:"));
+    let compiler = tool(&doc, "cxx");
+    assert_eq!(compiler["name"], "clang++-15");
+    assert_eq!((prop(compiler, "gridrun:path"), compiler.get("hashes")), (None, None), "{compiler}");
+    assert_eq!(files(&doc).len(), 1, "{doc:#}");
 }
