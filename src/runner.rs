@@ -765,8 +765,8 @@ impl RunObserver {
         let (run_id, slug, dir) = (self.run_id, slug.to_string(), self.logs_dir.join(slug));
         self.writer.call(Box::new(move |store: &Store| {
             let written = store.run(&run_id.to_string()).and_then(|run| {
-                let job = store.jobs(run_id)?.into_iter().find(|j| j.slug == slug);
-                job.map(|job| store.job_report(job).map(|job| (run, job))).transpose()
+                // One job's rows, not the run's: a grid of a thousand cells writes a thousand files.
+                store.job(run_id, &slug)?.map(|job| store.job_report(job).map(|job| (run, job))).transpose()
             });
             match written {
                 Ok(Some((run, job))) => {

@@ -86,6 +86,17 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
+    /// The job `slug` of a run, as its row says; `None` where the run has none of that slug.
+    pub fn job(&self, run: i64, slug: &str) -> Result<Option<JobRecord>, StoreError> {
+        (|| {
+            let mut stmt =
+                self.conn.prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 AND slug = ?2"))?;
+            let mut rows = stmt.query_map(rusqlite::params![run, slug], job_row)?;
+            rows.next().transpose()
+        })()
+        .map_err(|e| self.err(e))
+    }
+
     /// A run and every job of it, whole: the document every report is made from.
     pub fn report(&self, run: &RunRecord) -> Result<RunReport, StoreError> {
         let mut parts = Parts::of_run(self, run.id)?;
