@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print a job''s log')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write a run as an HTML page, Markdown, JUnit XML or JSON')
+            [CompletionResult]::new('sbom', 'sbom', [CompletionResultType]::ParameterValue, 'A job''s bill of materials (CycloneDX 1.5 JSON): source, toolchain, cell, environment, artifacts with their SHA-256')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
@@ -169,6 +170,18 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gridrun;sbom' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The document''s format')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write it: for a job, a file (or a folder to write `JOB.cdx.json` into); for a run, a folder that gets one `JOB.cdx.json` per job. Default: stdout (a run''s documents as one JSON array)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write it: for a job, a file (or a folder to write `JOB.cdx.json` into); for a run, a folder that gets one `JOB.cdx.json` per job. Default: stdout (a run''s documents as one JSON array)')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'A matrix file or folder, to find its state folder (default lookup otherwise)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gridrun;notify' {
             [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'The matrix file (or folder) whose `[[notify]]` entries apply, and its state folder (default: the file the run was made from)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state folder (default: `.gridrun` beside the matrix file)')
@@ -291,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print a job''s log')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write a run as an HTML page, Markdown, JUnit XML or JSON')
+            [CompletionResult]::new('sbom', 'sbom', [CompletionResultType]::ParameterValue, 'A job''s bill of materials (CycloneDX 1.5 JSON): source, toolchain, cell, environment, artifacts with their SHA-256')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'What newly fails, what was fixed, what got slower between two runs')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Success rates, durations, failure kinds and flaky cells over recent days')
@@ -322,6 +336,9 @@ Register-ArgumentCompleter -Native -CommandName 'gridrun' -ScriptBlock {
             break
         }
         'gridrun;help;report' {
+            break
+        }
+        'gridrun;help;sbom' {
             break
         }
         'gridrun;help;notify' {

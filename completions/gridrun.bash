@@ -64,6 +64,9 @@ _gridrun() {
             gridrun,run)
                 cmd="gridrun__subcmd__run"
                 ;;
+            gridrun,sbom)
+                cmd="gridrun__subcmd__sbom"
+                ;;
             gridrun,show)
                 cmd="gridrun__subcmd__show"
                 ;;
@@ -121,6 +124,9 @@ _gridrun() {
             gridrun__subcmd__help,run)
                 cmd="gridrun__subcmd__help__subcmd__run"
                 ;;
+            gridrun__subcmd__help,sbom)
+                cmd="gridrun__subcmd__help__subcmd__sbom"
+                ;;
             gridrun__subcmd__help,show)
                 cmd="gridrun__subcmd__help__subcmd__show"
                 ;;
@@ -140,7 +146,7 @@ _gridrun() {
 
     case "${cmd}" in
         gridrun)
-            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
+            opts="-h -V --state-dir --color --hosts --help --version plan run status history show log report sbom notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,7 +348,7 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help)
-            opts="plan run status show log report notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
+            opts="plan run status show log report sbom notify compare stats gc merge toolchains hosts collect init completions __slurm-task __reap help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,6 +558,20 @@ _gridrun() {
             return 0
             ;;
         gridrun__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__help__subcmd__sbom)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -983,6 +1003,48 @@ _gridrun() {
                     return 0
                     ;;
                 --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gridrun__subcmd__sbom)
+            opts="-o -h --format --output --matrix --state-dir --color --hosts --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "cyclonedx" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --matrix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
             cand log 'Print a job''s log'
             cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand sbom 'A job''s bill of materials (CycloneDX 1.5 JSON): source, toolchain, cell, environment, artifacts with their SHA-256'
             cand notify 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`'
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
@@ -158,6 +159,17 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gridrun;sbom'= {
+            cand --format 'The document''s format'
+            cand -o 'Where to write it: for a job, a file (or a folder to write `JOB.cdx.json` into); for a run, a folder that gets one `JOB.cdx.json` per job. Default: stdout (a run''s documents as one JSON array)'
+            cand --output 'Where to write it: for a job, a file (or a folder to write `JOB.cdx.json` into); for a run, a folder that gets one `JOB.cdx.json` per job. Default: stdout (a run''s documents as one JSON array)'
+            cand --matrix 'A matrix file or folder, to find its state folder (default lookup otherwise)'
+            cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
+            cand --color 'When to use colour'
+            cand --hosts 'The build hosts file (default: `$XDG_CONFIG_HOME/gridrun/hosts.toml`, where it exists)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gridrun;notify'= {
             cand --matrix 'The matrix file (or folder) whose `[[notify]]` entries apply, and its state folder (default: the file the run was made from)'
             cand --state-dir 'The state folder (default: `.gridrun` beside the matrix file)'
@@ -268,6 +280,7 @@ set edit:completion:arg-completer[gridrun] = {|@words|
             cand show 'A run (its grid and jobs) or a job (steps, durations, memory, log paths)'
             cand log 'Print a job''s log'
             cand report 'Write a run as an HTML page, Markdown, JUnit XML or JSON'
+            cand sbom 'A job''s bill of materials (CycloneDX 1.5 JSON): source, toolchain, cell, environment, artifacts with their SHA-256'
             cand notify 'Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`'
             cand compare 'What newly fails, what was fixed, what got slower between two runs'
             cand stats 'Success rates, durations, failure kinds and flaky cells over recent days'
@@ -293,6 +306,8 @@ set edit:completion:arg-completer[gridrun] = {|@words|
         &'gridrun;help;log'= {
         }
         &'gridrun;help;report'= {
+        }
+        &'gridrun;help;sbom'= {
         }
         &'gridrun;help;notify'= {
         }

@@ -43,6 +43,9 @@ pub enum Command {
     Log(LogArgs),
     /// Write a run as an HTML page, Markdown, JUnit XML or JSON.
     Report(ReportArgs),
+    /// A job's bill of materials (CycloneDX 1.5 JSON): source, toolchain, cell, environment,
+    /// artifacts with their SHA-256.
+    Sbom(SbomArgs),
     /// Send the notifications a run triggers (`[[notify]]`), or show them with `--dry-run`.
     Notify(NotifyArgs),
     /// What newly fails, what was fixed, what got slower between two runs.
@@ -241,6 +244,35 @@ pub struct ReportArgs {
     /// A matrix file or folder, to find its state folder (default lookup otherwise).
     #[arg(long, value_name = "MATRIX")]
     pub matrix: Option<PathBuf>,
+}
+
+/// `gridrun sbom`.
+#[derive(Debug, clap::Args)]
+pub struct SbomArgs {
+    /// `RUN/JOB`, or `RUN` for every job of the run that ran; `latest` is the newest run.
+    #[arg(value_name = "RUN[/JOB]", default_value = "latest")]
+    pub target: String,
+
+    /// The document's format.
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+
+    /// Where to write it: for a job, a file (or a folder to write `JOB.cdx.json` into); for a
+    /// run, a folder that gets one `JOB.cdx.json` per job. Default: stdout (a run's documents
+    /// as one JSON array).
+    #[arg(short = 'o', long, value_name = "FILE|DIR")]
+    pub output: Option<PathBuf>,
+
+    /// A matrix file or folder, to find its state folder (default lookup otherwise).
+    #[arg(long, value_name = "MATRIX")]
+    pub matrix: Option<PathBuf>,
+}
+
+/// Bill of materials formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.5 JSON.
+    Cyclonedx,
 }
 
 /// `gridrun notify`.

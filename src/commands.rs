@@ -14,6 +14,7 @@ mod plan;
 mod recorded;
 mod report;
 mod run;
+mod sbom;
 mod show;
 mod stats;
 mod status;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gc(args) => gc::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
         Command::Notify(args) => notify::run(&ctx, &args),
+        Command::Sbom(args) => sbom::run(&ctx, &args),
         Command::Compare(args) => compare::run(&ctx, &args),
         Command::Merge(args) => merge::run(&ctx, &args),
         Command::Reap(args) => {

@@ -33,6 +33,7 @@ pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod runner;
+pub mod sbom;
 pub mod secrets;
 pub mod slurm;
 pub mod statedir;

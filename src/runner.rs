@@ -304,6 +304,10 @@ impl Runner {
             state_dir: plan.state_dir.clone(),
             artifacts_dir: options.artifacts_dir.clone().unwrap_or_else(|| plan.state_dir.join("artifacts")),
             masker: masker(&plan.matrix.secrets),
+            repository: match &plan.matrix.project.source {
+                crate::config::Source::Git { url, .. } => Some(url.clone()),
+                crate::config::Source::Path(_) => None,
+            },
         });
 
         let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
@@ -314,6 +318,8 @@ impl Runner {
             writer: StoreWriter::spawn(store, run_id, live),
             progress: Progress::new(total, options.color),
             after_job: options.after_job.clone(),
+            run_id,
+            logs_dir: logs_dir.clone(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -724,6 +730,9 @@ struct RunObserver {
     writer: StoreWriter,
     progress: Progress,
     after_job: Option<AfterJob>,
+    run_id: i64,
+    /// `<state>/runs/<run>`: each job's bill of materials goes beside its logs.
+    logs_dir: PathBuf,
 }
 
 impl Observer for RunObserver {
@@ -733,6 +742,11 @@ impl Observer for RunObserver {
         if let (Some(hook), Event::JobFinished { record }) = (&self.after_job, event) {
             (hook.0)(record);
         }
+        if let Event::JobFinished { record } = event {
+            if crate::sbom::has_bom(record) {
+                self.write_bom(&record.slug);
+            }
+        }
     }
 
     fn tick(&mut self) {
@@ -741,6 +755,29 @@ impl Observer for RunObserver {
 
     fn wants_ticks(&self) -> bool {
         self.progress.wants_ticks()
+    }
+}
+
+impl RunObserver {
+    /// Writes the job's bill of materials beside its logs, from the store once its record is
+    /// written there: the file and `gridrun sbom` render the same record.
+    fn write_bom(&self, slug: &str) {
+        let (run_id, slug, dir) = (self.run_id, slug.to_string(), self.logs_dir.join(slug));
+        self.writer.call(Box::new(move |store: &Store| {
+            let written = store.run(&run_id.to_string()).and_then(|run| {
+                // One job's rows, not the run's: a grid of a thousand cells writes a thousand files.
+                store.job(run_id, &slug)?.map(|job| store.job_report(job).map(|job| (run, job))).transpose()
+            });
+            match written {
+                Ok(Some((run, job))) => {
+                    if let Err(e) = crate::sbom::write(&dir, &run, &job) {
+                        crate::note!("cannot write the bill of materials of {slug} into {}: {e}", dir.display());
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => crate::note!("cannot read job {slug} back for its bill of materials: {e}"),
+            }
+        }));
     }
 }
 

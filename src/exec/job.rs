@@ -35,6 +35,8 @@ pub struct RunContext {
     pub artifacts_dir: PathBuf,
     /// The secrets' values, masked in every log and record; `None` where there are none.
     pub masker: Option<Arc<Masker>>,
+    /// A git source's URL, for each job's bill of materials.
+    pub repository: Option<String>,
 }
 
 /// What the dispatcher lends a job: the run's cancellation, Ctrl-Z, and where events go.
@@ -72,6 +74,7 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
         "GRIDRUN_DEBUG_PANIC_IN_JOB={slug}"
     );
     let mut record = JobRecord::new(slug.clone());
+    let facts = build_facts(&job, executor.as_ref(), image.clone(), &ctx);
     record.status = JobStatus::Passed;
     record.allow_failure = job.job.allow_failure;
     record.host = executor.host().map(str::to_string);
@@ -83,6 +86,7 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
         }
         Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
         Ok(()) => {
+            record.build = facts.await.ok();
             run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
             if !job.artifacts.is_empty() && record.status != JobStatus::Cancelled {
                 collect_artifacts(&job, executor.as_ref(), &ctx, &mut record).await;
@@ -96,6 +100,23 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
     record.work_dir = executor.finish(&job, keep).await;
     record.duration = Some(started.elapsed());
     let _ = lent.events.send(Event::JobFinished { record: Box::new(record) });
+}
+
+/// What built the job, found off the runtime's threads while its workspace is prepared: the
+/// tools it runs as this host (or its image) has them, and its environment.
+fn build_facts(
+    job: &RenderedJob,
+    executor: &dyn Executor,
+    image: Option<(String, String)>,
+    ctx: &RunContext,
+) -> tokio::task::JoinHandle<crate::sbom::BuildFacts> {
+    let place = match (image, executor.host()) {
+        (Some((name, digest)), _) => crate::sbom::Place::Image { name, digest },
+        (None, Some(host)) => crate::sbom::Place::Host(host.to_string()),
+        (None, None) => crate::sbom::Place::Here,
+    };
+    let (job, repository, masker) = (job.clone(), ctx.repository.clone(), ctx.masker.clone());
+    tokio::task::spawn_blocking(move || crate::sbom::capture(&job, &place, repository.as_deref(), masker.as_deref()))
 }
 
 /// Marks the job an infrastructure failure, saying why.

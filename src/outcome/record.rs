@@ -235,6 +235,9 @@ pub struct JobRecord {
     pub tests: Vec<TestCase>,
     /// The files its artifact patterns collected.
     pub artifacts: Vec<Artifact>,
+    /// What built it, as its run found it: its bill of materials' toolchain and environment
+    /// (`None` for a job that did not run, or one recorded before these were kept).
+    pub build: Option<crate::sbom::BuildFacts>,
 }
 
 impl JobRecord {
@@ -416,6 +419,8 @@ impl JobRecord {
             diagnostics,
             tests: serde_json::from_value(doc["test_cases"].clone()).ok()?,
             artifacts: serde_json::from_value(doc["artifacts"].clone()).ok()?,
+            // Not in the JSON shape: a Slurm task's build facts stay on its node.
+            build: None,
             id: 0,
         })
     }

@@ -163,6 +163,11 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'cell';
     ",
+    // 11: what built a job (its tools' paths and SHA-256s, its environment), as JSON: the part
+    // of its bill of materials only its run could see.
+    r"
+    ALTER TABLE jobs ADD COLUMN build TEXT;
+    ",
 ];
 
 /// The schema version this gridrun writes.

@@ -16,7 +16,7 @@ pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, branch, revision, config_key";
 /// How many columns [`RUN_COLUMNS`] names: a query may select more after them.
 pub(super) const RUN_COLUMN_COUNT: usize = 12;
-const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest, kind";
+const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest, kind, build";
 
 impl Store {
     /// The newest runs first.
@@ -82,6 +82,17 @@ impl Store {
                 .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 ORDER BY position"))?;
             let rows = stmt.query_map([run], job_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
+        })()
+        .map_err(|e| self.err(e))
+    }
+
+    /// The job `slug` of a run, as its row says; `None` where the run has none of that slug.
+    pub fn job(&self, run: i64, slug: &str) -> Result<Option<JobRecord>, StoreError> {
+        (|| {
+            let mut stmt =
+                self.conn.prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 AND slug = ?2"))?;
+            let mut rows = stmt.query_map(rusqlite::params![run, slug], job_row)?;
+            rows.next().transpose()
         })()
         .map_err(|e| self.err(e))
     }
@@ -182,6 +193,7 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         image: r.get(21)?,
         image_digest: r.get(22)?,
         kind: r.get(23)?,
+        build: r.get::<_, Option<String>>(24)?.and_then(|text| serde_json::from_str(&text).ok()),
         steps: Vec::new(),
         diagnostics: Vec::new(),
         tests: Vec::new(),
