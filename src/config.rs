@@ -7,6 +7,7 @@
 mod branches;
 mod ci;
 mod container;
+mod coverage;
 mod duration;
 mod error;
 mod hosts;
@@ -22,6 +23,7 @@ mod slurm;
 pub use branches::{branch_glob, is_glob, BranchSettings, LimitsOverride};
 pub use ci::{Ci, Runner as CiRunner};
 pub use container::{Container, Engine};
+pub use coverage::CoverageSettings;
 pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};
 pub use error::{did_you_mean, ConfigError, SourceFile, Span};
 pub use hosts::{hosts_file, load_hosts, HostConfig, Hosts, DEFAULT_WORK_DIR};

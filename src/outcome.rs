@@ -9,7 +9,7 @@ mod stats;
 mod words;
 
 pub use record::{
-    from_millis, millis, Alone, Artifact, Diagnostic, JobRecord, RunRecord, RunReport, StepRecord, TestCase,
+    from_millis, millis, Alone, Artifact, Coverage, Diagnostic, JobRecord, RunRecord, RunReport, StepRecord, TestCase,
     TestCounts, SCHEMA,
 };
 pub use stats::RunStats;

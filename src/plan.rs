@@ -176,6 +176,9 @@ pub struct RenderedJob {
     pub first_attempt: u32,
     /// What its record says before anything it ran: why it runs again, say.
     pub notes: Vec<String>,
+    /// For a coverage cell, the summary its last step (`coverage`, gcovr) writes, and the least
+    /// line coverage it must reach.
+    pub coverage: Option<(PathBuf, Option<f64>)>,
 }
 
 /// Where a run's jobs work: each job's folder is `work/<slug>`; the source is a path source's
@@ -345,14 +348,22 @@ impl Plan {
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
         let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
         // Cells that share platform, compiler, standard, LLVM and image share a routing.
-        let mut resolved: FxHashMap<[Option<&str>; 6], Routing> = FxHashMap::default();
+        let mut resolved: FxHashMap<[Option<&str>; 7], Routing> = FxHashMap::default();
         let resolutions: Vec<Routing> = picked
             .iter()
             .zip(&images)
             .map(|((cell, _, _), image)| {
-                let mut key = [keys::PLATFORM, keys::COMPILER, keys::CXX_STANDARD, keys::LLVM, keys::SANITIZER, ""]
-                    .map(|k| cell.text(k));
-                key[5] = image.as_deref();
+                let mut key = [
+                    keys::PLATFORM,
+                    keys::COMPILER,
+                    keys::CXX_STANDARD,
+                    keys::LLVM,
+                    keys::SANITIZER,
+                    keys::COVERAGE,
+                    "",
+                ]
+                .map(|k| cell.text(k));
+                key[6] = image.as_deref();
                 resolved.entry(key).or_insert_with(|| route(cell, image.as_deref(), machines, &image_places)).clone()
             })
             .collect();
@@ -498,16 +509,38 @@ impl Plan {
         if let Some(dir) = &job.tools.llvm_dir {
             env.push(("LLVM_DIR".into(), dir.clone()));
         }
-        if !job.tools.sanitizer_flags.is_empty() {
+        let added = job.tools.added_flags();
+        if !added.is_empty() {
             for var in ["CFLAGS", "CXXFLAGS", "LDFLAGS"] {
-                env.push((var.into(), job.tools.sanitizer_flags.clone()));
+                env.push((var.into(), added.clone()));
             }
-            env.extend(job.tools.sanitizer_env.iter().cloned());
         }
+        env.extend(job.tools.sanitizer_env.iter().cloned());
         for (key, _) in &self.matrix.env {
             env.push((key.clone(), next()));
         }
         let artifacts = self.matrix.artifacts.patterns.iter().map(|_| next()).collect();
+        // A coverage cell ends with gcovr summarising what its own folder's runs wrote.
+        let coverage = job.tools.gcov.as_ref().map(|gcov| {
+            use crate::remote::ssh::quote;
+            let summary = results_dir.join("coverage.json");
+            steps.push(RenderedStep {
+                name: "coverage".into(),
+                command: format!(
+                    "mkdir -p {results} && gcovr --root {root} --gcov-executable {gcov} --json-summary {summary} --print-summary {work}",
+                    results = quote(&results_dir.display().to_string()),
+                    root = quote(&source.display().to_string()),
+                    gcov = quote(gcov),
+                    summary = quote(&summary.display().to_string()),
+                    work = quote(&work_dir.display().to_string()),
+                ),
+                junit: None,
+                retries: 0,
+                timeout: None,
+                env: Vec::new(),
+            });
+            (summary, self.matrix.coverage.min_line)
+        });
         // Only the folders some template names are made: a job that never mentions build_dir
         // costs no mkdir (metadata operations dominate tiny jobs on slow disks).
         let names =
@@ -531,6 +564,7 @@ impl Plan {
             limits: self.matrix.limits.clone(),
             first_attempt: 1,
             notes: Vec::new(),
+            coverage,
         })
     }
 

@@ -5,6 +5,7 @@
 
 mod cache;
 mod capability;
+pub mod coverage;
 mod detect;
 mod probe;
 pub mod sanitizer;
@@ -33,4 +34,6 @@ pub mod keys {
     pub const IMAGE: &str = "image";
     /// The sanitizers the cell is built with: `address`, `undefined,address`.
     pub const SANITIZER: &str = "sanitizer";
+    /// `coverage = true`: the cell is built for coverage, and its figures read after its steps.
+    pub const COVERAGE: &str = "coverage";
 }

@@ -64,6 +64,8 @@ pub struct MatrixFile {
     pub slurm: super::Slurm,
     /// `[branches."GLOB"]`: settings for runs of matching branches, in file order.
     pub branches: Vec<super::BranchSettings>,
+    /// `[coverage]`: what coverage cells must reach.
+    pub coverage: super::CoverageSettings,
     /// `[[setup]]` then `[[finally]]`, each in file order.
     pub pipeline: Vec<super::PipelineStep>,
     /// `[[notify]]`: who hears of a run, and when.
@@ -335,6 +337,7 @@ impl Validator<'_> {
         let container = self.container(raw.container)?;
         let slurm = self.slurm(raw.slurm)?;
         let branches = self.branches(raw.branches)?;
+        let coverage = self.coverage(raw.coverage)?;
         let pipeline = self.pipeline(raw.setup, raw.finally, &axes, &include)?;
         let notify = self.notify(raw.notify)?;
         let matrix = MatrixFile {
@@ -354,6 +357,7 @@ impl Validator<'_> {
             container,
             slurm,
             branches,
+            coverage,
             pipeline,
             notify,
         };
@@ -535,7 +539,8 @@ impl Validator<'_> {
 
     /// A cell key gridrun reads as a switch (`allow_failure`) takes `true` or `false`.
     fn flag_value(&self, key: &str, value: &Spanned<Scalar>) -> Result<(), ConfigError> {
-        if key == crate::toolchain::keys::ALLOW_FAILURE && value.get_ref().as_bool().is_none() {
+        let boolean = [crate::toolchain::keys::ALLOW_FAILURE, crate::toolchain::keys::COVERAGE];
+        if boolean.contains(&key) && value.get_ref().as_bool().is_none() {
             return Err(self
                 .file
                 .error(value.span(), format!("`{key}` takes true or false, not `{}`", value.get_ref())));
@@ -788,6 +793,7 @@ struct RawFile {
     container: Option<super::container::RawContainer>,
     slurm: Option<super::slurm::RawSlurm>,
     branches: Option<super::branches::RawBranches>,
+    coverage: Option<super::coverage::RawCoverage>,
     setup: Option<Vec<super::setup::RawSetup>>,
     finally: Option<Vec<super::setup::RawFinally>>,
     notify: Option<Vec<Spanned<super::notify::RawNotify>>>,

@@ -88,6 +88,9 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
         Ok(()) => {
             record.build = facts.await.ok();
             run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
+            if let (Some((summary, min_line)), JobStatus::Passed) = (&job.coverage, record.status) {
+                read_coverage(&job, executor.as_ref(), summary, *min_line, &mut record).await;
+            }
             if !job.artifacts.is_empty() && record.status != JobStatus::Cancelled {
                 collect_artifacts(&job, executor.as_ref(), &ctx, &mut record).await;
             }
@@ -265,6 +268,44 @@ async fn run_steps(
     record.flaky = retried && record.status == JobStatus::Passed;
     if record.flaky {
         record.log_tail = retried_tail;
+    }
+}
+
+/// A coverage cell's figures from the summary its `coverage` step (gcovr) wrote; under `[coverage]
+/// min_line`, the job fails as kind `coverage`.
+async fn read_coverage(
+    job: &RenderedJob,
+    executor: &dyn Executor,
+    summary: &Path,
+    min_line: Option<f64>,
+    record: &mut JobRecord,
+) {
+    let read = match executor.fetch(job, summary).await {
+        Ok(here) => crate::boundedread::read(&here, 64 << 20).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let figures = read.and_then(|bytes| {
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        crate::outcome::Coverage::from_gcovr(&doc).ok_or_else(|| "not a gcovr JSON summary".to_string())
+    });
+    match figures {
+        Ok(coverage) => {
+            record.coverage = Some(coverage);
+            let line = coverage.line_percent().unwrap_or(0.0);
+            if let Some(min) = min_line.filter(|min| line < *min) {
+                record.status = JobStatus::Failed;
+                record.failure_kind = Some(FailureKind::Coverage);
+                record.log_tail.push(format!(
+                    "gridrun: line coverage {line:.1} % is under [coverage] min_line {min} % ({})",
+                    coverage.describe()
+                ));
+            }
+        }
+        Err(why) => {
+            record.status = JobStatus::Failed;
+            record.failure_kind = Some(FailureKind::Coverage);
+            record.log_tail.push(format!("gridrun: cannot read the coverage summary {}: {why}", summary.display()));
+        }
     }
 }
 

@@ -238,6 +238,65 @@ pub struct JobRecord {
     /// What built it, as its run found it: its bill of materials' toolchain and environment
     /// (`None` for a job that did not run, or one recorded before these were kept).
     pub build: Option<crate::sbom::BuildFacts>,
+    /// A coverage cell's figures, as gcovr summarised them.
+    pub coverage: Option<Coverage>,
+}
+
+/// Line, function and branch coverage of a job, counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// Lines run.
+    pub lines_covered: u64,
+    /// Lines that could run.
+    pub lines_total: u64,
+    /// Functions entered.
+    pub functions_covered: u64,
+    /// Functions.
+    pub functions_total: u64,
+    /// Branches taken.
+    pub branches_covered: u64,
+    /// Branches.
+    pub branches_total: u64,
+}
+
+impl Coverage {
+    /// `covered` of `total` in per cent; `None` where there is nothing to cover.
+    pub fn percent(covered: u64, total: u64) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss, reason = "line counts far under 2^52")]
+        (total > 0).then(|| covered as f64 * 100.0 / total as f64)
+    }
+
+    /// Line coverage in per cent.
+    pub fn line_percent(&self) -> Option<f64> {
+        Self::percent(self.lines_covered, self.lines_total)
+    }
+
+    /// `lines 85.0 % (170/200), functions 90.0 % (9/10), branches 50.0 % (4/8)`.
+    pub fn describe(&self) -> String {
+        let one = |word: &str, covered: u64, total: u64| match Self::percent(covered, total) {
+            Some(p) => format!("{word} {p:.1} % ({covered}/{total})"),
+            None => format!("{word} -"),
+        };
+        [
+            one("lines", self.lines_covered, self.lines_total),
+            one("functions", self.functions_covered, self.functions_total),
+            one("branches", self.branches_covered, self.branches_total),
+        ]
+        .join(", ")
+    }
+
+    /// The figures of a gcovr JSON summary (`--json-summary`).
+    pub fn from_gcovr(doc: &serde_json::Value) -> Option<Self> {
+        let n = |key: &str| doc.get(key).and_then(serde_json::Value::as_u64);
+        Some(Self {
+            lines_covered: n("line_covered")?,
+            lines_total: n("line_total")?,
+            functions_covered: n("function_covered").unwrap_or(0),
+            functions_total: n("function_total").unwrap_or(0),
+            branches_covered: n("branch_covered").unwrap_or(0),
+            branches_total: n("branch_total").unwrap_or(0),
+        })
+    }
 }
 
 impl JobRecord {
@@ -338,6 +397,9 @@ impl JobRecord {
         map.serialize_entry("reused_from", &self.reused_from)?;
         map.serialize_entry("test_cases", &self.tests)?;
         map.serialize_entry("artifacts", &self.artifacts)?;
+        if let Some(coverage) = &self.coverage {
+            map.serialize_entry("coverage", coverage)?;
+        }
         let tail = (!self.log_tail.is_empty()).then(|| self.log_tail.join("\n"));
         map.serialize_entry("log_tail", &tail)
     }
@@ -421,6 +483,7 @@ impl JobRecord {
             artifacts: serde_json::from_value(doc["artifacts"].clone()).ok()?,
             // Not in the JSON shape: a Slurm task's build facts stay on its node.
             build: None,
+            coverage: serde_json::from_value(doc["coverage"].clone()).ok(),
             id: 0,
         })
     }

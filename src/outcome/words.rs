@@ -316,6 +316,8 @@ words! {
         Test => "test",
         /// A sanitizer (ASan, UBSan, TSan, MSan, LSan) reported a finding.
         Sanitizer => "sanitizer",
+        /// Its coverage is under `[coverage] min_line`.
+        Coverage => "coverage",
         /// The job ran out of time.
         Timeout => "timeout",
         /// The job went over its memory limit.

@@ -36,6 +36,20 @@ pub struct Comparison {
     pub only_in_a: Vec<Lone>,
     /// Cells only `b` has.
     pub only_in_b: Vec<Lone>,
+    /// Coverage cells whose line coverage changed by a tenth of a per cent or more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<CoverageChange>,
+}
+
+/// A coverage cell's line coverage in each run.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoverageChange {
+    /// The cell's slug.
+    pub slug: String,
+    /// Line coverage in `a`, per cent.
+    pub before: f64,
+    /// Line coverage in `b`, per cent.
+    pub after: f64,
 }
 
 /// A job whose outcome is compared: its slug and status in each run.
@@ -128,6 +142,7 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
         slower: Vec::new(),
         only_in_a: Vec::new(),
         only_in_b: Vec::new(),
+        coverage: Vec::new(),
     };
     for new in &b.jobs {
         let Some(old) = before.get(new.slug.as_str()) else {
@@ -144,6 +159,12 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
         }
         if let Some(slower) = slower(old, new) {
             cmp.slower.push(slower);
+        }
+        let line = |j: &JobRecord| j.coverage.as_ref().and_then(crate::outcome::Coverage::line_percent);
+        if let (Some(before), Some(after)) = (line(old), line(new)) {
+            if (after - before).abs() >= 0.1 {
+                cmp.coverage.push(CoverageChange { slug: new.slug.clone(), before, after });
+            }
         }
     }
     let after: std::collections::HashSet<&str> = b.jobs.iter().map(|j| j.slug.as_str()).collect();

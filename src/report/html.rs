@@ -708,6 +708,9 @@ fn passed_line(job: &JobRecord) -> String {
     if t.passed + t.failed + t.skipped > 0 {
         parts.push(format!("tests {} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped));
     }
+    if let Some(line) = job.coverage.as_ref().and_then(crate::outcome::Coverage::line_percent) {
+        parts.push(format!("line coverage {line:.1} %"));
+    }
     if !job.artifacts.is_empty() {
         parts.push(format!("{} artifacts", job.artifacts.len()));
     }

@@ -501,6 +501,9 @@ fn job_facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     let rss = mib(job.peak_rss_kb);
     facts.push(("peak RSS", if rss == "-" { rss } else { format!("{rss} MiB") }));
     facts.push(("flaky", if job.flaky { "yes" } else { "no" }.into()));
+    if let Some(coverage) = &job.coverage {
+        facts.push(("coverage", coverage.describe()));
+    }
     if let Some(kind) = job.failure_kind {
         let how = job.how_it_ended().map(|h| format!(" ({h})")).unwrap_or_default();
         facts.push(("failure", format!("{kind}{how}")));
@@ -581,6 +584,14 @@ pub fn comparison(a: &RunReport, b: &RunReport, cmp: &Comparison) -> String {
     section(&mut text, &title, &slower);
     section(&mut text, &format!("only in run {}", ra.id), &lone(&cmp.only_in_a));
     section(&mut text, &format!("only in run {}", rb.id), &lone(&cmp.only_in_b));
+    if !cmp.coverage.is_empty() {
+        let rows: Vec<(String, String)> = cmp
+            .coverage
+            .iter()
+            .map(|c| (c.slug.clone(), format!("{:.1} % → {:.1} % ({:+.1})", c.before, c.after, c.after - c.before)))
+            .collect();
+        section(&mut text, "line coverage changed", &rows);
+    }
     text
 }
 

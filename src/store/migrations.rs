@@ -168,6 +168,10 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE jobs ADD COLUMN build TEXT;
     ",
+    // 12: a coverage cell's line, function and branch figures, as JSON.
+    r"
+    ALTER TABLE jobs ADD COLUMN coverage TEXT;
+    ",
 ];
 
 /// The schema version this gridrun writes.

@@ -72,6 +72,20 @@ pub struct ResolvedToolchain {
     pub sanitizer_flags: String,
     /// The sanitizers' runtime options (`ASAN_OPTIONS`…).
     pub sanitizer_env: Vec<(String, String)>,
+    /// For a `coverage = true` cell, the gcov command that reads what its compiler wrote.
+    pub gcov: Option<String>,
+}
+
+impl ResolvedToolchain {
+    /// The flags gridrun adds to `CFLAGS`, `CXXFLAGS` and `LDFLAGS`: sanitizers', coverage's.
+    pub fn added_flags(&self) -> String {
+        let coverage = self.gcov.as_ref().map(|_| super::coverage::FLAGS);
+        [Some(self.sanitizer_flags.as_str()).filter(|f| !f.is_empty()), coverage]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl ResolvedToolchain {
@@ -199,6 +213,14 @@ pub fn resolve_cell(cell: &Cell, host: &Host) -> (ResolvedToolchain, Availabilit
                     tools.sanitizer_env = super::sanitizer::runtime_env(&list, symbolizer.as_deref());
                 }
             }
+        }
+    }
+
+    if cell.get(keys::COVERAGE).and_then(crate::config::Scalar::as_bool) == Some(true) {
+        let family = cell.text(keys::COMPILER).and_then(CompilerSpec::parse).map(|s| s.family);
+        match super::coverage::gcov(family, &tools.compiler_version) {
+            Ok(gcov) => tools.gcov = Some(gcov),
+            Err(why) => problems.push(Availability::unavailable(why)),
         }
     }
 
