@@ -39,6 +39,7 @@ pub fn page(project: &ProjectStats, days: u32) -> Result<String, minijinja::Erro
         rate_chart: rate_chart(&window),
         jobs_chart: jobs_chart(&window),
         duration_chart: duration_chart(&window),
+        coverage_chart: window.iter().any(|d| d.lines_total > 0).then(|| coverage_chart(&window)),
         failure_kinds: project.failure_kinds.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
         slowest: project
             .slowest
@@ -84,6 +85,7 @@ struct Page<'a> {
     rate_chart: String,
     jobs_chart: String,
     duration_chart: String,
+    coverage_chart: Option<String>,
     failure_kinds: Vec<(&'a str, i64)>,
     slowest: Vec<Cell<'a>>,
     flakiest: Vec<&'a crate::store::FlakyCell>,
@@ -120,6 +122,8 @@ fn window(per_day: &[DayStats], today: chrono::NaiveDate, days: u32) -> Vec<DayS
                 passed: 0,
                 failed: 0,
                 job_ms: 0,
+                lines_covered: 0,
+                lines_total: 0,
             })
         })
         .collect()
@@ -248,6 +252,30 @@ fn duration_chart(days: &[DayStats]) -> String {
             x(i, days.len()) - width / 2.0,
             H - BOTTOM - top,
             escape(&d.day)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Line coverage of a day's coverage jobs (all their lines together), 0–100 %.
+fn coverage_chart(days: &[DayStats]) -> String {
+    let mut svg = frame(days, "100 %", "0 %", "line coverage per day");
+    let points: Vec<(f64, f64, &DayStats)> = days
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.lines_total > 0)
+        .map(|(i, d)| (x(i, days.len()), y(d.lines_covered as f64 / d.lines_total as f64, 1.0), d))
+        .collect();
+    let path: Vec<String> = points.iter().map(|(px, py, _)| format!("{px:.1},{py:.1}")).collect();
+    let _ = write!(svg, r#"<polyline class="rate" points="{}"/>"#, path.join(" "));
+    for (px, py, d) in &points {
+        let _ = write!(
+            svg,
+            r#"<circle class="dot" cx="{px:.1}" cy="{py:.1}" r="3"><title>{}: {} of {} lines</title></circle>"#,
+            escape(&d.day),
+            d.lines_covered,
+            d.lines_total
         );
     }
     svg.push_str("</svg>");

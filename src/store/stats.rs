@@ -69,6 +69,10 @@ pub struct DayStats {
     pub failed: i64,
     /// Their wall time, summed, in milliseconds.
     pub job_ms: i64,
+    /// Of the coverage jobs among them: lines run, and lines that could run.
+    pub lines_covered: i64,
+    /// See `lines_covered`.
+    pub lines_total: i64,
 }
 
 /// One cell (slug) of a project over the window.
@@ -129,7 +133,9 @@ impl Store {
         let verdicts = verdicts();
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0),
-                    COALESCE(SUM(j.duration_ms), 0)
+                    COALESCE(SUM(j.duration_ms), 0),
+                    COALESCE(SUM(json_extract(j.coverage, '$.lines_covered')), 0),
+                    COALESCE(SUM(json_extract(j.coverage, '$.lines_total')), 0)
              FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
@@ -139,6 +145,7 @@ impl Store {
             let p = entry(&mut projects, r.get_ref(0)?.as_str()?);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
             let job_ms: i64 = r.get(4)?;
+            let (lines_covered, lines_total): (i64, i64) = (r.get(5)?, r.get(6)?);
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -148,6 +155,8 @@ impl Store {
                     d.passed += passed;
                     d.failed += jobs - passed;
                     d.job_ms += job_ms;
+                    d.lines_covered += lines_covered;
+                    d.lines_total += lines_total;
                 }
                 _ => p.per_day.push(DayStats {
                     day: day.to_string(),
@@ -156,6 +165,8 @@ impl Store {
                     passed,
                     failed: jobs - passed,
                     job_ms,
+                    lines_covered,
+                    lines_total,
                 }),
             }
         }
