@@ -5,6 +5,7 @@
 //! nothing here knows about hosts, compilers or runs.
 
 mod branches;
+mod cache;
 mod ci;
 mod container;
 mod duration;
@@ -20,6 +21,7 @@ mod size;
 mod slurm;
 
 pub use branches::{branch_glob, is_glob, BranchSettings, LimitsOverride};
+pub use cache::Cache;
 pub use ci::{Ci, Runner as CiRunner};
 pub use container::{Container, Engine};
 pub use duration::{parse_duration, Age, DurationValue, MAX_DURATION};

@@ -8,8 +8,8 @@ mod stats;
 mod words;
 
 pub use record::{
-    from_millis, millis, Alone, Artifact, Diagnostic, JobRecord, RunRecord, RunReport, StepRecord, TestCase,
-    TestCounts, SCHEMA,
+    from_millis, millis, Alone, Artifact, CcacheStats, Diagnostic, JobRecord, RunRecord, RunReport, StepRecord,
+    TestCase, TestCounts, SCHEMA,
 };
 pub use stats::RunStats;
 pub use words::{

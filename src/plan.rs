@@ -85,6 +85,8 @@ pub struct Plan {
     pipeline_templates: Templates,
     /// Where its jobs may run: this host first, then the build hosts, then the images.
     pub places: Vec<PlaceSpec>,
+    /// Compiles go through ccache: `[cache] ccache = true` and this host has it.
+    pub ccache: bool,
 }
 
 /// Somewhere a plan's jobs may run.
@@ -176,6 +178,8 @@ pub struct RenderedJob {
     pub first_attempt: u32,
     /// What its record says before anything it ran: why it runs again, say.
     pub notes: Vec<String>,
+    /// The statistics log its compiles append to where they go through ccache.
+    pub ccache_stats: Option<PathBuf>,
 }
 
 /// Where a run's jobs work: each job's folder is `work/<slug>`; the source is a path source's
@@ -390,6 +394,7 @@ impl Plan {
             None => commit.clone(),
         };
         let config_key = config_key(&matrix, branch.as_deref(), &jobs);
+        let ccache = matrix.cache.ccache && crate::ccache::installed();
         let plan = Self {
             matrix,
             state_dir: state_dir.to_path_buf(),
@@ -404,6 +409,7 @@ impl Plan {
             pipeline,
             pipeline_templates,
             places,
+            ccache,
         };
         plan.validate_templates()?;
         plan.validate_pipeline()?;
@@ -448,6 +454,7 @@ impl Plan {
             run,
             commit: commit.to_string(),
             setup: self.setup_value(job, roots),
+            ccache: if self.ccache { crate::ccache::PROGRAM } else { "" },
         }
         .into_value()
     }
@@ -504,6 +511,12 @@ impl Plan {
             }
             env.extend(job.tools.sanitizer_env.iter().cloned());
         }
+        let ccache_stats = self.ccache.then(|| work_dir.join(crate::ccache::STATS_LOG));
+        if let Some(log) = &ccache_stats {
+            let cache = crate::ccache::dir(&roots.cache, &job.tools);
+            env.extend(crate::ccache::env(&cache, &source, log, self.matrix.cache.max_size));
+        }
+        // The file's own `[env]` comes last: it may set any of the above its own way.
         for (key, _) in &self.matrix.env {
             env.push((key.clone(), next()));
         }
@@ -531,6 +544,7 @@ impl Plan {
             limits: self.matrix.limits.clone(),
             first_attempt: 1,
             notes: Vec::new(),
+            ccache_stats,
         })
     }
 

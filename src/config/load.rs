@@ -68,6 +68,8 @@ pub struct MatrixFile {
     pub pipeline: Vec<super::PipelineStep>,
     /// `[[notify]]`: who hears of a run, and when.
     pub notify: Vec<super::Notify>,
+    /// `[cache]`: ccache for the cells' compiles.
+    pub cache: super::Cache,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -316,7 +318,8 @@ impl Validator<'_> {
         let (axes, exclude, include) = self.matrix(raw.matrix)?;
         let limits = self.limits(raw.limits)?;
         let env = self.env(raw.env, "env")?;
-        let steps = self.steps(raw.steps, raw.preset)?;
+        let cache = self.cache(raw.cache)?;
+        let steps = self.steps(raw.steps, raw.preset, cache.ccache)?;
         let artifacts = match raw.artifacts {
             Some(a) => Artifacts {
                 patterns: a
@@ -356,6 +359,7 @@ impl Validator<'_> {
             branches,
             pipeline,
             notify,
+            cache,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -572,6 +576,7 @@ impl Validator<'_> {
         &self,
         steps: Option<Spanned<Vec<RawStep>>>,
         preset: Option<Spanned<String>>,
+        ccache: bool,
     ) -> Result<Vec<Step>, ConfigError> {
         match (steps, preset) {
             (Some(_), Some(preset)) => {
@@ -593,7 +598,7 @@ impl Validator<'_> {
                 };
                 let text = |value: &str| Text { value: value.to_string(), span: span.clone() };
                 Ok(kind
-                    .steps()
+                    .steps_with(ccache)
                     .iter()
                     .map(|(name, run, junit)| Step {
                         name: text(name),
@@ -791,6 +796,7 @@ struct RawFile {
     setup: Option<Vec<super::setup::RawSetup>>,
     finally: Option<Vec<super::setup::RawFinally>>,
     notify: Option<Vec<Spanned<super::notify::RawNotify>>>,
+    cache: Option<super::cache::RawCache>,
 }
 
 #[derive(Deserialize, Default)]

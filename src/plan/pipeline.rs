@@ -297,6 +297,7 @@ impl Plan {
             limits,
             first_attempt: 1,
             notes: Vec::new(),
+            ccache_stats: None,
         })
     }
 

@@ -79,6 +79,8 @@ struct Page<'a> {
     commit: String,
     started: String,
     duration: String,
+    /// ccache's hits over the run's jobs, where they went through it.
+    ccache: Option<String>,
     jobs: usize,
     counts: &'a [Count],
     running: bool,
@@ -122,6 +124,8 @@ impl<'a> Page<'a> {
             commit: commit(run),
             started: utc(&run.started_at),
             duration: run.duration.map_or_else(|| "-".into(), |d| human_duration(millis(d))),
+            ccache: crate::outcome::CcacheStats::sum(report.jobs.iter().filter_map(|j| j.ccache.as_ref()))
+                .map(|c| c.describe()),
             jobs: report.jobs.len(),
             counts: &summary.counts,
             running,
@@ -455,6 +459,9 @@ fn facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     if job.flaky {
         facts.push(("flaky", "passed on a retry".into()));
     }
+    if let Some(ccache) = &job.ccache {
+        facts.push(("ccache", ccache.describe()));
+    }
     if let Some(host) = &job.host {
         facts.push(("host", host.clone()));
     }
@@ -588,6 +595,9 @@ fn passed_line(job: &JobRecord) -> String {
     }
     if job.flaky {
         parts.push("flaky: passed on a retry".into());
+    }
+    if let Some(ccache) = &job.ccache {
+        parts.push(format!("ccache {}", ccache.describe()));
     }
     parts.join(" · ")
 }

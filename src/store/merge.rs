@@ -266,7 +266,7 @@ fn copy_group(
         let mut job_stmt = src.prepare(
             "SELECT id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at,
                     finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail,
-                    allow_failure, host, image, image_digest, kind
+                    allow_failure, host, image, image_digest, kind, ccache_hits, ccache_misses, ccache_cacheable
              FROM jobs WHERE run_id = ?1 ORDER BY position",
         )?;
         let mut rows = job_stmt.query([run.row.id])?;
@@ -279,9 +279,10 @@ fn copy_group(
             tx.prepare_cached(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code,
                                    signal, started_at, finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler,
-                                   compiler_version, log_tail, allow_failure, host, image, image_digest, kind)
+                                   compiler_version, log_tail, allow_failure, host, image, image_digest, kind,
+                                   ccache_hits, ccache_misses, ccache_cacheable)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                         ?21, ?22, ?23, ?24)",
+                         ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             )?
             .execute(params![
                 run_id,
@@ -309,6 +310,9 @@ fn copy_group(
                 r.get::<_, Option<String>>(21)?,
                 r.get::<_, Option<String>>(22)?,
                 r.get::<_, crate::outcome::JobKind>(23)?,
+                r.get::<_, Option<i64>>(24)?,
+                r.get::<_, Option<i64>>(25)?,
+                r.get::<_, Option<i64>>(26)?,
             ])?;
             let new_id = tx.last_insert_rowid();
             jobs += 1;
