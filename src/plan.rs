@@ -525,11 +525,15 @@ impl Plan {
         // costs no mkdir (metadata operations dominate tiny jobs on slow disks).
         let names =
             |var: &str| (0..self.templates.sites().len()).any(|i| self.templates.variables(i).iter().any(|v| v == var));
-        let make_dirs = [("build_dir", &build_dir), ("results_dir", &results_dir)]
+        let mut make_dirs: Vec<PathBuf> = [("build_dir", &build_dir), ("results_dir", &results_dir)]
             .into_iter()
             .filter(|(var, _)| names(var))
             .map(|(_, dir)| dir.clone())
             .collect();
+        // ccache appends to its statistics log but makes no folder for it.
+        if ccache_stats.is_some() && make_dirs.is_empty() {
+            make_dirs.push(work_dir.clone());
+        }
         Ok(RenderedJob {
             job: job.clone(),
             source,

@@ -147,3 +147,21 @@ fn walkdir_count(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+#[test]
+fn the_make_preset_puts_ccache_before_the_compiler() {
+    let matrix =
+        "preset = \"make\"\n[project]\nname = \"made\"\n[matrix]\ncompiler = [\"gcc-12\"]\n[cache]\nccache = true\n";
+    let makefile = "app: main.o util.o\n\t$(CXX) -o $@ main.o util.o\nmain.o: main.cpp\n\t$(CXX) -c main.cpp\nutil.o: util.cpp\n\t$(CXX) -c util.cpp\n";
+    let t = Test::new()
+        .matrix(matrix)
+        .file("Makefile", makefile)
+        .file("main.cpp", "int util();\nint main() { return util(); }\n")
+        .file("util.cpp", "int util() { return 0; }\n");
+    run(&t, &["run"]);
+    let doc = t.ok_json(&["show", "--json"]);
+    // Two compiles, each a miss; the link is not a cacheable call.
+    assert_eq!(ccache_of(&doc, "gcc-12"), (0, 2, 2), "{doc}");
+    let build = &doc["jobs"][0]["steps"][0]["command"];
+    assert!(build.as_str().unwrap().contains(r#"CXX="ccache g++-12""#), "{build}");
+}
