@@ -108,6 +108,10 @@ fn a_second_run_in_fresh_build_folders_is_answered_from_each_compilers_own_cache
     assert!(job.contains("5/5 hits (100 %), 0 misses"), "{job}");
     let markdown = t.ok(&["report", "--format", "md"]);
     assert!(markdown.contains("ccache 10/10 hits (100 %)"), "{markdown}");
+    let html = t.path().join("report.html");
+    t.ok(&["report", "--format", "html", "-o", html.to_str().unwrap()]);
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("<li>ccache 10&#x2f;10 hits (100 %)</li>"), "no ccache line in the HTML report");
     let stats = t.ok(&["stats"]);
     assert!(stats.contains("ccache: 50.0 % hits: 10 of 20 cacheable compiles over 4 jobs"), "{stats}");
     let stats = t.ok_json(&["stats", "--json"]);

@@ -317,8 +317,15 @@ impl Validator<'_> {
         let project = self.project(raw.project, &dir, path)?;
         let (axes, exclude, include) = self.matrix(raw.matrix)?;
         let limits = self.limits(raw.limits)?;
-        let env = self.env(raw.env, "env")?;
         let cache = self.cache(raw.cache)?;
+        let env = self.env(raw.env, "env")?;
+        if let Some((_, dir)) = env.iter().find(|(k, _)| k == "CCACHE_DIR").filter(|_| cache.ccache) {
+            // Its own folder would hide the per-compiler caches from one another and from gc.
+            return Err(self.file.error(
+                dir.span.clone(),
+                "env.CCACHE_DIR: with [cache] ccache = true gridrun keeps one cache per compiler under {{ cache_dir }}/ccache; remove CCACHE_DIR from [env]",
+            ));
+        }
         let steps = self.steps(raw.steps, raw.preset, cache.ccache)?;
         let artifacts = match raw.artifacts {
             Some(a) => Artifacts {
