@@ -5,6 +5,7 @@
 //! nothing here knows about hosts, compilers or runs.
 
 mod branches;
+mod cache;
 mod ci;
 mod container;
 mod coverage;
@@ -21,6 +22,7 @@ mod size;
 mod slurm;
 
 pub use branches::{branch_glob, is_glob, BranchSettings, LimitsOverride};
+pub use cache::Cache;
 pub use ci::{Ci, Runner as CiRunner};
 pub use container::{Container, Engine};
 pub use coverage::CoverageSettings;

@@ -1,7 +1,8 @@
 //! `gc`: which runs are past their retention (`--older-than`, or each project's
 //! `[artifacts] retention_days`), and removing what they left on disk — logs (`runs/<run>/`),
 //! workspaces (`work/<run>/`) and artifact copies nobody else holds — with each removal recorded
-//! in the store, whose rows stay for `stats` and `show`. A run still `running` is never touched:
+//! in the store, whose rows stay for `stats` and `show`; then the ccache caches under `cache/`
+//! are trimmed (see [`crate::ccache::trim`]). A run still `running` is never touched:
 //! opening the store has already marked those whose gridrun died as abandoned, so one still
 //! running has a live gridrun.
 
@@ -115,6 +116,11 @@ pub fn collect(
             size(total.bytes())
         ));
     }
+    // The caches are shared by every project's runs: an entry goes once the longest retention
+    // has passed it by, and each cache is trimmed to its max size.
+    let oldest = retentions.iter().map(|r| r.cutoff).min();
+    let age = oldest.and_then(|cutoff| (chrono::Utc::now() - cutoff).to_std().ok());
+    lines.extend(crate::ccache::trim(&state_dir.join("cache"), age, dry_run));
     Ok(lines.join("\n") + "\n")
 }
 

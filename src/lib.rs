@@ -14,6 +14,7 @@ pub(crate) use note;
 
 pub mod artifacts;
 pub mod boundedread;
+pub mod ccache;
 pub mod cli;
 pub mod commands;
 pub mod config;

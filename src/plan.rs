@@ -85,6 +85,8 @@ pub struct Plan {
     pipeline_templates: Templates,
     /// Where its jobs may run: this host first, then the build hosts, then the images.
     pub places: Vec<PlaceSpec>,
+    /// Compiles go through ccache: `[cache] ccache = true` and this host has it.
+    pub ccache: bool,
 }
 
 /// Somewhere a plan's jobs may run.
@@ -179,6 +181,8 @@ pub struct RenderedJob {
     /// For a coverage cell, the summary its last step (`coverage`, gcovr) writes, and the least
     /// line coverage it must reach.
     pub coverage: Option<(PathBuf, Option<f64>)>,
+    /// The statistics log its compiles append to where they go through ccache.
+    pub ccache_stats: Option<PathBuf>,
 }
 
 /// Where a run's jobs work: each job's folder is `work/<slug>`; the source is a path source's
@@ -401,6 +405,7 @@ impl Plan {
             None => commit.clone(),
         };
         let config_key = config_key(&matrix, branch.as_deref(), &jobs);
+        let ccache = matrix.cache.ccache && crate::ccache::installed();
         let plan = Self {
             matrix,
             state_dir: state_dir.to_path_buf(),
@@ -415,6 +420,7 @@ impl Plan {
             pipeline,
             pipeline_templates,
             places,
+            ccache,
         };
         plan.validate_templates()?;
         plan.validate_pipeline()?;
@@ -459,6 +465,7 @@ impl Plan {
             run,
             commit: commit.to_string(),
             setup: self.setup_value(job, roots),
+            ccache: if self.ccache { crate::ccache::PROGRAM } else { "" },
         }
         .into_value()
     }
@@ -516,6 +523,12 @@ impl Plan {
             }
         }
         env.extend(job.tools.sanitizer_env.iter().cloned());
+        let ccache_stats = self.ccache.then(|| work_dir.join(crate::ccache::STATS_LOG));
+        if let Some(log) = &ccache_stats {
+            let cache = crate::ccache::dir(&roots.cache, &job.tools);
+            env.extend(crate::ccache::env(&cache, &source, log, self.matrix.cache.max_size));
+        }
+        // The file's own `[env]` comes last: it may set any of the above its own way.
         for (key, _) in &self.matrix.env {
             env.push((key.clone(), next()));
         }
@@ -545,11 +558,15 @@ impl Plan {
         // costs no mkdir (metadata operations dominate tiny jobs on slow disks).
         let names =
             |var: &str| (0..self.templates.sites().len()).any(|i| self.templates.variables(i).iter().any(|v| v == var));
-        let make_dirs = [("build_dir", &build_dir), ("results_dir", &results_dir)]
+        let mut make_dirs: Vec<PathBuf> = [("build_dir", &build_dir), ("results_dir", &results_dir)]
             .into_iter()
             .filter(|(var, _)| names(var))
             .map(|(_, dir)| dir.clone())
             .collect();
+        // ccache appends to its statistics log but makes no folder for it.
+        if ccache_stats.is_some() && make_dirs.is_empty() {
+            make_dirs.push(work_dir.clone());
+        }
         Ok(RenderedJob {
             job: job.clone(),
             source,
@@ -565,6 +582,7 @@ impl Plan {
             first_attempt: 1,
             notes: Vec::new(),
             coverage,
+            ccache_stats,
         })
     }
 

@@ -296,6 +296,7 @@ impl Runner {
         for dir in [&logs_dir, &plan.state_dir.join("work").join(run_id.to_string()), &plan.state_dir.join("cache")] {
             std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
         }
+        prepare_ccache(plan, &to_run, &local_roots);
         let ctx = Arc::new(RunContext {
             token: token.clone(),
             logs_dir: logs_dir.clone(),
@@ -876,5 +877,29 @@ impl PlaceSetUp<'_> {
         let _ = self.local_capacity;
         self.places.push(Place { name, executor, pool, max_jobs });
         Some((self.places.len() - 1, roots))
+    }
+}
+
+/// `[cache] ccache = true`: says so where this host has no ccache (the cells build without it),
+/// and records `max_size` in each local cache the run's jobs use, which `gc` trims to.
+fn prepare_ccache(plan: &Plan, jobs: &[&Job], roots: &Roots) {
+    if !plan.matrix.cache.ccache {
+        return;
+    }
+    if !plan.ccache {
+        crate::note!(
+            "{}: [cache] ccache = true, but ccache is not on this host's PATH; the cells build without it",
+            plan.matrix.project.name
+        );
+        return;
+    }
+    let Some(max_size) = plan.matrix.cache.max_size else { return };
+    let mut dirs: Vec<PathBuf> = jobs.iter().map(|j| crate::ccache::dir(&roots.cache, &j.tools)).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        if let Err(e) = crate::ccache::configure(&dir, max_size) {
+            crate::note!("cannot record ccache's max_size in {}: {e}", dir.display());
+        }
     }
 }

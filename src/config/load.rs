@@ -70,6 +70,8 @@ pub struct MatrixFile {
     pub pipeline: Vec<super::PipelineStep>,
     /// `[[notify]]`: who hears of a run, and when.
     pub notify: Vec<super::Notify>,
+    /// `[cache]`: ccache for the cells' compiles.
+    pub cache: super::Cache,
 }
 
 /// Finds the matrix when none is named: `gridrun.toml` in `start` or a parent, else
@@ -317,8 +319,16 @@ impl Validator<'_> {
         let project = self.project(raw.project, &dir, path)?;
         let (axes, exclude, include) = self.matrix(raw.matrix)?;
         let limits = self.limits(raw.limits)?;
+        let cache = self.cache(raw.cache)?;
         let env = self.env(raw.env, "env")?;
-        let steps = self.steps(raw.steps, raw.preset)?;
+        if let Some((_, dir)) = env.iter().find(|(k, _)| k == "CCACHE_DIR").filter(|_| cache.ccache) {
+            // Its own folder would hide the per-compiler caches from one another and from gc.
+            return Err(self.file.error(
+                dir.span.clone(),
+                "env.CCACHE_DIR: with [cache] ccache = true gridrun keeps one cache per compiler under {{ cache_dir }}/ccache; remove CCACHE_DIR from [env]",
+            ));
+        }
+        let steps = self.steps(raw.steps, raw.preset, cache.ccache)?;
         let artifacts = match raw.artifacts {
             Some(a) => Artifacts {
                 patterns: a
@@ -360,6 +370,7 @@ impl Validator<'_> {
             coverage,
             pipeline,
             notify,
+            cache,
         };
         check_template_syntax(&matrix)?;
         Ok(matrix)
@@ -577,6 +588,7 @@ impl Validator<'_> {
         &self,
         steps: Option<Spanned<Vec<RawStep>>>,
         preset: Option<Spanned<String>>,
+        ccache: bool,
     ) -> Result<Vec<Step>, ConfigError> {
         match (steps, preset) {
             (Some(_), Some(preset)) => {
@@ -598,7 +610,7 @@ impl Validator<'_> {
                 };
                 let text = |value: &str| Text { value: value.to_string(), span: span.clone() };
                 Ok(kind
-                    .steps()
+                    .steps_with(ccache)
                     .iter()
                     .map(|(name, run, junit)| Step {
                         name: text(name),
@@ -797,6 +809,7 @@ struct RawFile {
     setup: Option<Vec<super::setup::RawSetup>>,
     finally: Option<Vec<super::setup::RawFinally>>,
     notify: Option<Vec<Spanned<super::notify::RawNotify>>>,
+    cache: Option<super::cache::RawCache>,
 }
 
 #[derive(Deserialize, Default)]

@@ -26,6 +26,26 @@ impl Preset {
         }
     }
 
+    /// The steps with compiles going through ccache where `ccache` is on: CMake reads its launcher
+    /// from the environment (`CMAKE_<LANG>_COMPILER_LAUNCHER`), Make and Meson take it in `CC` and
+    /// `CXX` (`{{ ccache }}` renders to `ccache`, or nothing where this host has none).
+    pub fn steps_with(self, ccache: bool) -> Vec<(&'static str, std::borrow::Cow<'static, str>, Option<&'static str>)> {
+        self.steps()
+            .iter()
+            .map(|&(name, run, junit)| {
+                let run = if ccache && self != Self::Cmake {
+                    std::borrow::Cow::Owned(run.replace(
+                        "CC={{ cc }} CXX={{ cxx }}",
+                        r#"CC="{{ ccache }} {{ cc }}" CXX="{{ ccache }} {{ cxx }}""#,
+                    ))
+                } else {
+                    std::borrow::Cow::Borrowed(run)
+                };
+                (name, run, junit)
+            })
+            .collect()
+    }
+
     /// The steps, as (name, command template, JUnit file template).
     pub fn steps(self) -> &'static [(&'static str, &'static str, Option<&'static str>)] {
         match self {

@@ -91,6 +91,9 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
             if let (Some((summary, min_line)), JobStatus::Passed) = (&job.coverage, record.status) {
                 read_coverage(&job, executor.as_ref(), summary, *min_line, &mut record).await;
             }
+            if let Some(log) = &job.ccache_stats {
+                record.ccache = read_ccache_stats(&job, executor.as_ref(), log, &mut record.log_tail).await;
+            }
             if !job.artifacts.is_empty() && record.status != JobStatus::Cancelled {
                 collect_artifacts(&job, executor.as_ref(), &ctx, &mut record).await;
             }
@@ -322,6 +325,34 @@ async fn read_tests(job: &RenderedJob, executor: &dyn Executor, step: &str, juni
         Ok(cases) => record.tests.extend(cases),
         Err(e) if here.exists() => record.log_tail.push(format!("gridrun: cannot read test results: {e}")),
         Err(_) => {}
+    }
+}
+
+/// What ccache did for the job's compiles, from the statistics log only they wrote. No log is no
+/// compile through ccache: zero calls, which says the wiring missed (a step that ignores `CC`).
+async fn read_ccache_stats(
+    job: &RenderedJob,
+    executor: &dyn Executor,
+    log: &Path,
+    notes: &mut Vec<String>,
+) -> Option<crate::outcome::CcacheStats> {
+    let here = match executor.fetch(job, log).await {
+        Ok(here) => here,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(crate::outcome::CcacheStats::default()),
+        Err(e) => {
+            notes.push(format!("gridrun: cannot bring ccache's statistics back: {e}"));
+            return None;
+        }
+    };
+    let read = tokio::task::spawn_blocking(move || crate::ccache::read_stats(&here)).await;
+    match read {
+        Ok(Ok(stats)) => Some(stats),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Some(crate::outcome::CcacheStats::default()),
+        Ok(Err(e)) => {
+            notes.push(format!("gridrun: cannot read ccache's statistics: {e}"));
+            None
+        }
+        Err(_) => None,
     }
 }
 

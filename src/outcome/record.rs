@@ -27,6 +27,46 @@ pub fn from_millis(ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
+/// What ccache did for one job's compiles, read from its own statistics log (never a diff of the
+/// shared cache's counters, which concurrent jobs would mix up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CcacheStats {
+    /// Compiles answered from the cache (direct and preprocessed hits).
+    pub hits: u64,
+    /// Compiles the cache could have answered but did not.
+    pub misses: u64,
+    /// Compiles ccache could cache at all: hits and misses.
+    pub cacheable: u64,
+}
+
+impl CcacheStats {
+    /// Hits over cacheable calls, from 0 to 1; `None` without any cacheable call.
+    pub fn hit_rate(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss, reason = "a rate")]
+        (self.cacheable > 0).then(|| self.hits as f64 / self.cacheable as f64)
+    }
+
+    /// `12/40 hits (30 %)`, for people.
+    pub fn describe(&self) -> String {
+        match self.hit_rate() {
+            Some(rate) => format!("{}/{} hits ({:.0} %)", self.hits, self.cacheable, rate * 100.0),
+            None => "no cacheable compiles".into(),
+        }
+    }
+
+    /// The sum of many jobs' figures; `None` where none went through ccache.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a Self>) -> Option<Self> {
+        all.into_iter().fold(None, |acc: Option<Self>, s| {
+            let acc = acc.unwrap_or_default();
+            Some(Self {
+                hits: acc.hits + s.hits,
+                misses: acc.misses + s.misses,
+                cacheable: acc.cacheable + s.cacheable,
+            })
+        })
+    }
+}
+
 /// One attempt of one step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepRecord {
@@ -240,6 +280,8 @@ pub struct JobRecord {
     pub build: Option<crate::sbom::BuildFacts>,
     /// A coverage cell's figures, as gcovr summarised them.
     pub coverage: Option<Coverage>,
+    /// What ccache did for its compiles, where `[cache] ccache = true`.
+    pub ccache: Option<CcacheStats>,
 }
 
 /// Line, function and branch coverage of a job, counted.
@@ -401,7 +443,12 @@ impl JobRecord {
             map.serialize_entry("coverage", coverage)?;
         }
         let tail = (!self.log_tail.is_empty()).then(|| self.log_tail.join("\n"));
-        map.serialize_entry("log_tail", &tail)
+        map.serialize_entry("log_tail", &tail)?;
+        // Only where ccache ran: documents without it keep their shape.
+        if let Some(ccache) = &self.ccache {
+            map.serialize_entry("ccache", ccache)?;
+        }
+        Ok(())
     }
 }
 
@@ -484,6 +531,7 @@ impl JobRecord {
             // Not in the JSON shape: a Slurm task's build facts stay on its node.
             build: None,
             coverage: serde_json::from_value(doc["coverage"].clone()).ok(),
+            ccache: serde_json::from_value(doc["ccache"].clone()).ok(),
             id: 0,
         })
     }

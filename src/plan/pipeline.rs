@@ -298,6 +298,7 @@ impl Plan {
             first_attempt: 1,
             notes: Vec::new(),
             coverage: None,
+            ccache_stats: None,
         })
     }
 

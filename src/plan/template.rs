@@ -11,7 +11,7 @@ use crate::matrix::Cell;
 use crate::toolchain::ResolvedToolchain;
 
 /// Variables every job has, beside its cell's keys.
-pub const BUILTINS: [&str; 16] = [
+pub const BUILTINS: [&str; 17] = [
     "cell",
     "sanitizer_flags",
     "cc",
@@ -28,6 +28,7 @@ pub const BUILTINS: [&str; 16] = [
     "job",
     "run",
     "commit",
+    "ccache",
 ];
 
 /// How many template instructions one rendering may run.
@@ -211,6 +212,9 @@ pub struct JobContext {
     /// `{{ setup.NAME }}`: each setup the cell needs, to its output folder; `None` where the
     /// file has no `[[setup]]`.
     pub setup: Option<Value>,
+    /// `{{ ccache }}`: the launcher to put before a compiler (`ccache`), or empty where
+    /// `[cache] ccache` is off or this host has no ccache.
+    pub ccache: &'static str,
 }
 
 impl JobContext {
@@ -246,6 +250,7 @@ impl Object for JobContext {
             "run" => Some(Value::from(self.run)),
             "commit" => text(&self.commit),
             "setup" => self.setup.clone(),
+            "ccache" => text(self.ccache),
             _ => self.cell.get(key).map(crate::config::Scalar::to_template_value),
         }
     }

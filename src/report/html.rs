@@ -84,6 +84,8 @@ struct Page<'a> {
     commit: String,
     started: String,
     duration: String,
+    /// ccache's hits over the run's jobs, where they went through it.
+    ccache: Option<String>,
     jobs: usize,
     counts: &'a [Count],
     running: bool,
@@ -129,6 +131,8 @@ impl<'a> Page<'a> {
             commit: commit(run),
             started: utc(&run.started_at),
             duration: run.duration.map_or_else(|| "-".into(), |d| human_duration(millis(d))),
+            ccache: crate::outcome::CcacheStats::sum(report.jobs.iter().filter_map(|j| j.ccache.as_ref()))
+                .map(|c| c.describe()),
             jobs: report.jobs.len(),
             counts: &summary.counts,
             running,
@@ -580,6 +584,9 @@ fn facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     if job.flaky {
         facts.push(("flaky", "passed on a retry".into()));
     }
+    if let Some(ccache) = &job.ccache {
+        facts.push(("ccache", ccache.describe()));
+    }
     if let Some(host) = &job.host {
         facts.push(("host", host.clone()));
     }
@@ -717,6 +724,9 @@ fn passed_line(job: &JobRecord) -> String {
     if job.flaky {
         parts.push("flaky: passed on a retry".into());
     }
+    if let Some(ccache) = &job.ccache {
+        parts.push(format!("ccache {}", ccache.describe()));
+    }
     parts.join(" · ")
 }
 
@@ -750,8 +760,13 @@ mod tests {
         assert!(!html.contains("<script>boom"), "diagnostics are escaped");
         assert!(!html.contains("<b>x</b>") && !html.contains("<i>gcc</i>") && !html.contains("<kind>"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
-        // The page's own script is the only one.
-        assert_eq!(html.matches("<script").count(), 1);
+        // The page's own script is the only one that runs; beside it, one block of data no
+        // browser runs, whose recorded text cannot end it.
+        assert_eq!(html.matches("<script>").count(), 1);
+        assert_eq!(html.matches("<script type=\"application/json\" id=\"grid-data\">").count(), 1);
+        assert_eq!(html.matches("<script").count(), 2);
+        let data = html.split("id=\"grid-data\">").nth(1).unwrap().split("</script>").next().unwrap();
+        assert!(data.contains("\\u003cb\\u003ex\\u003c/b\\u003e") && !data.contains('<'), "{data}");
     }
 
     #[test]

@@ -102,6 +102,9 @@ fn header(summary: &Summary<'_>, out: &mut String) {
         facts.push(format!("commit {}{}{branch}", code(&short), if run.dirty { " (dirty)" } else { "" }));
     }
     facts.push(format!("started {}", utc(&run.started_at)));
+    if let Some(ccache) = crate::outcome::CcacheStats::sum(summary.run.jobs.iter().filter_map(|j| j.ccache.as_ref())) {
+        facts.push(format!("ccache {}", ccache.describe()));
+    }
     out.push_str(&facts.join(" · "));
     out.push('\n');
     if run.status == RunStatus::Running {

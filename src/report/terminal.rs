@@ -12,7 +12,9 @@ use comfy_table::Color;
 use super::compare::{Comparison, Flip, Lone, SLOWER_MIN_MS, SLOWER_RATIO};
 use super::format::human_duration;
 use super::grid::{self, GridJob, Pivot};
-use crate::outcome::{millis, JobKind, JobRecord, JobStatus, RunRecord, RunReport, RunStatus, StepRecord, TestStatus};
+use crate::outcome::{
+    millis, CcacheStats, JobKind, JobRecord, JobStatus, RunRecord, RunReport, RunStatus, StepRecord, TestStatus,
+};
 use crate::plan::Plan;
 use crate::store::{CellStats, ProjectStats};
 use crate::term::{cell, Style};
@@ -362,18 +364,31 @@ pub fn show_run(style: Style, report: &RunReport, pivot: Option<&Pivot>) -> Resu
         text.push_str(&one_line(&pattern.to_string()));
         text.push('\n');
     }
+    let ccache = CcacheStats::sum(report.jobs.iter().filter_map(|j| j.ccache.as_ref()));
+    if let Some(sum) = &ccache {
+        let _ = writeln!(text, "ccache: {}", sum.describe());
+    }
     if let Some(grid) = grid_table(style, &report.jobs, pivot)? {
         let mut table = style.table();
-        table.set_header(["job", "status", "duration", "peak MiB", "failure", "reason"]);
+        let mut header = vec!["job", "status", "duration", "peak MiB", "failure", "reason"];
+        // A column only for runs that went through ccache: other runs' tables stay as they were.
+        if ccache.is_some() {
+            header.insert(4, "ccache hits");
+        }
+        table.set_header(header);
         for job in &report.jobs {
-            table.add_row([
+            let mut row = vec![
                 cell(&job.slug),
                 status_cell(job),
                 cell(job_duration(job)),
                 cell(mib(job.peak_rss_kb)),
                 cell(job.failure_kind.map(crate::outcome::FailureKind::as_str).unwrap_or_default()),
                 cell(job.reason.clone().or_else(|| job.how_it_ended()).unwrap_or_default()),
-            ]);
+            ];
+            if ccache.is_some() {
+                row.insert(4, cell(job.ccache.map(|c| c.describe()).unwrap_or_default()));
+            }
+            table.add_row(row);
         }
         let _ = write!(text, "\n{grid}\n\n{table}\n");
     }
@@ -503,6 +518,9 @@ fn job_facts(job: &JobRecord) -> Vec<(&'static str, String)> {
     facts.push(("flaky", if job.flaky { "yes" } else { "no" }.into()));
     if let Some(coverage) = &job.coverage {
         facts.push(("coverage", coverage.describe()));
+    }
+    if let Some(ccache) = &job.ccache {
+        facts.push(("ccache", format!("{}, {} misses", ccache.describe(), ccache.misses)));
     }
     if let Some(kind) = job.failure_kind {
         let how = job.how_it_ended().map(|h| format!(" ({h})")).unwrap_or_default();
@@ -647,6 +665,12 @@ fn project_stats(style: Style, span: &str, p: &ProjectStats) -> String {
         if p.cells.len() > p.slowest.len() {
             let _ = writeln!(text, "({} cells in all; --json lists every one)", p.cells.len());
         }
+    }
+
+    if let Some(c) = &p.ccache {
+        let rate = c.hit_rate.map_or_else(|| "no cacheable compiles".into(), |r| format!("{} hits", percent(r)));
+        let _ =
+            write!(text, "\nccache: {rate}: {} of {} cacheable compiles over {} jobs\n", c.hits, c.cacheable, c.jobs);
     }
 
     if !p.flaky.is_empty() {

@@ -266,7 +266,8 @@ fn copy_group(
         let mut job_stmt = src.prepare(
             "SELECT id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at,
                     finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail,
-                    allow_failure, host, image, image_digest, kind, build, coverage
+                    allow_failure, host, image, image_digest, kind, build, coverage, ccache_hits, ccache_misses,
+                    ccache_cacheable
              FROM jobs WHERE run_id = ?1 ORDER BY position",
         )?;
         let mut rows = job_stmt.query([run.row.id])?;
@@ -280,9 +281,9 @@ fn copy_group(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code,
                                    signal, started_at, finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler,
                                    compiler_version, log_tail, allow_failure, host, image, image_digest, kind,
-                                   build, coverage)
+                                   build, coverage, ccache_hits, ccache_misses, ccache_cacheable)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                         ?21, ?22, ?23, ?24, ?25, ?26)",
+                         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
             )?
             .execute(params![
                 run_id,
@@ -312,6 +313,9 @@ fn copy_group(
                 r.get::<_, crate::outcome::JobKind>(23)?,
                 r.get::<_, Option<String>>(24)?,
                 r.get::<_, Option<String>>(25)?,
+                r.get::<_, Option<i64>>(26)?,
+                r.get::<_, Option<i64>>(27)?,
+                r.get::<_, Option<i64>>(28)?,
             ])?;
             let new_id = tx.last_insert_rowid();
             jobs += 1;

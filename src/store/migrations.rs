@@ -172,6 +172,12 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE jobs ADD COLUMN coverage TEXT;
     ",
+    // 13: what ccache did for a job's compiles (`[cache] ccache = true`), NULL where it was off.
+    r"
+    ALTER TABLE jobs ADD COLUMN ccache_hits INTEGER;
+    ALTER TABLE jobs ADD COLUMN ccache_misses INTEGER;
+    ALTER TABLE jobs ADD COLUMN ccache_cacheable INTEGER;
+    ",
 ];
 
 /// The schema version this gridrun writes.

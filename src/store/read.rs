@@ -16,7 +16,7 @@ pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, branch, revision, config_key";
 /// How many columns [`RUN_COLUMNS`] names: a query may select more after them.
 pub(super) const RUN_COLUMN_COUNT: usize = 12;
-const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest, kind, build, coverage";
+const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest, kind, build, coverage, ccache_hits, ccache_misses, ccache_cacheable";
 
 impl Store {
     /// The newest runs first.
@@ -195,6 +195,12 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         kind: r.get(23)?,
         build: r.get::<_, Option<String>>(24)?.and_then(|text| serde_json::from_str(&text).ok()),
         coverage: r.get::<_, Option<String>>(25)?.and_then(|text| serde_json::from_str(&text).ok()),
+        ccache: match (unsigned(r.get(26)?), unsigned(r.get(27)?), unsigned(r.get(28)?)) {
+            (Some(hits), Some(misses), Some(cacheable)) => {
+                Some(crate::outcome::CcacheStats { hits, misses, cacheable })
+            }
+            _ => None,
+        },
         steps: Vec::new(),
         diagnostics: Vec::new(),
         tests: Vec::new(),

@@ -52,6 +52,24 @@ pub struct ProjectStats {
     pub slowest: Vec<CellStats>,
     /// The axis values the cells that failed in at least half their runs follow, where some do.
     pub failure_pattern: Option<String>,
+    /// What ccache did for the jobs that went through it, summed; absent where none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ccache: Option<CcacheSums>,
+}
+
+/// ccache's calls over the jobs of a window that went through it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CcacheSums {
+    /// Jobs whose compiles went through ccache.
+    pub jobs: i64,
+    /// Compiles answered from a cache.
+    pub hits: u64,
+    /// Compiles a cache could have answered but did not.
+    pub misses: u64,
+    /// Hits and misses.
+    pub cacheable: u64,
+    /// Hits over cacheable calls; null without any.
+    pub hit_rate: Option<f64>,
 }
 
 /// One UTC day of a project.
@@ -177,12 +195,14 @@ impl Store {
         // SQLite sorting the whole window (window functions took 0.25 s over 100,000 jobs).
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.project, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
-                    CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END
+                    CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END,
+                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable
              FROM runs r JOIN jobs j ON j.run_id = r.id
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
         let mut cells: BTreeMap<String, HashMap<String, CellSums>> = BTreeMap::new();
         let mut kinds: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
+        let mut ccache: BTreeMap<String, CcacheSums> = BTreeMap::new();
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let (project, slug, hash) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
@@ -203,8 +223,24 @@ impl Store {
                 };
                 *of_project.entry(kind.to_string()).or_default() += 1;
             }
+            let counts: [Option<i64>; 3] = [r.get(7)?, r.get(8)?, r.get(9)?];
+            if let [Some(hits), Some(misses), Some(cacheable)] =
+                counts.map(|c| c.map(|n| u64::try_from(n).unwrap_or(0)))
+            {
+                let sums = ccache.entry(project.to_string()).or_default();
+                sums.jobs += 1;
+                sums.hits += hits;
+                sums.misses += misses;
+                sums.cacheable += cacheable;
+            }
         }
         drop(rows);
+        for (name, mut sums) in ccache {
+            #[allow(clippy::cast_precision_loss, reason = "a rate")]
+            let hit_rate = (sums.cacheable > 0).then(|| sums.hits as f64 / sums.cacheable as f64);
+            sums.hit_rate = hit_rate;
+            entry(&mut projects, &name).ccache = Some(sums);
+        }
 
         for (name, of_project) in cells {
             let p = entry(&mut projects, &name);

@@ -426,7 +426,8 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
              cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
              host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7),
-             reason = COALESCE(?17, reason), build = COALESCE(?18, build), coverage = ?19
+             reason = COALESCE(?17, reason), build = COALESCE(?18, build), coverage = ?19,
+             ccache_hits = ?20, ccache_misses = ?21, ccache_cacheable = ?22
          WHERE run_id = ?1 AND slug = ?2",
     )?
     .execute(params![
@@ -449,6 +450,9 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         job.reason,
         job.build.as_ref().and_then(|b| serde_json::to_string(b).ok()),
         job.coverage.as_ref().and_then(|c| serde_json::to_string(c).ok()),
+        job.ccache.map(|c| i64::try_from(c.hits).unwrap_or(i64::MAX)),
+        job.ccache.map(|c| i64::try_from(c.misses).unwrap_or(i64::MAX)),
+        job.ccache.map(|c| i64::try_from(c.cacheable).unwrap_or(i64::MAX)),
     ])?;
     Ok(())
 }
