@@ -116,6 +116,9 @@ fn a_second_run_in_fresh_build_folders_is_answered_from_each_compilers_own_cache
     assert!(stats.contains("ccache: 50.0 % hits: 10 of 20 cacheable compiles over 4 jobs"), "{stats}");
     let stats = t.ok_json(&["stats", "--json"]);
     assert_eq!(stats["projects"][0]["ccache"]["hits"], 10, "{stats}");
+    // The history page draws the day's hit rate: 10 of 20.
+    let page = t.ok(&["report", "--history"]);
+    assert!(page.contains("<h2>ccache hit rate per day</h2>") && page.contains("10 of 20 cacheable compiles hit"));
 }
 
 #[test]

@@ -39,7 +39,18 @@ pub fn page(project: &ProjectStats, days: u32) -> Result<String, minijinja::Erro
         rate_chart: rate_chart(&window),
         jobs_chart: jobs_chart(&window),
         duration_chart: duration_chart(&window),
-        coverage_chart: window.iter().any(|d| d.lines_total > 0).then(|| coverage_chart(&window)),
+        coverage_chart: window
+            .iter()
+            .any(|d| d.lines_total > 0)
+            .then(|| share_chart(&window, |d| (d.lines_covered, d.lines_total), "line coverage per day", "lines")),
+        ccache_chart: window.iter().any(|d| d.ccache_cacheable > 0).then(|| {
+            share_chart(
+                &window,
+                |d| (d.ccache_hits, d.ccache_cacheable),
+                "ccache hit rate per day",
+                "cacheable compiles hit",
+            )
+        }),
         failure_kinds: project.failure_kinds.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
         slowest: project
             .slowest
@@ -86,6 +97,7 @@ struct Page<'a> {
     jobs_chart: String,
     duration_chart: String,
     coverage_chart: Option<String>,
+    ccache_chart: Option<String>,
     failure_kinds: Vec<(&'a str, i64)>,
     slowest: Vec<Cell<'a>>,
     flakiest: Vec<&'a crate::store::FlakyCell>,
@@ -124,6 +136,8 @@ fn window(per_day: &[DayStats], today: chrono::NaiveDate, days: u32) -> Vec<DayS
                 job_ms: 0,
                 lines_covered: 0,
                 lines_total: 0,
+                ccache_hits: 0,
+                ccache_cacheable: 0,
             })
         })
         .collect()
@@ -258,24 +272,26 @@ fn duration_chart(days: &[DayStats]) -> String {
     svg
 }
 
-/// Line coverage of a day's coverage jobs (all their lines together), 0–100 %.
-fn coverage_chart(days: &[DayStats]) -> String {
-    let mut svg = frame(days, "100 %", "0 %", "line coverage per day");
-    let points: Vec<(f64, f64, &DayStats)> = days
+/// A share per day (covered lines of all lines, cache hits of cacheable compiles), 0–100 %, as
+/// a line over the days that have any.
+fn share_chart(days: &[DayStats], of: impl Fn(&DayStats) -> (i64, i64), title: &str, what: &str) -> String {
+    let mut svg = frame(days, "100 %", "0 %", title);
+    let points: Vec<(f64, f64, &DayStats, (i64, i64))> = days
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.lines_total > 0)
-        .map(|(i, d)| (x(i, days.len()), y(d.lines_covered as f64 / d.lines_total as f64, 1.0), d))
+        .filter(|(_, d)| of(d).1 > 0)
+        .map(|(i, d)| {
+            let (part, whole) = of(d);
+            (x(i, days.len()), y(part as f64 / whole as f64, 1.0), d, (part, whole))
+        })
         .collect();
-    let path: Vec<String> = points.iter().map(|(px, py, _)| format!("{px:.1},{py:.1}")).collect();
+    let path: Vec<String> = points.iter().map(|(px, py, _, _)| format!("{px:.1},{py:.1}")).collect();
     let _ = write!(svg, r#"<polyline class="rate" points="{}"/>"#, path.join(" "));
-    for (px, py, d) in &points {
+    for (px, py, d, (part, whole)) in &points {
         let _ = write!(
             svg,
-            r#"<circle class="dot" cx="{px:.1}" cy="{py:.1}" r="3"><title>{}: {} of {} lines</title></circle>"#,
-            escape(&d.day),
-            d.lines_covered,
-            d.lines_total
+            r#"<circle class="dot" cx="{px:.1}" cy="{py:.1}" r="3"><title>{}: {part} of {whole} {what}</title></circle>"#,
+            escape(&d.day)
         );
     }
     svg.push_str("</svg>");

@@ -91,6 +91,10 @@ pub struct DayStats {
     pub lines_covered: i64,
     /// See `lines_covered`.
     pub lines_total: i64,
+    /// Of the jobs that went through ccache: compiles answered from a cache.
+    pub ccache_hits: i64,
+    /// Of those jobs: compiles a cache could have answered.
+    pub ccache_cacheable: i64,
 }
 
 /// One cell (slug) of a project over the window.
@@ -153,7 +157,8 @@ impl Store {
             "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0),
                     COALESCE(SUM(j.duration_ms), 0),
                     COALESCE(SUM(json_extract(j.coverage, '$.lines_covered')), 0),
-                    COALESCE(SUM(json_extract(j.coverage, '$.lines_total')), 0)
+                    COALESCE(SUM(json_extract(j.coverage, '$.lines_total')), 0),
+                    COALESCE(SUM(j.ccache_hits), 0), COALESCE(SUM(j.ccache_cacheable), 0)
              FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
@@ -164,6 +169,7 @@ impl Store {
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
             let job_ms: i64 = r.get(4)?;
             let (lines_covered, lines_total): (i64, i64) = (r.get(5)?, r.get(6)?);
+            let (ccache_hits, ccache_cacheable): (i64, i64) = (r.get(7)?, r.get(8)?);
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -175,6 +181,8 @@ impl Store {
                     d.job_ms += job_ms;
                     d.lines_covered += lines_covered;
                     d.lines_total += lines_total;
+                    d.ccache_hits += ccache_hits;
+                    d.ccache_cacheable += ccache_cacheable;
                 }
                 _ => p.per_day.push(DayStats {
                     day: day.to_string(),
@@ -185,6 +193,8 @@ impl Store {
                     job_ms,
                     lines_covered,
                     lines_total,
+                    ccache_hits,
+                    ccache_cacheable,
                 }),
             }
         }
