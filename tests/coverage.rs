@@ -81,6 +81,8 @@ fn figures_are_gcovrs_own_for_each_compiler() {
     }
     let shown = t.ok(&["show", "latest/gcc-12-true"]);
     assert!(shown.contains("coverage     lines "), "{shown}");
+    let md = t.ok(&["report", "--format", "md"]);
+    assert!(md.contains("Line coverage: `gcc-12-true` "), "{md}");
     let page = t.ok(&["report", "--history"]);
     assert!(page.contains("<h2>Line coverage per day</h2>"), "the history page draws coverage");
 }

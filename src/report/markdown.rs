@@ -73,6 +73,9 @@ pub fn within(markdown: &[u8], budget: usize) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// How many coverage cells the header names.
+const COVERAGE_SHOWN: usize = 20;
+
 /// `# heimdall: run 3 failed` and a line of counts.
 fn header(summary: &Summary<'_>, out: &mut String) {
     use crate::outcome::JobKind;
@@ -107,6 +110,23 @@ fn header(summary: &Summary<'_>, out: &mut String) {
     }
     out.push_str(&facts.join(" · "));
     out.push('\n');
+    let covered: Vec<String> = summary
+        .run
+        .jobs
+        .iter()
+        .filter_map(|j| {
+            let line = j.coverage.as_ref()?.line_percent()?;
+            Some(format!("{} {line:.1} %", code(&j.slug)))
+        })
+        .collect();
+    if !covered.is_empty() {
+        let more = covered.len().saturating_sub(COVERAGE_SHOWN);
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        out.push_str(&format!(
+            "\nLine coverage: {}{tail}\n",
+            covered.into_iter().take(COVERAGE_SHOWN).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if run.status == RunStatus::Running {
         out.push_str("\n> [!NOTE]\n> This run is still running: this is a snapshot.\n");
     }
