@@ -154,11 +154,7 @@ impl Store {
         // JOIN, so a run none of whose jobs reached a verdict still counts.
         let verdicts = verdicts();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0),
-                    COALESCE(SUM(j.duration_ms), 0),
-                    COALESCE(SUM(json_extract(j.coverage, '$.lines_covered')), 0),
-                    COALESCE(SUM(json_extract(j.coverage, '$.lines_total')), 0),
-                    COALESCE(SUM(j.ccache_hits), 0), COALESCE(SUM(j.ccache_cacheable), 0)
+            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0)
              FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
@@ -167,9 +163,6 @@ impl Store {
         while let Some(r) = rows.next()? {
             let p = entry(&mut projects, r.get_ref(0)?.as_str()?);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
-            let job_ms: i64 = r.get(4)?;
-            let (lines_covered, lines_total): (i64, i64) = (r.get(5)?, r.get(6)?);
-            let (ccache_hits, ccache_cacheable): (i64, i64) = (r.get(7)?, r.get(8)?);
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -178,11 +171,6 @@ impl Store {
                     d.jobs += jobs;
                     d.passed += passed;
                     d.failed += jobs - passed;
-                    d.job_ms += job_ms;
-                    d.lines_covered += lines_covered;
-                    d.lines_total += lines_total;
-                    d.ccache_hits += ccache_hits;
-                    d.ccache_cacheable += ccache_cacheable;
                 }
                 _ => p.per_day.push(DayStats {
                     day: day.to_string(),
@@ -190,11 +178,11 @@ impl Store {
                     jobs,
                     passed,
                     failed: jobs - passed,
-                    job_ms,
-                    lines_covered,
-                    lines_total,
-                    ccache_hits,
-                    ccache_cacheable,
+                    job_ms: 0,
+                    lines_covered: 0,
+                    lines_total: 0,
+                    ccache_hits: 0,
+                    ccache_cacheable: 0,
                 }),
             }
         }
@@ -206,13 +194,17 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.project, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
                     CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END,
-                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable
+                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable, substr(r.started_at, 1, 10),
+                    json_extract(j.coverage, '$.lines_covered'), json_extract(j.coverage, '$.lines_total')
              FROM runs r JOIN jobs j ON j.run_id = r.id
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
         let mut cells: BTreeMap<String, HashMap<String, CellSums>> = BTreeMap::new();
         let mut kinds: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
         let mut ccache: BTreeMap<String, CcacheSums> = BTreeMap::new();
+        // Per project and day: job time, coverage and ccache sums (read here, where every verdict
+        // job's row is read anyway; the per-run pass above reads only an index).
+        let mut daily: HashMap<String, HashMap<String, [i64; 5]>> = HashMap::new();
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let (project, slug, hash) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
@@ -233,6 +225,20 @@ impl Store {
                 };
                 *of_project.entry(kind.to_string()).or_default() += 1;
             }
+            let day = r.get_ref(10)?.as_str()?;
+            let (covered, total): (Option<i64>, Option<i64>) = (r.get(11)?, r.get(12)?);
+            let (hits, cacheable): (Option<i64>, Option<i64>) = (r.get(7)?, r.get(9)?);
+            let of_project = match daily.get_mut(project) {
+                Some(found) => found,
+                None => daily.entry(project.to_string()).or_default(),
+            };
+            let sums_of_day = match of_project.get_mut(day) {
+                Some(found) => found,
+                None => of_project.entry(day.to_string()).or_default(),
+            };
+            for (slot, value) in sums_of_day.iter_mut().zip([duration, covered, total, hits, cacheable]) {
+                *slot += value.unwrap_or(0);
+            }
             let counts: [Option<i64>; 3] = [r.get(7)?, r.get(8)?, r.get(9)?];
             if let [Some(hits), Some(misses), Some(cacheable)] =
                 counts.map(|c| c.map(|n| u64::try_from(n).unwrap_or(0)))
@@ -245,6 +251,18 @@ impl Store {
             }
         }
         drop(rows);
+        for (name, days) in daily {
+            let p = entry(&mut projects, &name);
+            for (day, [job_ms, lines_covered, lines_total, ccache_hits, ccache_cacheable]) in days {
+                if let Some(d) = p.per_day.iter_mut().find(|d| d.day == day) {
+                    d.job_ms = job_ms;
+                    d.lines_covered = lines_covered;
+                    d.lines_total = lines_total;
+                    d.ccache_hits = ccache_hits;
+                    d.ccache_cacheable = ccache_cacheable;
+                }
+            }
+        }
         for (name, mut sums) in ccache {
             #[allow(clippy::cast_precision_loss, reason = "a rate")]
             let hit_rate = (sums.cacheable > 0).then(|| sums.hits as f64 / sums.cacheable as f64);
