@@ -25,7 +25,7 @@ pub const STATS_LOG: &str = "ccache-stats.log";
 
 /// Whether ccache is on this host's `PATH`.
 pub fn installed() -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(PROGRAM).is_file()))
+    which::which(PROGRAM).is_ok()
 }
 
 /// The folder holding every compiler's cache: `<cache_dir>/ccache`.

@@ -152,15 +152,9 @@ fn tool(role: &str, name: &str, version: Option<String>, path: Option<PathBuf>) 
     ToolFact { role: role.into(), name: name.into(), version, path: path.map(|p| p.display().to_string()), sha256 }
 }
 
-/// The binary `name` runs as, through `PATH`, symlinks resolved.
+/// The binary `name` runs as, through `path_var` (the job's `PATH`), symlinks resolved.
 fn which(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let runnable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-    let found = if name.contains('/') {
-        Some(PathBuf::from(name)).filter(|p| runnable(p))
-    } else {
-        std::env::split_paths(path_var?).map(|dir| dir.join(name)).find(|p| runnable(p))
-    }?;
+    let found = if name.contains('/') { which::which(name).ok() } else { which::which_in(name, path_var, "/").ok() }?;
     std::fs::canonicalize(&found).ok()
 }
 

@@ -17,6 +17,28 @@ pub use detect::{Compiler, Host, Llvm, Remote, RunProbe};
 pub use probe::{Listing, SCRIPT as PROBE_SCRIPT};
 pub use spec::{CompilerSpec, Family, Standard};
 
+/// A tool of an installed LLVM (`llvm-symbolizer`, `llvm-cov`): `major`'s where that LLVM is
+/// installed, else the newest's under `/usr/lib/llvm-N`, else one on `PATH`.
+pub(crate) fn llvm_tool(name: &str, major: Option<&str>) -> Option<String> {
+    if let Some(own) = major.map(|m| format!("/usr/lib/llvm-{m}/bin/{name}")) {
+        if std::path::Path::new(&own).is_file() {
+            return Some(own);
+        }
+    }
+    let newest = std::fs::read_dir("/usr/lib")
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let major: u32 = e.file_name().to_str()?.strip_prefix("llvm-")?.parse().ok()?;
+            let path = e.path().join("bin").join(name);
+            path.is_file().then(|| (major, path.display().to_string()))
+        })
+        .max();
+    newest.map(|(_, path)| path).or_else(|| which::which(name).ok().map(|p| p.display().to_string()))
+}
+
 /// The cell keys gridrun gives meaning to.
 pub mod keys {
     /// The compiler, `gcc-12`, `clang-16`, `gcc`, `clang`.

@@ -25,7 +25,7 @@ pub fn find(wanted: Option<Engine>) -> Result<Engine, String> {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    which::which(program).is_ok()
 }
 
 /// The image's ID (its digest, `sha256:…`), as the engine has it here; `Err` says why not (not

@@ -122,34 +122,8 @@ pub fn runtime_env(list: &[Sanitizer], symbolizer: Option<&str>) -> Vec<(String,
 /// An `llvm-symbolizer` on this host: the one of the compiler's LLVM where installed, else the
 /// newest (any reads the line tables of any compiler's output).
 pub fn symbolizer(family: Option<Family>, version: &str) -> Option<String> {
-    let major = version.split('.').next().unwrap_or_default();
-    if family == Some(Family::Clang) && !major.is_empty() {
-        let own = format!("/usr/lib/llvm-{major}/bin/llvm-symbolizer");
-        if std::path::Path::new(&own).is_file() {
-            return Some(own);
-        }
-    }
-    let mut found: Vec<(u32, String)> = std::fs::read_dir("/usr/lib")
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let major: u32 = name.strip_prefix("llvm-")?.parse().ok()?;
-            let path = e.path().join("bin/llvm-symbolizer");
-            path.is_file().then(|| (major, path.display().to_string()))
-        })
-        .collect();
-    found.sort();
-    found.pop().map(|(_, path)| path).or_else(|| which("llvm-symbolizer"))
-}
-
-fn which(program: &str) -> Option<String> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| std::path::Path::new(dir).join(program))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
+    let major = version.split('.').next().filter(|m| !m.is_empty() && family == Some(Family::Clang));
+    super::llvm_tool("llvm-symbolizer", major)
 }
 
 #[cfg(test)]
