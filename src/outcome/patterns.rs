@@ -24,14 +24,6 @@ pub enum Predicate {
 }
 
 impl Predicate {
-    fn holds(&self, cell: &Cell<'_>) -> bool {
-        match self {
-            Self::Is(key, value) => cell.value(key) == Some(value.as_str()),
-            Self::AtLeast(key, value) => number(cell.value(key)).zip(number(Some(value))).is_some_and(|(a, b)| a >= b),
-            Self::AtMost(key, value) => number(cell.value(key)).zip(number(Some(value))).is_some_and(|(a, b)| a <= b),
-        }
-    }
-
     /// Ordered predicates say a little less than equalities: they lose ties.
     fn weight(&self) -> u8 {
         match self {
@@ -131,49 +123,38 @@ pub fn explain(jobs: &[JobRecord]) -> Option<Explanation> {
     if failed < 2 || failed == cells.len() {
         return None;
     }
-    let predicates = predicates(&cells);
-    // Each predicate as a bit set over the cells: a pair's cells are two sets ANDed, so even a
-    // 10,000-cell run weighs every pair in a few milliseconds.
+    // Each predicate as a bit set over the cells: a pair's cells are two sets ANDed, counted
+    // without being kept, so even a 10,000-cell run weighs every pair in milliseconds.
+    let (predicates, sets) = predicates(&cells);
     let words = cells.len().div_ceil(64);
-    let bits_of = |pred: &Predicate| {
-        let mut bits = vec![0u64; words];
-        for (i, cell) in cells.iter().enumerate() {
-            if pred.holds(cell) {
-                bits[i / 64] |= 1 << (i % 64);
-            }
-        }
-        bits
-    };
-    let sets: Vec<Vec<u64>> = predicates.iter().map(bits_of).collect();
     let mut failing = vec![0u64; words];
     for (i, _) in cells.iter().enumerate().filter(|(_, c)| c.failed) {
         failing[i / 64] |= 1 << (i % 64);
     }
-    let count = |bits: &[u64], mask: &[u64]| -> usize {
-        bits.iter().zip(mask).map(|(a, b)| (a & b).count_ones() as usize).sum()
-    };
-    let all = vec![u64::MAX; words];
+    let sets = Sets { sets, all: vec![u64::MAX; words] };
     let mut candidates: Vec<Candidate> = Vec::new();
-    for (i, a) in predicates.iter().enumerate() {
-        candidates.push(Candidate::new(vec![i], sets[i].clone(), &failing, &all, count));
-        for (j, b) in predicates.iter().enumerate().skip(i + 1) {
-            if key_of(a) != key_of(b) {
-                let both: Vec<u64> = sets[i].iter().zip(&sets[j]).map(|(x, y)| x & y).collect();
-                candidates.push(Candidate::new(vec![i, j], both, &failing, &all, count));
+    for i in 0..predicates.len() {
+        candidates.push(Candidate::new(vec![i], &sets, &failing));
+        for j in i + 1..predicates.len() {
+            if key_of(&predicates[i]) != key_of(&predicates[j]) {
+                candidates.push(Candidate::new(vec![i, j], &sets, &failing));
             }
         }
     }
     let weight = |c: &Candidate| (c.when.len(), c.when.iter().map(|&i| predicates[i].weight()).sum::<u8>());
-    let pattern = |c: &Candidate| Pattern {
-        when: c.when.iter().map(|&i| predicates[i].clone()).collect(),
-        failed: c.failed,
-        cells: c.cells,
-        exceptions: cells
-            .iter()
-            .enumerate()
-            .filter(|(i, cell)| !cell.failed && c.bits[i / 64] & (1 << (i % 64)) != 0)
-            .map(|(_, cell)| cell.slug.to_string())
-            .collect(),
+    let pattern = |c: &Candidate| {
+        let bits = sets.of(&c.when);
+        Pattern {
+            when: c.when.iter().map(|&i| predicates[i].clone()).collect(),
+            failed: c.failed,
+            cells: c.cells,
+            exceptions: cells
+                .iter()
+                .enumerate()
+                .filter(|(i, cell)| !cell.failed && bits[i / 64] & (1 << (i % 64)) != 0)
+                .map(|(_, cell)| cell.slug.to_string())
+                .collect(),
+        }
     };
     // Simplest first: fewer predicates, equalities before orders, then file order.
     let exact = candidates.iter().filter(|c| c.failed == failed && c.cells == failed).min_by_key(|c| weight(c));
@@ -194,17 +175,17 @@ pub fn explain(jobs: &[JobRecord]) -> Option<Explanation> {
         return Some(Explanation::Mostly(pattern(near)));
     }
     // Greedy: clean conditions (no passing cell matches), each covering the most failures left.
+    let clean: Vec<&Candidate> = candidates.iter().filter(|c| c.cells == c.failed && c.failed >= 2).collect();
     let mut left = failing.clone();
     let mut chosen: Vec<Pattern> = Vec::new();
     loop {
-        let best = candidates
+        let best = clean
             .iter()
-            .filter(|c| c.cells == c.failed)
-            .map(|c| (c, count(&c.bits, &left)))
+            .map(|c| (*c, sets.count(&c.when, &left)))
             .filter(|(_, n)| *n >= 2)
             .max_by(|(a, na), (b, nb)| na.cmp(nb).then_with(|| weight(b).cmp(&weight(a))));
         let Some((candidate, _)) = best else { break };
-        for (l, b) in left.iter_mut().zip(&candidate.bits) {
+        for (l, b) in left.iter_mut().zip(sets.of(&candidate.when)) {
             *l &= !b;
         }
         chosen.push(pattern(candidate));
@@ -231,25 +212,51 @@ pub fn explain(jobs: &[JobRecord]) -> Option<Explanation> {
         .map(|c| Explanation::Mostly(pattern(c)))
 }
 
-/// A condition being weighed: its predicates (indices), its cells as bits, and counts.
+/// The predicates' cells as bit sets, and every cell's.
+struct Sets {
+    sets: Vec<Vec<u64>>,
+    all: Vec<u64>,
+}
+
+impl Sets {
+    /// The cells every predicate of `when` holds for, counted within `mask`.
+    fn count(&self, when: &[usize], mask: &[u64]) -> usize {
+        match *when {
+            [a] => self.sets[a].iter().zip(mask).map(|(x, m)| (x & m).count_ones() as usize).sum(),
+            [a, b] => self.sets[a]
+                .iter()
+                .zip(&self.sets[b])
+                .zip(mask)
+                .map(|((x, y), m)| (x & y & m).count_ones() as usize)
+                .sum(),
+            _ => self.of(when).iter().zip(mask).map(|(x, m)| (x & m).count_ones() as usize).sum(),
+        }
+    }
+
+    /// The cells every predicate of `when` holds for.
+    fn of(&self, when: &[usize]) -> Vec<u64> {
+        let mut bits = self.all.clone();
+        for &i in when {
+            for (b, s) in bits.iter_mut().zip(&self.sets[i]) {
+                *b &= s;
+            }
+        }
+        bits
+    }
+}
+
+/// A condition being weighed: its predicates (indices), and what it covers, counted.
 struct Candidate {
     when: Vec<usize>,
-    bits: Vec<u64>,
     failed: usize,
     cells: usize,
 }
 
 impl Candidate {
-    fn new(
-        when: Vec<usize>,
-        bits: Vec<u64>,
-        failing: &[u64],
-        all: &[u64],
-        count: impl Fn(&[u64], &[u64]) -> usize,
-    ) -> Self {
-        let failed = count(&bits, failing);
-        let cells = count(&bits, all);
-        Self { when, bits, failed, cells }
+    fn new(when: Vec<usize>, sets: &Sets, failing: &[u64]) -> Self {
+        let failed = sets.count(&when, failing);
+        let cells = sets.count(&when, &sets.all);
+        Self { when, failed, cells }
     }
 }
 
@@ -259,9 +266,14 @@ fn key_of(p: &Predicate) -> &str {
     }
 }
 
+/// A key with more values than this is an identifier, not an axis a failure could follow.
+const MAX_VALUES: usize = 64;
+
 /// Every `key = value` the cells have, and `≥`/`≤` for keys whose values are all numbers, in
-/// the cells' key order.
-fn predicates(cells: &[Cell<'_>]) -> Vec<Predicate> {
+/// the cells' key order; with each predicate's cells as a bit set (one pass over the cells per
+/// key, the thresholds' sets ORed from the values').
+fn predicates(cells: &[Cell<'_>]) -> (Vec<Predicate>, Vec<Vec<u64>>) {
+    let words = cells.len().div_ceil(64);
     let mut keys: Vec<&str> = Vec::new();
     for cell in cells {
         for (k, _) in &cell.values {
@@ -271,30 +283,62 @@ fn predicates(cells: &[Cell<'_>]) -> Vec<Predicate> {
         }
     }
     let mut out = Vec::new();
+    let mut sets = Vec::new();
     for key in keys {
-        let mut values: Vec<&str> = Vec::new();
-        for cell in cells {
-            if let Some(v) = cell.value(key) {
-                if !values.contains(&v) {
-                    values.push(v);
-                }
+        // Each value of the key and its cells, in order of first appearance.
+        let mut values: Vec<(&str, Vec<u64>)> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let Some(v) = cell.value(key) else { continue };
+            let at = *index.entry(v).or_insert_with(|| {
+                values.push((v, vec![0u64; words]));
+                values.len() - 1
+            });
+            values[at].1[i / 64] |= 1 << (i % 64);
+            if values.len() > MAX_VALUES {
+                break;
             }
         }
-        if values.len() < 2 {
+        if values.len() < 2 || values.len() > MAX_VALUES {
             continue;
         }
-        out.extend(values.iter().map(|v| Predicate::Is(key.to_string(), (*v).to_string())));
-        if values.len() > 2 && values.iter().all(|v| number(Some(v)).is_some()) {
-            let mut sorted = values.clone();
-            sorted.sort_by(|a, b| number(Some(a)).partial_cmp(&number(Some(b))).unwrap_or(std::cmp::Ordering::Equal));
+        let numeric = values.len() > 2 && values.iter().all(|(v, _)| number(Some(v)).is_some());
+        if numeric {
+            let mut sorted: Vec<&(&str, Vec<u64>)> = values.iter().collect();
+            sorted
+                .sort_by(|a, b| number(Some(a.0)).partial_cmp(&number(Some(b.0))).unwrap_or(std::cmp::Ordering::Equal));
+            let union = |part: &[&(&str, Vec<u64>)]| {
+                let mut bits = vec![0u64; words];
+                for (_, set) in part {
+                    for (b, s) in bits.iter_mut().zip(set) {
+                        *b |= s;
+                    }
+                }
+                bits
+            };
             // Thresholds strictly inside the range: the ends are equalities already.
-            for v in &sorted[1..sorted.len() - 1] {
-                out.push(Predicate::AtLeast(key.to_string(), (*v).to_string()));
-                out.push(Predicate::AtMost(key.to_string(), (*v).to_string()));
+            let mut ordered = Vec::new();
+            for at in 1..sorted.len() - 1 {
+                let v = sorted[at].0;
+                ordered.push((Predicate::AtLeast(key.to_string(), v.to_string()), union(&sorted[at..])));
+                ordered.push((Predicate::AtMost(key.to_string(), v.to_string()), union(&sorted[..=at])));
+            }
+            for (v, set) in values {
+                out.push(Predicate::Is(key.to_string(), v.to_string()));
+                sets.push(set);
+            }
+            for (p, set) in ordered {
+                out.push(p);
+                sets.push(set);
+            }
+        } else {
+            for (v, set) in values {
+                out.push(Predicate::Is(key.to_string(), v.to_string()));
+                sets.push(set);
             }
         }
     }
-    out
+    (out, sets)
 }
 
 fn condition(p: &Pattern) -> String {
