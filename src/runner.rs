@@ -183,19 +183,14 @@ impl Runner {
         self.stop.load(Ordering::SeqCst)
     }
 
-    /// Runs `plan`, writing its HTML report to `report` and its JUnit to `junit` where given.
-    pub fn run(
-        &mut self,
-        plan: &Plan,
-        machines: &Machines,
-        report: Option<&Path>,
-        junit: Option<&Path>,
-    ) -> Result<Ran> {
+    /// The plan's jobs this run takes (its shard, the failures of the run it reruns), or what the
+    /// run comes to when they are none.
+    fn select<'p>(&self, plan: &'p Plan) -> Result<std::result::Result<Vec<&'p Job>, Ran>> {
         let project = &plan.matrix.project.name;
         let rerun = match &self.options.rerun_failed {
             Some(which) => match failed_in(self.store(), which, project)? {
                 Ok(slugs) => Some(slugs),
-                Err(why) => return Ok(Ran::Nothing(why)),
+                Err(why) => return Ok(Err(Ran::Nothing(why))),
             },
             None => None,
         };
@@ -207,15 +202,30 @@ impl Runner {
             .map(|(_, job)| job)
             .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
             .collect();
-        if jobs.is_empty() {
-            return Ok(match self.options.shard {
-                Some(shard) if !plan.jobs.is_empty() => Ran::Empty(format!(
-                    "{project}: shard {shard} holds none of its {} cells; nothing ran (--allow-empty accepts that)",
-                    plan.jobs.len()
-                )),
-                _ => Ran::Nothing(format!("{project}: the selection holds none of its cells; nothing recorded")),
-            });
+        if !jobs.is_empty() {
+            return Ok(Ok(jobs));
         }
+        Ok(Err(match self.options.shard {
+            Some(shard) if !plan.jobs.is_empty() => Ran::Empty(format!(
+                "{project}: shard {shard} holds none of its {} cells; nothing ran (--allow-empty accepts that)",
+                plan.jobs.len()
+            )),
+            _ => Ran::Nothing(format!("{project}: the selection holds none of its cells; nothing recorded")),
+        }))
+    }
+
+    /// Runs `plan`, writing its HTML report to `report` and its JUnit to `junit` where given.
+    pub fn run(
+        &mut self,
+        plan: &Plan,
+        machines: &Machines,
+        report: Option<&Path>,
+        junit: Option<&Path>,
+    ) -> Result<Ran> {
+        let jobs = match self.select(plan)? {
+            Ok(jobs) => jobs,
+            Err(nothing) => return Ok(nothing),
+        };
         let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir);
         // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
         // recorded.
@@ -458,25 +468,10 @@ impl Runner {
         detach: bool,
         junit: Option<&Path>,
     ) -> Result<Ran> {
-        let project = &plan.matrix.project.name;
-        let rerun = match &self.options.rerun_failed {
-            Some(which) => match failed_in(self.store(), which, project)? {
-                Ok(slugs) => Some(slugs),
-                Err(why) => return Ok(Ran::Nothing(why)),
-            },
-            None => None,
+        let jobs = match self.select(plan)? {
+            Ok(jobs) => jobs,
+            Err(nothing) => return Ok(nothing),
         };
-        let jobs: Vec<&Job> = plan
-            .jobs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.options.shard.is_none_or(|shard| shard.holds(*i)))
-            .map(|(_, job)| job)
-            .filter(|job| rerun.as_ref().is_none_or(|failed| failed.contains(&job.slug)))
-            .collect();
-        if jobs.is_empty() {
-            return Ok(Ran::Nothing(format!("{project}: the selection holds none of its cells; nothing recorded")));
-        }
         let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir)
             .map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
         let reused = self.reused(&jobs, &source)?;
