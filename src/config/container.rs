@@ -72,24 +72,7 @@ impl Validator<'_> {
             }),
             None => None,
         };
-        let options = raw
-            .options
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| {
-                let text = o.get_ref();
-                if !text.starts_with('-') || text.chars().any(char::is_control) {
-                    return Err(self.file.error(
-                        o.span(),
-                        format!(
-                            "container.options: `{}` is not an option (options start with `-`)",
-                            crate::text::one_line(text)
-                        ),
-                    ));
-                }
-                Ok(o.into_inner())
-            })
-            .collect::<Result<_, _>>()?;
+        let options = self.options(raw.options, "container.options", "an option")?;
         let image = raw.image.map(|i| self.text(i, "container.image")).transpose()?;
         Ok(Container { image, engine, options })
     }

@@ -286,6 +286,29 @@ impl Validator<'_> {
         Ok(names)
     }
 
+    /// Extra options handed to another program (`sbatch`, `podman run`): each one word starting
+    /// with `-`, no control characters.
+    pub(super) fn options(
+        &self,
+        raw: Option<Vec<Spanned<String>>>,
+        key: &str,
+        what: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        raw.unwrap_or_default()
+            .into_iter()
+            .map(|o| {
+                let text = o.get_ref();
+                if !text.starts_with('-') || text.chars().any(char::is_control) {
+                    return Err(self.file.error(
+                        o.span(),
+                        format!("{key}: `{}` is not {what} (options start with `-`)", crate::text::one_line(text)),
+                    ));
+                }
+                Ok(o.into_inner())
+            })
+            .collect()
+    }
+
     /// A key or value that will reach a process: it cannot hold a NUL.
     fn no_nul<T: std::fmt::Display>(&self, value: &Spanned<T>, what: &str) -> Result<(), ConfigError> {
         if value.get_ref().to_string().contains('\0') {

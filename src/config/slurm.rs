@@ -60,24 +60,7 @@ impl Validator<'_> {
                 })
                 .transpose()
         };
-        let options = raw
-            .options
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| {
-                let text = o.get_ref();
-                if !text.starts_with('-') || text.chars().any(char::is_control) {
-                    return Err(self.file.error(
-                        o.span(),
-                        format!(
-                            "slurm.options: `{}` is not an sbatch option (options start with `-`)",
-                            crate::text::one_line(text)
-                        ),
-                    ));
-                }
-                Ok(o.into_inner())
-            })
-            .collect::<Result<_, _>>()?;
+        let options = self.options(raw.options, "slurm.options", "an sbatch option")?;
         let pack = match raw.pack {
             Some(p) => Some(
                 u32::try_from(*p.get_ref())
