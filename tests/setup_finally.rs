@@ -186,3 +186,38 @@ fn setup_is_a_reserved_name() {
         "2:1: axis `setup` has the name of a built-in template variable; rename it",
     );
 }
+
+/// The file's `[env]` reaches setup and finally jobs where its values render with what they
+/// have: a plain value does; one naming a cell's standard is the cells' alone.
+#[test]
+fn the_files_env_reaches_setup_and_finally_where_it_can() {
+    let t = Test::new().matrix(
+        r#"
+[matrix]
+compiler = ["gcc-12"]
+cxx_standard = ["17", "20"]
+
+[env]
+SHARED = "yes-{{ run }}"
+STANDARD = "{{ cxx_standard }}"
+
+[[setup]]
+name = "deps"
+per = ["compiler"]
+run = "echo shared=$SHARED standard=${STANDARD:-none}"
+
+[[steps]]
+name = "build"
+run = "echo shared=$SHARED standard=$STANDARD"
+
+[[finally]]
+name = "sum"
+run = "echo shared=$SHARED standard=${STANDARD:-none}"
+"#,
+    );
+    let out = t.gridrun(&["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(t.ok(&["log", "latest/setup@deps-gcc-12"]).contains("shared=yes-1 standard=none"));
+    assert!(t.ok(&["log", "latest/finally@sum"]).contains("shared=yes-1 standard=none"));
+    assert!(t.ok(&["log", "latest/gcc-12-20"]).contains("shared=yes-1 standard=20"));
+}

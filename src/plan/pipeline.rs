@@ -48,7 +48,8 @@ impl PipelineJob {
 }
 
 /// The templates of `[[setup]]` and `[[finally]]`, two or more per entry: its `run`, then its
-/// env values.
+/// env values; after every entry's, the file's `[env]` values, which each of them gets where it
+/// renders with what that job has.
 pub(super) fn sites(matrix: &MatrixFile) -> Vec<TemplateSite> {
     let mut sites = Vec::new();
     for step in &matrix.pipeline {
@@ -57,6 +58,9 @@ pub(super) fn sites(matrix: &MatrixFile) -> Vec<TemplateSite> {
         for (key, value) in &step.env {
             sites.push(TemplateSite { what: format!("{what}.env.{key}"), text: value.clone(), kind: SiteKind::Env });
         }
+    }
+    for (key, value) in &matrix.env {
+        sites.push(TemplateSite { what: format!("env.{key}"), text: value.clone(), kind: SiteKind::Env });
     }
     sites
 }
@@ -264,6 +268,14 @@ impl Plan {
                 make_dirs.push(dir);
             }
             PipelineKind::Finally => env.push(("GRIDRUN_RUN_JSON".into(), run_json.display().to_string())),
+        }
+        // The file's `[env]`, each value that renders with what this job has (one naming a cell's
+        // value has nothing to be for a setup per compiler, or for finally): cells check them.
+        let file_env = self.pipeline_templates.sites().len() - self.matrix.env.len();
+        for (i, (key, _)) in self.matrix.env.iter().enumerate() {
+            if let Ok(value) = self.pipeline_templates.render(file_env + i, &context, &self.matrix, &pipeline.slug) {
+                env.push((key.clone(), value));
+            }
         }
         let mut limits = self.matrix.limits.clone();
         limits.timeout = entry.timeout.or(limits.timeout);
