@@ -739,7 +739,10 @@ impl Observer for RunObserver {
             (hook.0)(record);
         }
         if let Event::JobFinished { record } = event {
-            if crate::sbom::has_bom(record) {
+            // A job that built files gets its document beside them as it ends; any job's is
+            // `gridrun sbom`'s to render from the store (a file per no-op job would cost a run of
+            // two thousand of them more than the jobs).
+            if crate::sbom::has_bom(record) && !record.artifacts.is_empty() {
                 self.write_bom(&record.slug);
             }
         }
@@ -760,8 +763,10 @@ impl RunObserver {
     fn write_bom(&self, slug: &str) {
         let (run_id, slug, dir) = (self.run_id, slug.to_string(), self.logs_dir.join(slug));
         self.writer.call(Box::new(move |store: &Store| {
-            let written = store.run(&run_id.to_string()).and_then(|run| {
-                // One job's rows, not the run's: a grid of a thousand cells writes a thousand files.
+            // One job's rows, and the run's without its counts: a grid of a thousand cells writes
+            // a thousand files, and each must not read the whole run again.
+            let written = store.run_uncounted(run_id).and_then(|run| {
+                let Some(run) = run else { return Ok(None) };
                 store.job(run_id, &slug)?.map(|job| store.job_report(job).map(|job| (run, job))).transpose()
             });
             match written {

@@ -6,8 +6,9 @@
 //! One source of truth: what only the job's run could know (which binaries, with which bytes,
 //! and the environment) is captured when the job runs ([`capture`]) and kept with its record in
 //! the store; the document is rendered from the store's run and job ([`cyclonedx`]), both into
-//! `sbom.cdx.json` beside the job's logs as soon as the job is recorded and by `gridrun sbom`,
-//! so the two never disagree and a store merged from elsewhere still has its jobs' documents.
+//! `sbom.cdx.json` beside the job's logs as soon as a job that collected artifacts is recorded,
+//! and by `gridrun sbom` for any job, so the two never disagree and a store merged from
+//! elsewhere still has its jobs' documents.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -87,6 +88,13 @@ pub enum Place {
     },
 }
 
+/// A toolchain as [`capture`] remembers its facts: C++ and C compiler, their versions, the
+/// `llvm-config`, the `PATH` they were found on, and whether on this host.
+type ToolKey = (String, String, String, Option<String>, Option<String>, bool);
+
+/// Each toolchain's facts, found and hashed once per process.
+static TOOLS: OnceLock<Mutex<HashMap<ToolKey, Vec<ToolFact>>>> = OnceLock::new();
+
 /// Captures what built `job`: blocking (it runs `cmake --version`, hashes compilers), so call
 /// it off the runtime's threads. What one process has learned of a binary is not learned again.
 pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, masker: Option<&Masker>) -> BuildFacts {
@@ -99,14 +107,30 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
         .or_else(|| std::env::var_os("PATH").map(|p| p.to_string_lossy().into_owned()));
     let here = matches!(place, Place::Here);
     let locate = |name: &str| if here { which(name, path_var.as_deref()) } else { None };
-    let mut facts = Vec::new();
-    let version = (!tools.compiler_version.is_empty()).then(|| tools.compiler_version.clone());
-    for (role, name) in [("cxx", &tools.cxx), ("cc", &tools.cc)] {
-        facts.push(tool(role, name, version.clone(), locate(name)));
-    }
-    if let Some(config) = &tools.llvm_config {
-        facts.push(tool("llvm-config", config, tools.llvm_version.clone(), locate(config)));
-    }
+    // The compilers' facts are the same for every job of a toolchain: found and hashed once.
+    let key: ToolKey = (
+        tools.cxx.clone(),
+        tools.cc.clone(),
+        format!("{} {}", tools.compiler_version, tools.llvm_version.as_deref().unwrap_or("")),
+        tools.llvm_config.clone(),
+        path_var.clone(),
+        here,
+    );
+    let known = TOOLS.get_or_init(Mutex::default).lock().ok().and_then(|t| t.get(&key).cloned());
+    let mut facts = known.unwrap_or_else(|| {
+        let mut facts = Vec::new();
+        let version = (!tools.compiler_version.is_empty()).then(|| tools.compiler_version.clone());
+        for (role, name) in [("cxx", &tools.cxx), ("cc", &tools.cc)] {
+            facts.push(tool(role, name, version.clone(), locate(name)));
+        }
+        if let Some(config) = &tools.llvm_config {
+            facts.push(tool("llvm-config", config, tools.llvm_version.clone(), locate(config)));
+        }
+        if let Ok(mut t) = TOOLS.get_or_init(Mutex::default).lock() {
+            t.insert(key, facts.clone());
+        }
+        facts
+    });
     let commands: String = job.steps.iter().map(|s| s.command.as_str()).collect::<Vec<_>>().join("\n");
     // CMake and Ninja where the steps use them: a host's other tools did not build the job.
     let mentions = |word: &str| commands.to_ascii_lowercase().contains(word);
@@ -385,7 +409,12 @@ pub fn to_text(doc: &Value) -> String {
 pub fn write(dir: &Path, run: &RunRecord, job: &JobRecord) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(FILE_NAME);
-    crate::outfile::write_path(&path, to_text(&cyclonedx(run, job)).as_bytes())?;
+    // Derived from the store, which `gridrun sbom` renders it from again: replaced whole (a
+    // reader never sees half of it), not synced — a sync per job would cost a run of no-op jobs
+    // more than the jobs.
+    let mut temp = tempfile::Builder::new().prefix(".sbom.").suffix(".tmp").tempfile_in(dir)?;
+    std::io::Write::write_all(&mut temp, to_text(&cyclonedx(run, job)).as_bytes())?;
+    temp.persist(&path).map_err(|e| e.error)?;
     Ok(path)
 }
 

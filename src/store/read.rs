@@ -33,6 +33,15 @@ impl Store {
         Ok(runs)
     }
 
+    /// A run by id, its jobs not counted (`stats` left empty): for work done per job, where
+    /// counting the run's jobs each time would cost the square of them.
+    pub fn run_uncounted(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), [id], run_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// A run by id, or the newest for `latest`.
     pub fn run(&self, which: &str) -> Result<RunRecord, StoreError> {
         let found = if which == "latest" {
