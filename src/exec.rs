@@ -9,6 +9,7 @@ pub mod cgroup;
 pub mod container;
 pub mod events;
 pub mod executor;
+pub mod facts;
 pub mod job;
 pub mod local;
 pub mod process;

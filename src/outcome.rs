@@ -9,8 +9,8 @@ mod stats;
 mod words;
 
 pub use record::{
-    from_millis, millis, Alone, Artifact, CcacheStats, Coverage, Diagnostic, JobRecord, RunRecord, RunReport,
-    StepRecord, TestCase, TestCounts, SCHEMA,
+    from_millis, millis, Alone, Artifact, BuildFacts, CcacheStats, Coverage, Diagnostic, JobRecord, RunRecord,
+    RunReport, StepRecord, TestCase, TestCounts, ToolFact, SCHEMA,
 };
 pub use stats::RunStats;
 pub use words::{

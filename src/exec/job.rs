@@ -115,14 +115,16 @@ fn build_facts(
     executor: &dyn Executor,
     image: Option<(String, String)>,
     ctx: &RunContext,
-) -> tokio::task::JoinHandle<crate::sbom::BuildFacts> {
+) -> tokio::task::JoinHandle<crate::outcome::BuildFacts> {
     let place = match (image, executor.host()) {
-        (Some((name, digest)), _) => crate::sbom::Place::Image { name, digest },
-        (None, Some(host)) => crate::sbom::Place::Host(host.to_string()),
-        (None, None) => crate::sbom::Place::Here,
+        (Some((name, digest)), _) => crate::exec::facts::Place::Image { name, digest },
+        (None, Some(host)) => crate::exec::facts::Place::Host(host.to_string()),
+        (None, None) => crate::exec::facts::Place::Here,
     };
     let (job, repository, masker) = (job.clone(), ctx.repository.clone(), ctx.masker.clone());
-    tokio::task::spawn_blocking(move || crate::sbom::capture(&job, &place, repository.as_deref(), masker.as_deref()))
+    tokio::task::spawn_blocking(move || {
+        crate::exec::facts::capture(&job, &place, repository.as_deref(), masker.as_deref())
+    })
 }
 
 /// Marks the job an infrastructure failure, saying why.

@@ -277,7 +277,7 @@ pub struct JobRecord {
     pub artifacts: Vec<Artifact>,
     /// What built it, as its run found it: its bill of materials' toolchain and environment
     /// (`None` for a job that did not run, or one recorded before these were kept).
-    pub build: Option<crate::sbom::BuildFacts>,
+    pub build: Option<BuildFacts>,
     /// A coverage cell's figures, as gcovr summarised them.
     pub coverage: Option<Coverage>,
     /// What ccache did for its compiles, where `[cache] ccache = true`.
@@ -694,4 +694,37 @@ mod json_tests {
         assert_eq!(JobRecord::from_json(&doc), Some(job));
         assert_eq!(JobRecord::from_json(&serde_json::json!({"slug": "x"})), None);
     }
+}
+
+/// What a job's run knew of what built it, kept with its record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BuildFacts {
+    /// The source's repository: a git source's URL, a folder's `origin` (credentials removed).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The tools the job's steps ran, in a fixed order: compilers, LLVM, CMake, Ninja, image.
+    #[serde(default)]
+    pub tools: Vec<ToolFact>,
+    /// The environment every step got, secrets masked.
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
+}
+
+/// One tool as the job found it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ToolFact {
+    /// What it is to the job: `cxx`, `cc`, `llvm-config`, `cmake`, `ninja`, `image`.
+    pub role: String,
+    /// The command (or image) as the job named it.
+    pub name: String,
+    /// Its version, where known.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The binary that ran, symlinks resolved; `None` where it ran elsewhere (a build host, an
+    /// image) or was not found.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// That binary's SHA-256 (hex).
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
