@@ -24,6 +24,7 @@ pub mod exec;
 pub mod fanout;
 pub mod fspath;
 pub mod gc;
+pub mod joblog;
 pub mod matrix;
 pub mod moved;
 pub mod notify;
