@@ -2,6 +2,8 @@
 //! whether a source moved since its configuration was last built (`run --branch`, `run
 //! --if-changed`).
 
+use std::path::Path;
+
 use crate::config::{MatrixFile, Source};
 use crate::plan::Plan;
 use crate::store::Store;
@@ -133,4 +135,61 @@ pub fn moved(plan: &Plan, store: Option<&Store>) -> Result<Moved, String> {
         Some(last) => Moved::Yes { from: Some(last.commit), to: commit, changes },
         None => Moved::Yes { from: None, to: commit, changes },
     })
+}
+
+/// Whether a file's git source names its branches by a glob: one run per branch.
+pub fn follows_branches(file: &crate::config::MatrixFile) -> bool {
+    matches!(&file.project.source, crate::config::Source::Git { rev: Some(rev), .. } if crate::config::is_glob(rev))
+}
+
+/// A plan's name in messages and per-project report files: the project, and its branch where
+/// the run follows several.
+pub fn plan_name(plan: &crate::plan::Plan) -> String {
+    match &plan.branch {
+        Some(branch) => format!("{}@{branch}", plan.matrix.project.name),
+        None => plan.matrix.project.name.clone(),
+    }
+}
+
+/// `--if-changed`: the plans whose source moved since their configuration was last built,
+/// saying in a line why each other is left out. The store is only read.
+pub fn only_moved(
+    plans: Vec<crate::plan::Plan>,
+    state_dir: &Path,
+    unreadable: &mut Vec<String>,
+) -> crate::error::Result<Vec<crate::plan::Plan>> {
+    let short = |commit: &str| crate::report::terminal::short_commit(commit, false);
+    let store = match Store::open_read_only(state_dir) {
+        Ok(store) => Some(store),
+        // No store yet, or one an older gridrun wrote (the run migrates it): nothing built here.
+        Err(_) if !state_dir.join(crate::store::DB_FILE).is_file() => None,
+        Err(crate::store::StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut kept = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let name = plan_name(&plan);
+        match moved(&plan, store.as_ref()) {
+            Err(why) => unreadable.push(format!("{name}: {why}; not run")),
+            Ok(Moved::No { run, commit }) => {
+                crate::note!("{name}: unchanged since run {run} at {}; nothing to do", short(&commit));
+            }
+            Ok(Moved::Yes { from, to, changes }) => {
+                let to = if changes { format!("{} with local changes", short(&to)) } else { short(&to) };
+                match from {
+                    Some(from) => crate::note!("{name}: moved from {} to {to}; running", short(&from)),
+                    None => crate::note!("{name}: not built at {to} before; running"),
+                }
+                kept.push(plan);
+            }
+            Ok(Moved::Building { run, commit }) => {
+                crate::note!("{name}: run {run} is building {} now; nothing to do", short(&commit));
+            }
+            Ok(Moved::Unknown) => {
+                crate::note!("{name}: its source is not in git, so whether it changed cannot be told; running");
+                kept.push(plan);
+            }
+        }
+    }
+    Ok(kept)
 }

@@ -14,7 +14,7 @@ use crate::store::Store;
 
 pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let (path, files) = ctx.load(args.selection.matrix.as_deref())?;
-    let branched = !args.branch.is_empty() || files.iter().any(follows_branches);
+    let branched = !args.branch.is_empty() || files.iter().any(crate::moved::follows_branches);
     let followed = crate::moved::follow_branches(files, &args.branch);
     let (files, mut unreadable) = (followed.files, followed.unreachable);
     for line in &followed.unmatched {
@@ -42,7 +42,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let folder = files.len() > 1 || path.is_dir();
     let mut plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if args.if_changed {
-        plans = only_moved(plans, &state_dir, &mut unreadable)?;
+        plans = crate::moved::only_moved(plans, &state_dir, &mut unreadable)?;
     }
     for line in &unreadable {
         crate::note!("{line}");
@@ -105,7 +105,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         let own = |p: &Option<PathBuf>| {
             p.as_deref().map(|p| {
                 if plans.len() > 1 || branched {
-                    per_project(p, &plan_name(plan).replace('/', "-"))
+                    per_project(p, &crate::moved::plan_name(plan).replace('/', "-"))
                 } else {
                     p.to_path_buf()
                 }
@@ -159,64 +159,6 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         worst = 1;
     }
     Ok(ExitCode::from(worst))
-}
-
-/// Whether a file's git source names its branches by a glob: one run per branch.
-fn follows_branches(file: &crate::config::MatrixFile) -> bool {
-    matches!(&file.project.source, crate::config::Source::Git { rev: Some(rev), .. } if crate::config::is_glob(rev))
-}
-
-/// A plan's name in messages and per-project report files: the project, and its branch where
-/// the run follows several.
-fn plan_name(plan: &crate::plan::Plan) -> String {
-    match &plan.branch {
-        Some(branch) => format!("{}@{branch}", plan.matrix.project.name),
-        None => plan.matrix.project.name.clone(),
-    }
-}
-
-/// `--if-changed`: the plans whose source moved since their configuration was last built,
-/// saying in a line why each other is left out. The store is only read.
-fn only_moved(
-    plans: Vec<crate::plan::Plan>,
-    state_dir: &Path,
-    unreadable: &mut Vec<String>,
-) -> Result<Vec<crate::plan::Plan>> {
-    use crate::moved::Moved;
-    let short = |commit: &str| crate::report::terminal::short_commit(commit, false);
-    let store = match Store::open_read_only(state_dir) {
-        Ok(store) => Some(store),
-        // No store yet, or one an older gridrun wrote (the run migrates it): nothing built here.
-        Err(_) if !state_dir.join(crate::store::DB_FILE).is_file() => None,
-        Err(crate::store::StoreError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let mut kept = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let name = plan_name(&plan);
-        match crate::moved::moved(&plan, store.as_ref()) {
-            Err(why) => unreadable.push(format!("{name}: {why}; not run")),
-            Ok(Moved::No { run, commit }) => {
-                crate::note!("{name}: unchanged since run {run} at {}; nothing to do", short(&commit));
-            }
-            Ok(Moved::Yes { from, to, changes }) => {
-                let to = if changes { format!("{} with local changes", short(&to)) } else { short(&to) };
-                match from {
-                    Some(from) => crate::note!("{name}: moved from {} to {to}; running", short(&from)),
-                    None => crate::note!("{name}: not built at {to} before; running"),
-                }
-                kept.push(plan);
-            }
-            Ok(Moved::Building { run, commit }) => {
-                crate::note!("{name}: run {run} is building {} now; nothing to do", short(&commit));
-            }
-            Ok(Moved::Unknown) => {
-                crate::note!("{name}: its source is not in git, so whether it changed cannot be told; running");
-                kept.push(plan);
-            }
-        }
-    }
-    Ok(kept)
 }
 
 /// The run's summary on stdout; in a CI's log the failed logs folded; under GitHub Actions the
