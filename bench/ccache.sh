@@ -12,12 +12,7 @@
 # Needs cmake, ninja, ccache and the compilers the filter names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/gridrun
-fi
+. bench/gridrun-bin.sh
 filter=${BENCH_FILTER:-compiler=gcc-12,clang-19}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

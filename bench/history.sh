@@ -7,12 +7,7 @@
 # Needs hyperfine and python3 with its sqlite3 module. JOBS=N changes the size of the store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 jobs=${JOBS:-100000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -8,12 +8,7 @@
 # Needs hyperfine and git (git-daemon ships with Debian's git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 work=$(mktemp -d)
 daemon=
 cleanup() { [ -n "$daemon" ] && kill "$daemon" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }

@@ -6,13 +6,7 @@
 # Needs hyperfine (apt-get install hyperfine) and GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 

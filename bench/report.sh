@@ -8,13 +8,7 @@
 # JOBS=N changes the size of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 jobs=${JOBS:-10000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

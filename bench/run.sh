@@ -10,13 +10,7 @@
 # Run it on an otherwise idle machine: the figures are ratios between commands in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1

@@ -12,13 +12,7 @@
 # Needs root, python3 and Slurm (.ci/install-deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# GRIDRUN_BIN measures another build (an older commit's, to compare); else this tree's, in release.
-if [ -n "${GRIDRUN_BIN:-}" ]; then
-  bin=$(realpath "$GRIDRUN_BIN")
-else
-  cargo build --release --quiet
-  bin=$PWD/target/release/gridrun
-fi
+. bench/gridrun-bin.sh
 work=$(mktemp -d /var/tmp/gridrun-bench-slurm.XXXXXX)
 # munged wants every folder above its socket open to all.
 chmod 755 "$work"
