@@ -20,6 +20,7 @@ mod schema;
 mod setup;
 mod size;
 mod slurm;
+mod starter;
 
 pub use branches::{branch_glob, is_glob, BranchSettings, LimitsOverride};
 pub use cache::Cache;
@@ -40,3 +41,4 @@ pub use schema::{Artifacts, Axis, Entry, Limits, Project, Source, Step, Text};
 pub use setup::{PipelineKind, PipelineStep};
 pub use size::{parse_size, SizeValue, MAX_SIZE};
 pub use slurm::Slurm;
+pub use starter::starter;

@@ -76,6 +76,30 @@ pub struct FanOut {
     pub packed_under: Option<usize>,
 }
 
+impl FanOut {
+    /// What the fan-out left out or packed, for stderr.
+    pub fn notes(&self, ci: Ci) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.unsupported.is_empty() {
+            let slugs: Vec<&str> = self.unsupported.iter().map(|(s, _)| s.as_str()).collect();
+            notes.push(format!(
+                "{} unsupported cells left out (no runner could build them): {}",
+                slugs.len(),
+                crate::text::ellipsize(&slugs.join(", "), 200)
+            ));
+        }
+        if let Some(limit) = self.packed_under {
+            let why = if limit < ci.limit() {
+                format!("[ci] max_jobs is {limit}")
+            } else {
+                format!("{} allows {limit} per matrix", ci.name())
+            };
+            notes.push(format!("{} cells packed into {} jobs ({why})", self.cells, self.shares.len()));
+        }
+        notes
+    }
+}
+
 /// Why a fan-out cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FanOutError {

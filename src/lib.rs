@@ -25,6 +25,7 @@ pub mod fanout;
 pub mod fspath;
 pub mod gc;
 pub mod joblog;
+pub mod locate;
 pub mod matrix;
 pub mod moved;
 pub mod notify;

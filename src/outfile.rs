@@ -143,6 +143,17 @@ pub fn append(path: &Path) -> io::Result<File> {
     }
 }
 
+/// The file of project `project` where one path names the files of several: `out/grid.html` for
+/// project `heimdall` is `out/grid.heimdall.html`.
+pub fn per_project(path: &Path, project: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{project}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{project}"),
+    };
+    path.with_file_name(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

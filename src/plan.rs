@@ -17,7 +17,7 @@ use crate::matrix::{assign_slugs, expand, Cell, CellFilter, FilterError};
 use crate::toolchain::{keys, resolve_cell, Availability, Host, ResolvedToolchain, Standard};
 
 pub use hash::ConfigHash;
-pub use machines::{BuildHost, Image, Machines, Reached};
+pub use machines::{list_hosts, BuildHost, HostListing, Image, Machines, Reached};
 pub use pipeline::PipelineJob;
 pub use template::{JobContext, SiteKind, TemplateSite, Templates, BUILTINS};
 

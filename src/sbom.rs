@@ -25,6 +25,24 @@ pub fn has_bom(job: &JobRecord) -> bool {
     job.build.is_some() || !job.steps.is_empty()
 }
 
+/// The document of a job that ran, or why the job has none (it did not run, or reused another
+/// run's pass: the document is that run's).
+pub fn of_job(run: &RunRecord, job: &JobRecord) -> Result<Value, String> {
+    if has_bom(job) {
+        return Ok(cyclonedx(run, job));
+    }
+    Err(match job.reused_from {
+        Some(from) => format!(
+            "job `{}` of run {} reused the pass of run {from}: its bill of materials is that run's \
+             (gridrun sbom {from}/{})",
+            job.slug, run.id, job.slug
+        ),
+        None => {
+            format!("job `{}` of run {} did not run ({}): it has no bill of materials", job.slug, run.id, job.status)
+        }
+    })
+}
+
 /// The job's CycloneDX 1.5 document.
 pub fn cyclonedx(run: &RunRecord, job: &JobRecord) -> Value {
     let job_ref = format!("job:{}", job.slug);

@@ -12,6 +12,7 @@
 
 pub mod cluster;
 pub mod collect;
+pub mod nodes;
 pub mod submit;
 pub mod task;
 

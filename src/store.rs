@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 pub use gc::{ExpiredRun, HeldArtifact, Removal};
 pub use liveness::ProcessIdentity;
-pub use merge::{MergeOutcome, MergedRun};
+pub use merge::{merge_source, MergeOutcome, MergedRun};
 pub use write::LastBuilt;
 
 pub use stats::{CellStats, DayStats, FlakyCell, ProjectStats};

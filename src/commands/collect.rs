@@ -26,7 +26,6 @@ pub(super) fn run(ctx: &Context, args: &CollectArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let got = collect::collect(&mut recorded.store, &spec, false)?;
-    let jobs: usize = got.finished.len();
     match got.ended {
         Some(status) => {
             let report = recorded.store.report(&recorded.store.run(&run.to_string())?)?;
@@ -35,13 +34,7 @@ pub(super) fn run(ctx: &Context, args: &CollectArgs) -> Result<ExitCode> {
         }
         None => {
             let left = collect::unfolded(&recorded.store, &spec)?.len();
-            super::print_out(
-                format!(
-                    "run {run}: {} task(s) ({jobs} job(s)) folded in now; {} task(s) queued, {} running; {left} job(s) to come\n",
-                    got.folded_tasks, got.queued_tasks, got.running_tasks
-                ),
-                "the progress",
-            )?;
+            super::print_out(got.progress(run, left), "the progress")?;
             Ok(ExitCode::SUCCESS)
         }
     }

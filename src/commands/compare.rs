@@ -13,13 +13,10 @@ pub(super) fn run(ctx: &Context, args: &CompareArgs) -> Result<ExitCode> {
     let (a, b) = (recorded.run(&args.a)?, recorded.run(&args.b)?);
     let (a, b) = (recorded.store.report(&a)?, recorded.store.report(&b)?);
     let cmp = compare::compare(&a, &b);
-    let text = if args.json {
-        let mut text = serde_json::to_string_pretty(&cmp).expect("a comparison of strings and numbers serializes");
-        text.push('\n');
-        text
+    if args.json {
+        super::print_json(&cmp, "the comparison")?;
     } else {
-        terminal::comparison(&a, &b, &cmp)
-    };
-    super::print_out(text, "the comparison")?;
+        super::print_out(terminal::comparison(&a, &b, &cmp), "the comparison")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ pub(super) fn run(ctx: &Context, args: &GcArgs) -> Result<ExitCode> {
     let retentions = match &args.older_than {
         Some(age) => vec![Retention::older_than(age.duration, &age.text)],
         None => {
-            let found = Context::find_matrix(args.matrix.as_deref()).map_err(|_| Error::Usage(gc::no_matrix()))?;
+            let found = crate::locate::matrix(args.matrix.as_deref()).map_err(|_| Error::Usage(gc::no_matrix()))?;
             let files = crate::config::load_path(&found)?;
             Retention::of_files(&files, &found).map_err(Error::Usage)?
         }

@@ -6,11 +6,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use super::recorded::{self, split_target};
 use super::Context;
 use crate::cli::LogArgs;
 use crate::error::{Error, Result};
 use crate::joblog::{copy_all, in_progress, select, Entry, Filter};
+use crate::locate::split_target;
 use crate::outcome::JobStatus;
 
 pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
@@ -56,6 +56,6 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<ExitCode> {
     } else {
         copy_all(files, &mut out, Filter::None)
     };
-    recorded::written(written, "the log")?;
+    super::written(written, "the log")?;
     Ok(ExitCode::SUCCESS)
 }

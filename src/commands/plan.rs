@@ -16,11 +16,7 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let filter = args.selection.filter().map_err(PlanError::from)?;
     let state_dir = ctx.state_dir(&path)?;
     let on_slurm = args.on.on.is_some();
-    let mut machines = if on_slurm {
-        ctx.slurm_machines(&files, &state_dir, &args.on)?
-    } else {
-        ctx.machines(&files, &state_dir, Vec::new())?
-    };
+    let mut machines = ctx.machines(&files, &state_dir, &args.on, Vec::new())?;
     let folder = files.len() > 1 || path.is_dir();
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
@@ -45,23 +41,15 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
         PlanFormat::Github => plan::github(&fan_out(&plans, Ci::Github)?, &mut out),
         PlanFormat::Gitlab => {
             let fan = fan_out(&plans, Ci::Gitlab)?;
-            if let Some(name) = (0..fan.shares.len())
-                .map(|i| plan::gitlab_job_name(&fan, i))
-                .find(|n| n.chars().count() > plan::GITLAB_NAME_LIMIT)
-            {
-                return Err(Error::Usage(format!(
-                    "GitLab refuses job names over {} characters, and one would be `{}…`; shorten the matrix path, \
-                     runner tag or image",
-                    plan::GITLAB_NAME_LIMIT,
-                    name.chars().take(60).collect::<String>()
-                )));
+            if let Some(why) = plan::gitlab_refuses(&fan) {
+                return Err(Error::Usage(why));
             }
             let template =
                 plans.iter().find_map(|p| p.matrix.ci.gitlab_template.as_deref()).unwrap_or(DEFAULT_GITLAB_TEMPLATE);
             plan::gitlab(&fan, template, &mut out)
         }
     };
-    super::recorded::written(written.and_then(|()| out.flush()), "the plan")?;
+    super::written(written.and_then(|()| out.flush()), "the plan")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -71,21 +59,8 @@ const DEFAULT_GITLAB_TEMPLATE: &str = ".gitlab/gridrun.yml";
 /// The fan-out for `ci`, saying on stderr what it left out or packed.
 fn fan_out(plans: &[crate::plan::Plan], ci: Ci) -> Result<FanOut> {
     let fan = crate::fanout::plan(plans, ci).map_err(|e| Error::Usage(e.to_string()))?;
-    if !fan.unsupported.is_empty() {
-        let slugs: Vec<&str> = fan.unsupported.iter().map(|(s, _)| s.as_str()).collect();
-        crate::note!(
-            "{} unsupported cells left out (no runner could build them): {}",
-            slugs.len(),
-            crate::text::ellipsize(&slugs.join(", "), 200)
-        );
-    }
-    if let Some(limit) = fan.packed_under {
-        let why = if limit < ci.limit() {
-            format!("[ci] max_jobs is {limit}")
-        } else {
-            format!("{} allows {limit} per matrix", ci.name())
-        };
-        crate::note!("{} cells packed into {} jobs ({why})", fan.cells, fan.shares.len());
+    for note in fan.notes(ci) {
+        crate::note!("{note}");
     }
     Ok(fan)
 }

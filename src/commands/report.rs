@@ -3,10 +3,10 @@
 
 use std::process::ExitCode;
 
-use super::recorded::{self, Recorded};
 use super::Context;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
+use crate::locate::Recorded;
 use crate::outcome::RunReport;
 use crate::outfile::{self, Destination};
 use crate::report::format::{Export, Json, ReportError};
@@ -30,12 +30,7 @@ pub(super) fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
         ReportFormat::Json => Box::new(Json),
     };
     let bytes = exporter.serialize(&report, baseline.as_ref()).map_err(report_error)?;
-    match args.output.as_ref().unwrap_or(&Destination::Stdout) {
-        Destination::Stdout => recorded::written(outfile::write(&Destination::Stdout, &bytes), "the report")?,
-        path @ Destination::Path(_) => {
-            outfile::write(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
-        }
-    }
+    write(args.output.as_ref().unwrap_or(&Destination::Stdout), &bytes, "the report")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -45,14 +40,12 @@ fn history(recorded: &Recorded, args: &ReportArgs) -> Result<ExitCode> {
     if args.format != ReportFormat::Html {
         return Err(Error::Usage("--history writes an HTML page; `gridrun stats --json` has the figures".into()));
     }
-    let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(args.days)))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let projects = recorded.store.stats(&since, args.project.as_deref())?;
+    let projects = recorded.stats(args.days, args.project.as_deref())?;
     if projects.is_empty() {
         let whose = args.project.as_ref().map_or_else(String::new, |p| format!(" of {p}"));
         return Err(Error::NoRuns(format!("no runs{whose} in the last {} days", args.days)));
     }
-    let destination = args.output.as_ref().unwrap_or(&Destination::Stdout);
+    let destination = args.output.clone().unwrap_or(Destination::Stdout);
     if projects.len() > 1 && matches!(destination, Destination::Stdout) {
         let names: Vec<&str> = projects.iter().map(|p| p.project.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -63,24 +56,25 @@ fn history(recorded: &Recorded, args: &ReportArgs) -> Result<ExitCode> {
     }
     for project in &projects {
         let page = crate::report::history::page(project, args.days).map_err(|e| Error::Usage(e.to_string()))?;
-        match destination {
-            Destination::Stdout => recorded::written(outfile::write(destination, page.as_bytes()), "the page")?,
-            Destination::Path(path) => {
-                let path = if projects.len() > 1 { per_project(path, &project.project) } else { path.clone() };
-                let target = Destination::Path(path.clone());
-                outfile::write(&target, page.as_bytes())
-                    .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        let target = match &destination {
+            Destination::Path(path) if projects.len() > 1 => {
+                Destination::Path(outfile::per_project(path, &project.project))
             }
-        }
+            other => other.clone(),
+        };
+        write(&target, page.as_bytes(), "the page")?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `history.html` → `history.<project>.html`.
-fn per_project(path: &std::path::Path, project: &str) -> std::path::PathBuf {
-    let stem = path.file_stem().map_or_else(|| "history".into(), |s| s.to_string_lossy().into_owned());
-    let ext = path.extension().map_or_else(|| "html".into(), |e| e.to_string_lossy().into_owned());
-    path.with_file_name(format!("{stem}.{project}.{ext}"))
+/// `bytes` to stdout (a reader that went away is fine) or to a file.
+fn write(destination: &Destination, bytes: &[u8], what: &str) -> Result<()> {
+    match destination {
+        Destination::Stdout => super::written(outfile::write(destination, bytes), what),
+        Destination::Path(path) => {
+            outfile::write(destination, bytes).map_err(Error::io(format!("cannot write {}", path.display())))
+        }
+    }
 }
 
 /// The run `which` names, read whole.

@@ -7,7 +7,6 @@ use super::Context;
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
 use crate::plan::PlanError;
-use crate::report::format::Export;
 use crate::report::grid::{self, GridJob};
 use crate::runner::{self, Ran, Runner};
 use crate::store::Store;
@@ -34,11 +33,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let watchdog = crate::exec::reaper::Reaper::spawn(&token, std::time::Duration::from_secs(1));
     let env = vec![(crate::exec::reaper::TOKEN_VAR.to_string(), token)];
     let on_slurm = args.on.on.is_some();
-    let mut machines = if on_slurm {
-        ctx.slurm_machines(&files, &state_dir, &args.on)?
-    } else {
-        ctx.machines(&files, &state_dir, env)?
-    };
+    let mut machines = ctx.machines(&files, &state_dir, &args.on, env)?;
     let folder = files.len() > 1 || path.is_dir();
     let mut plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if args.if_changed {
@@ -105,7 +100,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         let own = |p: &Option<PathBuf>| {
             p.as_deref().map(|p| {
                 if plans.len() > 1 || branched {
-                    per_project(p, &crate::moved::plan_name(plan).replace('/', "-"))
+                    crate::outfile::per_project(p, &crate::moved::plan_name(plan).replace('/', "-"))
                 } else {
                     p.to_path_buf()
                 }
@@ -172,31 +167,8 @@ fn say_how_it_went(ctx: &Context, store: &Store, run: i64, args: &RunArgs, sourc
         let places = crate::report::github::Places::from_env(source);
         super::print_out(crate::report::github::annotations(&report, &places), "the annotations")?;
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-            let path = Path::new(&path);
-            let markdown = crate::report::markdown::Markdown { pivot: args.pivot.clone() }
-                .serialize(&report, None)
-                .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
-            // GitHub refuses a step summary over 1 MiB (and shows none of it).
-            let used = std::fs::metadata(path).map_or(0, |m| m.len());
-            let budget = usize::try_from(STEP_SUMMARY_LIMIT.saturating_sub(used)).unwrap_or(0);
-            let markdown = crate::report::markdown::within(&markdown, budget);
-            let mut file = crate::outfile::append(path).map_err(Error::io("cannot open $GITHUB_STEP_SUMMARY"))?;
-            std::io::Write::write_all(&mut file, markdown.as_bytes())
-                .map_err(Error::io("cannot write $GITHUB_STEP_SUMMARY"))?;
+            crate::report::github::append_step_summary(Path::new(&path), &report, args.pivot.as_ref())?;
         }
     }
     Ok(())
-}
-
-/// GitHub's limit on a step's summary, less a margin for what other steps' lines may add.
-const STEP_SUMMARY_LIMIT: u64 = 1024 * 1024 - 16 * 1024;
-
-/// `out/grid.html` for project `heimdall` in a folder run: `out/grid.heimdall.html`.
-fn per_project(path: &Path, project: &str) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.{project}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{project}"),
-    };
-    path.with_file_name(name)
 }

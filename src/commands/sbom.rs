@@ -5,11 +5,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::recorded::split_target;
 use super::Context;
 use crate::cli::{SbomArgs, SbomFormat};
 use crate::error::{Error, Result};
-use crate::outcome::{JobRecord, RunRecord};
+use crate::locate::split_target;
+use crate::outcome::JobRecord;
 use crate::sbom;
 
 pub(super) fn run(ctx: &Context, args: &SbomArgs) -> Result<ExitCode> {
@@ -17,25 +17,12 @@ pub(super) fn run(ctx: &Context, args: &SbomArgs) -> Result<ExitCode> {
     let (run_part, slug) = split_target(&args.target)?;
     let run = recorded.run(run_part)?;
     let store = &recorded.store;
-    let render = |job: &JobRecord| match args.format {
-        SbomFormat::Cyclonedx => sbom::cyclonedx(&run, job),
-    };
+    // CycloneDX is the one format there is.
+    let SbomFormat::Cyclonedx = args.format;
+    let render = |job: &JobRecord| sbom::cyclonedx(&run, job);
     if let Some(slug) = slug {
         let job = store.job_report(recorded.job(&run, slug)?)?;
-        if let (false, Some(from)) = (sbom::has_bom(&job), job.reused_from) {
-            return Err(Error::Usage(format!(
-                "job `{}` of run {} reused the pass of run {from}: its bill of materials is that run's \
-                 (gridrun sbom {from}/{})",
-                job.slug, run.id, job.slug
-            )));
-        }
-        if !sbom::has_bom(&job) {
-            return Err(Error::Usage(format!(
-                "job `{}` of run {} did not run ({}): it has no bill of materials",
-                job.slug, run.id, job.status
-            )));
-        }
-        let text = sbom::to_text(&render(&job));
+        let text = sbom::to_text(&sbom::of_job(&run, &job).map_err(Error::Usage)?);
         return match &args.output {
             None => {
                 super::print_out(text, "the bill of materials")?;
@@ -47,7 +34,7 @@ pub(super) fn run(ctx: &Context, args: &SbomArgs) -> Result<ExitCode> {
     }
     let jobs: Vec<JobRecord> = store.report(&run)?.jobs.into_iter().filter(sbom::has_bom).collect();
     if jobs.is_empty() {
-        return Err(Error::Usage(no_jobs(&run)));
+        return Err(Error::Usage(format!("no job of run {} ran: it has no bills of materials", run.id)));
     }
     match &args.output {
         None => {
@@ -68,10 +55,6 @@ pub(super) fn run(ctx: &Context, args: &SbomArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn no_jobs(run: &RunRecord) -> String {
-    format!("no job of run {} ran: it has no bills of materials", run.id)
 }
 
 /// `JOB.cdx.json`.

@@ -20,13 +20,10 @@ pub(super) fn run(ctx: &Context, args: &StatusArgs) -> Result<ExitCode> {
         other => other?,
     };
     let runs = recorded.store.recent_runs(args.limit)?;
-    let text = if args.json {
-        let mut text = serde_json::to_string_pretty(&terminal::status_json(&runs)).expect("JSON of plain values");
-        text.push('\n');
-        text
+    if args.json {
+        super::print_json(&terminal::status_json(&runs), "the runs")?;
     } else {
-        terminal::status_lines(ctx.style, &runs)
-    };
-    super::print_out(text, "the runs")?;
+        super::print_out(terminal::status_lines(ctx.style, &runs), "the runs")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

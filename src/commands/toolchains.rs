@@ -18,20 +18,17 @@ pub(super) fn run(ctx: &Context, args: &ToolchainsArgs) -> Result<ExitCode> {
     .map(|dir| dir.join("cache").join("toolchains.json"));
     let mut host = Host::detect(cache);
     host.learn_all();
-    let text = if args.json {
-        let json = serde_json::json!({
+    if args.json {
+        let doc = serde_json::json!({
             "schema": 1,
             "platform": host.platform,
             "arch": host.arch,
             "compilers": host.compilers,
             "llvms": host.llvms,
         });
-        let mut text = serde_json::to_string_pretty(&json).expect("serializable");
-        text.push('\n');
-        text
+        super::print_json(&doc, "the toolchains")?;
     } else {
-        crate::report::terminal::toolchains(ctx.style, &host)
-    };
-    super::print_out(text, "the toolchains")?;
+        super::print_out(crate::report::terminal::toolchains(ctx.style, &host), "the toolchains")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

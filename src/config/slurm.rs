@@ -30,6 +30,20 @@ pub struct Slurm {
     pub pack: Option<u32>,
 }
 
+impl Slurm {
+    /// This `[slurm]` with the command line's `--partition`, `--account` and `--qos` over it.
+    #[must_use]
+    pub fn overridden(&self, partition: Option<&str>, account: Option<&str>, qos: Option<&str>) -> Self {
+        let mut slurm = self.clone();
+        for (value, flag) in [(&mut slurm.partition, partition), (&mut slurm.account, account), (&mut slurm.qos, qos)] {
+            if let Some(flag) = flag {
+                *value = Some(flag.to_string());
+            }
+        }
+        slurm
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSlurm {

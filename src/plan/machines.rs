@@ -178,3 +178,133 @@ fn reach(config: &HostConfig, env: &[(&str, &str)], cache: Option<PathBuf>) -> R
 
 /// How the probe script reaches a host's `sh`: on its stdin, with the arguments given.
 const PROBE_SCRIPT_RUNNER: &str = r#"exec sh -s "$@""#;
+
+/// What `gridrun hosts` says of a build host: its table, and where it was probed what it said.
+#[derive(Debug, serde::Serialize)]
+pub struct HostListing {
+    /// Its name.
+    pub name: String,
+    /// `[user@]host`.
+    pub ssh: String,
+    /// The SSH port, where not the default.
+    pub port: Option<u16>,
+    /// The file and line that declared it.
+    pub declared: String,
+    /// The platform it serves.
+    pub platform: Option<String>,
+    /// The architecture it serves.
+    pub arch: Option<String>,
+    /// CPU slots.
+    pub cpus: Option<u32>,
+    /// Memory to share out, bytes.
+    pub memory: Option<u64>,
+    /// Jobs at once at most.
+    pub jobs: Option<u32>,
+    /// Where its jobs go.
+    pub work_dir: String,
+    /// What the probe found, where it was probed.
+    #[serde(flatten)]
+    pub probed: Option<Probed>,
+}
+
+/// A probe's answer.
+#[derive(Debug, serde::Serialize)]
+pub struct Probed {
+    /// Whether the host answered.
+    pub answered: bool,
+    /// Its compilers, where it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compilers: Option<Vec<CompilerListing>>,
+    /// Its LLVMs, where it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llvms: Option<Vec<LlvmListing>>,
+    /// Why it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A compiler and its version.
+#[derive(Debug, serde::Serialize)]
+pub struct CompilerListing {
+    /// `gcc-12`.
+    pub name: String,
+    /// Its full version.
+    pub version: String,
+}
+
+/// An LLVM and its version.
+#[derive(Debug, serde::Serialize)]
+pub struct LlvmListing {
+    /// `19`.
+    pub major: String,
+    /// Its full version.
+    pub version: String,
+}
+
+/// The build hosts `hosts` declares; with `probe`, each connected and probed (its compilers by
+/// version: one round of probes per host).
+pub fn list_hosts(hosts: &Hosts, probe: bool) -> Vec<HostListing> {
+    let mut machines = probe.then(|| Machines::connect(Host::detect(None), hosts, None, Vec::new()));
+    for reached in machines.iter_mut().flat_map(|m| m.hosts.iter_mut()).filter_map(|h| h.state.as_mut().ok()) {
+        let compilers: Vec<String> = reached.host.compilers.iter().map(|c| c.name.clone()).collect();
+        let llvms: Vec<String> = reached.host.llvms.iter().map(|l| l.major.clone()).collect();
+        reached.host.learn(
+            &compilers.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[],
+            &llvms.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+    hosts
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, config)| {
+            let mut row = HostListing {
+                name: config.name.clone(),
+                ssh: config.target.clone(),
+                port: config.port,
+                declared: config.declared.clone(),
+                platform: config.platform.clone(),
+                arch: config.arch.clone(),
+                cpus: config.cpus,
+                memory: config.memory,
+                jobs: config.jobs,
+                work_dir: config.work_dir.clone(),
+                probed: None,
+            };
+            match machines.as_ref().map(|m| &m.hosts[i].state) {
+                None => {}
+                Some(Ok(reached)) => {
+                    let machine = &reached.host;
+                    row.platform = Some(machine.platform.clone());
+                    row.arch = Some(machine.arch.clone());
+                    row.cpus = Some(config.cpus.unwrap_or(reached.cpus));
+                    row.memory = Some(config.memory.unwrap_or(reached.memory));
+                    row.probed = Some(Probed {
+                        answered: true,
+                        compilers: Some(
+                            machine
+                                .compilers
+                                .iter()
+                                .map(|c| CompilerListing { name: c.name.clone(), version: c.version.clone() })
+                                .collect(),
+                        ),
+                        llvms: Some(
+                            machine
+                                .llvms
+                                .iter()
+                                .map(|l| LlvmListing { major: l.major.clone(), version: l.version.clone() })
+                                .collect(),
+                        ),
+                        error: None,
+                    });
+                }
+                Some(Err(why)) => {
+                    row.probed =
+                        Some(Probed { answered: false, compilers: None, llvms: None, error: Some(why.clone()) });
+                }
+            }
+            row
+        })
+        .collect()
+}

@@ -9,6 +9,9 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use super::format::Export;
+use super::grid::Pivot;
+use super::markdown::Markdown;
 use crate::outcome::{JobRecord, RunReport};
 
 /// How many error and how many warning annotations GitHub shows per step.
@@ -201,6 +204,23 @@ fn data(text: &str) -> String {
 /// A workflow command's property value: as [`data`], and `:` and `,` too.
 fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub's limit on a step's summary, less a margin for what other steps' lines may add.
+const STEP_SUMMARY_LIMIT: u64 = 1024 * 1024 - 16 * 1024;
+
+/// Appends the Markdown report to the step summary at `path`, cut to what GitHub shows (it
+/// refuses a summary over 1 MiB, and then shows none of it).
+pub fn append_step_summary(path: &Path, report: &RunReport, pivot: Option<&Pivot>) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let markdown = Markdown { pivot: pivot.cloned() }
+        .serialize(report, None)
+        .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+    let used = std::fs::metadata(path).map_or(0, |m| m.len());
+    let budget = usize::try_from(STEP_SUMMARY_LIMIT.saturating_sub(used)).unwrap_or(0);
+    let markdown = super::markdown::within(&markdown, budget);
+    let mut file = crate::outfile::append(path).map_err(Error::io("cannot open $GITHUB_STEP_SUMMARY"))?;
+    std::io::Write::write_all(&mut file, markdown.as_bytes()).map_err(Error::io("cannot write $GITHUB_STEP_SUMMARY"))
 }
 
 #[cfg(test)]

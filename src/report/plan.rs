@@ -121,7 +121,7 @@ pub fn github(fan: &FanOut, out: &mut impl Write) -> std::io::Result<()> {
 }
 
 /// GitLab's limit on a job's name, which `parallel:matrix` makes of the job's and its values.
-pub const GITLAB_NAME_LIMIT: usize = 255;
+const GITLAB_NAME_LIMIT: usize = 255;
 
 /// The job `plan --format gitlab` writes, its `parallel:matrix` over the shares.
 pub const GITLAB_JOB: &str = "gridrun-cells";
@@ -155,9 +155,20 @@ pub fn gitlab(fan: &FanOut, template: &str, out: &mut impl Write) -> std::io::Re
     Ok(())
 }
 
+/// Why GitLab would refuse the pipeline `fan` makes: a job name over its limit.
+pub fn gitlab_refuses(fan: &FanOut) -> Option<String> {
+    let name =
+        (0..fan.shares.len()).map(|i| gitlab_job_name(fan, i)).find(|n| n.chars().count() > GITLAB_NAME_LIMIT)?;
+    Some(format!(
+        "GitLab refuses job names over {GITLAB_NAME_LIMIT} characters, and one would be `{}…`; shorten the matrix \
+         path, runner tag or image",
+        name.chars().take(60).collect::<String>()
+    ))
+}
+
 /// The name GitLab gives a share's job (`gridrun-cells: [3, gridrun.toml, macos, img]`), to
 /// check against its limit before the pipeline is refused.
-pub fn gitlab_job_name(fan: &FanOut, index: usize) -> String {
+fn gitlab_job_name(fan: &FanOut, index: usize) -> String {
     let share = &fan.shares[index];
     let mut values = vec![(index + 1).to_string(), path_string(&share.matrix)];
     if fan.shares.iter().any(|s| s.runs_on.is_some()) {

@@ -838,6 +838,77 @@ pub fn toolchains(style: Style, host: &Host) -> String {
     text
 }
 
+/// The build hosts `gridrun hosts` lists, with what each said where they were probed, and whether
+/// this host takes cells too.
+pub fn hosts(style: Style, rows: &[crate::plan::HostListing], local: bool, probed: bool) -> String {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut table = style.table();
+    let mut header = vec!["host", "ssh", "platform", "arch", "cpus", "memory", "jobs", "work_dir"];
+    if probed {
+        header.extend(["answered", "compilers"]);
+    }
+    table.set_header(header.into_iter().map(cell));
+    for row in rows {
+        let mut line = vec![
+            cell(&row.name),
+            cell(&row.ssh),
+            cell(or_dash(row.platform.clone())),
+            cell(or_dash(row.arch.clone())),
+            cell(or_dash(row.cpus.map(|c| c.to_string()))),
+            cell(row.memory.map_or_else(|| "-".into(), |m| mib(Some(m / 1024)))),
+            cell(or_dash(row.jobs.map(|j| j.to_string()))),
+            cell(&row.work_dir),
+        ];
+        if let Some(probe) = row.probed.as_ref().filter(|_| probed) {
+            let answered = match &probe.error {
+                None => "yes".to_string(),
+                Some(why) => format!("no: {why}"),
+            };
+            let compilers: Vec<String> =
+                probe.compilers.iter().flatten().map(|c| format!("{} {}", c.name, c.version)).collect();
+            line.push(cell(answered));
+            line.push(cell(compilers.join(", ")));
+        }
+        table.add_row(line);
+    }
+    let mut out = String::new();
+    if !rows.is_empty() {
+        let _ = writeln!(out, "{table}");
+    }
+    out.push_str(if local { "this host takes cells too\n" } else { "this host takes no cells (local = false)\n" });
+    out
+}
+
+/// What `gridrun merge` did: a line per run it made, and per source run it left alone.
+pub fn merged(outcome: &crate::store::MergeOutcome) -> String {
+    let mut text = String::new();
+    for (source, run) in &outcome.running {
+        let _ = writeln!(text, "{} run {run}: still running; merge it when it has finished", source.display());
+    }
+    for (source, run, here) in &outcome.already {
+        let _ = writeln!(text, "{} run {run}: already merged as run {here}", source.display());
+    }
+    for merged in &outcome.merged {
+        let from: Vec<String> = merged.from.iter().map(|(dir, run)| format!("{} run {run}", dir.display())).collect();
+        let commit = short_commit(&merged.commit, false);
+        let at = if commit.is_empty() { String::new() } else { format!(" at {commit}") };
+        let _ = writeln!(
+            text,
+            "run {}: {}{at}, {} job{}, {} (from {})",
+            merged.run,
+            merged.project,
+            merged.jobs,
+            if merged.jobs == 1 { "" } else { "s" },
+            merged.status,
+            from.join(", ")
+        );
+    }
+    if outcome.merged.is_empty() && outcome.already.is_empty() && outcome.running.is_empty() {
+        text.push_str("nothing to merge: the sources hold no runs\n");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,20 @@ pub struct Collected {
     pub ended: Option<RunStatus>,
 }
 
+impl Collected {
+    /// What a `collect` that did not end `run` says: what it folded in now, and what is to come
+    /// (`left` jobs).
+    pub fn progress(&self, run: i64, left: usize) -> String {
+        format!(
+            "run {run}: {} task(s) ({} job(s)) folded in now; {} task(s) queued, {} running; {left} job(s) to come\n",
+            self.folded_tasks,
+            self.finished.len(),
+            self.queued_tasks,
+            self.running_tasks
+        )
+    }
+}
+
 /// Folds in what has finished of the Slurm run `spec` describes. `cancelled` says the run was
 /// cancelled here (Ctrl-C while waiting): it ends `interrupted`.
 pub fn collect(store: &mut Store, spec: &Spec, cancelled: bool) -> Result<Collected> {

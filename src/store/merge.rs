@@ -49,6 +49,20 @@ pub struct MergedRun {
     pub jobs: usize,
 }
 
+/// The state folder `given` names as a source to merge: itself when it holds a store, else its
+/// `.gridrun`; absolute.
+pub fn merge_source(given: &Path) -> Result<PathBuf, String> {
+    let absolute = std::path::absolute(given).map_err(|e| format!("{}: {e}", given.display()))?;
+    if absolute.join(DB_FILE).is_file() {
+        return Ok(absolute);
+    }
+    let state = absolute.join(crate::statedir::NAME);
+    if state.join(DB_FILE).is_file() {
+        return Ok(state);
+    }
+    Err(format!("{}: no gridrun store there (no {DB_FILE}, nor .gridrun/{DB_FILE})", given.display()))
+}
+
 /// What `merge` did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MergeOutcome {
