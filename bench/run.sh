@@ -2,7 +2,7 @@
 # Run speed (issue: gridrun run). Builds gridrun in release and measures, in one invocation:
 #   1. 2,000 no-op jobs at -j2, each recorded in the store with its log, against `xargs -P2`
 #      and GNU `parallel -j2` running the same 2,000 commands
-#      (targets: <= 1.3x xargs, >= 3x faster than parallel);
+#      (targets: <= 1.15x xargs, >= 3x faster than parallel);
 #   2. a job printing 1 GiB against the same command redirected to a file
 #      (targets: <= 1.2x, gridrun's peak RSS <= 50 MiB);
 #   3. the example grid: gridrun's own CPU time against its jobs' CPU time (target: <= 2 %).
@@ -15,25 +15,38 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
 # On some virtual machines fork and exec slow down as the page cache fills (seen here: xargs
-# itself from 0.8 s to 2.9 s). As root, each timed command starts from a dropped cache; gridrun
-# and its peers are treated alike either way.
-drop='true'
-if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/drop_caches ]; then drop='sync; echo 3 > /proc/sys/vm/drop_caches'; fi
+# itself from 0.8 s to 2.9 s after a test suite's builds). As root, the cache is dropped once
+# here; each measurement then warms up, as a machine that runs gridrun often has it cached.
+if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/drop_caches ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
 
 echo "== 1. 2,000 no-op jobs, 2 at a time =="
 # One state folder for every iteration: runs accumulate in the store as they do in use. (Deleting
 # 2,000 log folders right before each run makes ext4 hunt for inodes and times the deletion.)
-hyperfine --style basic --warmup 1 --runs 5 --export-json "$work/noop.json" \
-  --prepare "$drop" \
-  -n gridrun "$bin --state-dir $work/noop-state run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1" \
-  -n xargs "seq 2000 | xargs -P2 -I{} sh -c true" \
-  -n parallel "seq 2000 | parallel -j2 sh -c true" | grep -E "Benchmark|Time" || true
-python3 - "$work/noop.json" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
-print(f"median: gridrun {r['gridrun']:.3f} s, xargs {r['xargs']:.3f} s, parallel {r['parallel']:.3f} s")
-print(f"gridrun / xargs = {r['gridrun'] / r['xargs']:.2f}x (target <= 1.3x); "
-      f"parallel / gridrun = {r['parallel'] / r['gridrun']:.2f}x (target >= 3x)")
+# The three commands run in turn, ten rounds after a warm-up one, and each round's ratio is taken:
+# a virtual machine's speed drifts over a minute more than the difference being measured, and
+# a pair run back to back sees the same machine.
+python3 - "$bin" "$work/noop-state" <<'PY'
+import statistics, subprocess, sys, time
+gridrun, state = sys.argv[1], sys.argv[2]
+commands = {
+    "gridrun": f"{gridrun} --state-dir {state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1",
+    "xargs": "seq 2000 | xargs -P2 -I{} sh -c true",
+    "parallel": "seq 2000 | parallel -j2 sh -c true",
+}
+times = {name: [] for name in commands}
+for round_ in range(11):
+    for name, command in commands.items():
+        start = time.perf_counter()
+        subprocess.run(command, shell=True, check=False)
+        if round_:
+            times[name].append(time.perf_counter() - start)
+med = {name: statistics.median(t) for name, t in times.items()}
+xargs = [g / x for g, x in zip(times["gridrun"], times["xargs"])]
+parallel = [p / g for g, p in zip(times["gridrun"], times["parallel"])]
+print(f"median of 10 rounds: gridrun {med['gridrun']:.3f} s, xargs {med['xargs']:.3f} s, parallel {med['parallel']:.3f} s")
+print(f"gridrun / xargs, per round: median {statistics.median(xargs):.2f}x, from {min(xargs):.2f}x to "
+      f"{max(xargs):.2f}x (target <= 1.15x)")
+print(f"parallel / gridrun, per round: median {statistics.median(parallel):.2f}x (target >= 3x)")
 PY
 "$bin" --state-dir "$work/noop-state" status -n 1 2>/dev/null | tail -1 || true
 
@@ -47,7 +60,7 @@ name = "flood"
 run = "$flood"
 TOML
 hyperfine --style basic --warmup 1 --runs 5 --export-json "$work/flood.json" \
-  --prepare "rm -rf $work/flood-state $work/flood.out; $drop" \
+  --prepare "rm -rf $work/flood-state $work/flood.out" \
   -n gridrun "$bin --state-dir $work/flood-state run $work/flood.toml > /dev/null 2>&1" \
   -n redirect "sh -c \"$flood\" > $work/flood.out" | grep -E "Benchmark|Time" || true
 rm -rf "$work/flood-state"

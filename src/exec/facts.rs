@@ -28,6 +28,10 @@ const INHERITED: [&str; 8] = [
     "SOURCE_DATE_EPOCH",
 ];
 
+/// What a capture that may not block needed to learn first.
+#[derive(Debug)]
+struct WouldBlock;
+
 /// Where a job ran, as far as what its run can see of its tools goes.
 #[derive(Clone, Debug)]
 pub enum Place {
@@ -54,6 +58,28 @@ static TOOLS: OnceLock<Mutex<HashMap<ToolKey, Vec<ToolFact>>>> = OnceLock::new()
 /// Captures what built `job`: blocking (it runs `cmake --version`, hashes compilers), so call
 /// it off the runtime's threads. What one process has learned of a binary is not learned again.
 pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, masker: Option<&Masker>) -> BuildFacts {
+    capture_with(job, place, repository, masker, true).expect("a capture that may block always ends")
+}
+
+/// Captures what built `job` where earlier jobs have already learned all it needs (no binary to
+/// hash, no tool or git to ask): the common case, cheap enough for the runtime's thread. `None`
+/// where [`capture`] must do it, off that thread.
+pub fn capture_known(
+    job: &RenderedJob,
+    place: &Place,
+    repository: Option<&str>,
+    masker: Option<&Masker>,
+) -> Option<BuildFacts> {
+    capture_with(job, place, repository, masker, false)
+}
+
+fn capture_with(
+    job: &RenderedJob,
+    place: &Place,
+    repository: Option<&str>,
+    masker: Option<&Masker>,
+    may_block: bool,
+) -> Option<BuildFacts> {
     let tools = &job.job.tools;
     let path_var = job
         .env
@@ -73,6 +99,9 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
         here,
     );
     let known = TOOLS.get_or_init(Mutex::default).lock().ok().and_then(|t| t.get(&key).cloned());
+    if known.is_none() && !may_block {
+        return None;
+    }
     let mut facts = known.unwrap_or_else(|| {
         let mut facts = Vec::new();
         let version = (!tools.compiler_version.is_empty()).then(|| tools.compiler_version.clone());
@@ -93,7 +122,7 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
     for (name, used) in [("cmake", mentions("cmake")), ("ninja", mentions("ninja"))] {
         if used && here {
             if let Some(path) = locate(name) {
-                let version = build_tool_version(name, &path);
+                let version = build_tool_version(name, &path, may_block).ok()?;
                 facts.push(tool(name, name, version, Some(path)));
             }
         }
@@ -119,11 +148,12 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
             }
         }
     }
-    BuildFacts {
-        repository: repository.map(without_credentials).or_else(|| if here { origin(&job.source) } else { None }),
-        tools: facts,
-        env,
-    }
+    let repository = match repository {
+        Some(url) => Some(without_credentials(url)),
+        None if here => origin(&job.source, may_block).ok()?,
+        None => None,
+    };
+    Some(BuildFacts { repository, tools: facts, env })
 }
 
 /// A tool's fact, its binary hashed where it was found.
@@ -166,11 +196,14 @@ fn sha256_of(path: &Path) -> Option<String> {
 }
 
 /// `cmake --version`'s or `ninja --version`'s version, asked once per binary per process.
-fn build_tool_version(name: &str, path: &Path) -> Option<String> {
+fn build_tool_version(name: &str, path: &Path, may_block: bool) -> Result<Option<String>, WouldBlock> {
     static SEEN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
     let seen = SEEN.get_or_init(Mutex::default);
     if let Some(known) = seen.lock().ok().and_then(|s| s.get(path).cloned()) {
-        return known;
+        return Ok(known);
+    }
+    if !may_block {
+        return Err(WouldBlock);
     }
     let output = std::process::Command::new(path)
         .arg("--version")
@@ -189,15 +222,18 @@ fn build_tool_version(name: &str, path: &Path) -> Option<String> {
     if let Ok(mut s) = seen.lock() {
         s.insert(path.to_path_buf(), version.clone());
     }
-    version
+    Ok(version)
 }
 
 /// The `origin` remote of the git work tree at `dir`, asked once per folder per process.
-fn origin(dir: &Path) -> Option<String> {
+fn origin(dir: &Path, may_block: bool) -> Result<Option<String>, WouldBlock> {
     static SEEN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
     let seen = SEEN.get_or_init(Mutex::default);
     if let Some(known) = seen.lock().ok().and_then(|s| s.get(dir).cloned()) {
-        return known;
+        return Ok(known);
+    }
+    if !may_block {
+        return Err(WouldBlock);
     }
     let url = std::process::Command::new("git")
         .arg("-C")
@@ -214,7 +250,7 @@ fn origin(dir: &Path) -> Option<String> {
     if let Ok(mut s) = seen.lock() {
         s.insert(dir.to_path_buf(), url.clone());
     }
-    url
+    Ok(url)
 }
 
 /// A repository URL without `user:password@`, which may hold a token.

@@ -11,10 +11,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::events::{CancelReason, Event};
 use super::executor::{host_lost, Executor, StepSpec};
+use super::facts;
 use super::reaper::TOKEN_VAR;
 use super::suspend::Suspension;
 use crate::diagnose;
-use crate::outcome::{Diagnostic, FailureKind, JobRecord, JobStatus, StepRecord, StepStatus};
+use crate::outcome::{BuildFacts, Diagnostic, FailureKind, JobRecord, JobStatus, StepRecord, StepStatus};
 use crate::plan::RenderedJob;
 use crate::secrets::Masker;
 
@@ -86,7 +87,10 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
         }
         Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
         Ok(()) => {
-            record.build = facts.await.ok();
+            record.build = match facts {
+                Facts::Known(facts) => Some(*facts),
+                Facts::Coming(handle) => handle.await.ok(),
+            };
             run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
             if let (Some((summary, min_line)), JobStatus::Passed) = (&job.coverage, record.status) {
                 read_coverage(&job, executor.as_ref(), summary, *min_line, &mut record).await;
@@ -108,23 +112,28 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
     let _ = lent.events.send(Event::JobFinished { record: Box::new(record) });
 }
 
-/// What built the job, found off the runtime's threads while its workspace is prepared: the
-/// tools it runs as this host (or its image) has them, and its environment.
-fn build_facts(
-    job: &RenderedJob,
-    executor: &dyn Executor,
-    image: Option<(String, String)>,
-    ctx: &RunContext,
-) -> tokio::task::JoinHandle<crate::outcome::BuildFacts> {
+/// A job's build facts: known at once, or being found.
+enum Facts {
+    Known(Box<BuildFacts>),
+    Coming(tokio::task::JoinHandle<BuildFacts>),
+}
+
+/// What built the job: the tools it runs as this host (or its image) has them, and its
+/// environment. Where an earlier job has learned what that needs, at once; else off the
+/// runtime's threads while its workspace is prepared (hashing a compiler takes a while).
+fn build_facts(job: &RenderedJob, executor: &dyn Executor, image: Option<(String, String)>, ctx: &RunContext) -> Facts {
     let place = match (image, executor.host()) {
-        (Some((name, digest)), _) => crate::exec::facts::Place::Image { name, digest },
-        (None, Some(host)) => crate::exec::facts::Place::Host(host.to_string()),
-        (None, None) => crate::exec::facts::Place::Here,
+        (Some((name, digest)), _) => facts::Place::Image { name, digest },
+        (None, Some(host)) => facts::Place::Host(host.to_string()),
+        (None, None) => facts::Place::Here,
     };
+    if let Some(known) = facts::capture_known(job, &place, ctx.repository.as_deref(), ctx.masker.as_deref()) {
+        return Facts::Known(Box::new(known));
+    }
     let (job, repository, masker) = (job.clone(), ctx.repository.clone(), ctx.masker.clone());
-    tokio::task::spawn_blocking(move || {
-        crate::exec::facts::capture(&job, &place, repository.as_deref(), masker.as_deref())
-    })
+    Facts::Coming(tokio::task::spawn_blocking(move || {
+        facts::capture(&job, &place, repository.as_deref(), masker.as_deref())
+    }))
 }
 
 /// Marks the job an infrastructure failure, saying why.

@@ -25,11 +25,21 @@ impl Executor for LocalExecutor {
     }
 
     fn prepare<'a>(&'a self, job: &'a RenderedJob) -> BoxFuture<'a, io::Result<()>> {
+        let mut dirs = job.make_dirs.clone();
+        dirs.push(self.logs_dir.join(&job.job.slug));
+        let (prepared, source) = (self.source.clone(), job.source.clone());
+        let prepare = move || {
+            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+            workspace::prepare_job(&prepared, &source, &dirs).map_err(|e| io::Error::other(e.to_string()))
+        };
         Box::pin(async move {
-            let log_dir = self.logs_dir.join(&job.job.slug);
-            let mut dirs: Vec<&Path> = job.make_dirs.iter().map(PathBuf::as_path).collect();
-            dirs.push(&log_dir);
-            workspace::prepare_job(&self.source, &job.source, &dirs).map_err(|e| io::Error::other(e.to_string()))
+            // A checkout takes seconds: on the blocking pool, so the runtime's thread goes on
+            // supervising the other jobs. A few folders take less than the hand-over would.
+            if self.source.cache_repo.is_some() {
+                tokio::task::spawn_blocking(prepare).await.map_err(io::Error::other)?
+            } else {
+                prepare()
+            }
         })
     }
 

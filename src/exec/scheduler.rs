@@ -106,6 +106,8 @@ struct Dispatch<'o> {
     /// Running jobs' other places, should theirs be lost.
     spare: HashMap<String, Queued>,
     queue: VecDeque<Queued>,
+    /// A place was lost since the queue was last swept for jobs left with nowhere to run.
+    sweep_stranded: bool,
     records: Vec<JobRecord>,
     failures: u32,
     max_failures: Option<u32>,
@@ -140,6 +142,7 @@ impl Dispatch<'_> {
                 let lost = &mut self.places[place];
                 if !lost.lost {
                     lost.lost = true;
+                    self.sweep_stranded = true;
                     crate::note!("{} was lost: it takes no more jobs this run", lost.name);
                 }
                 let places = &self.places;
@@ -175,6 +178,10 @@ impl Dispatch<'_> {
 
     /// Ends the queued jobs every place of which was lost: nothing is left that could run them.
     fn drop_stranded(&mut self) {
+        // Only a lost place strands jobs: the queue is swept once per loss, not per start.
+        if !std::mem::take(&mut self.sweep_stranded) {
+            return;
+        }
         let places = &self.places;
         let (stranded, kept): (Vec<Queued>, Vec<Queued>) =
             std::mem::take(&mut self.queue).into_iter().partition(|q| q.at.iter().all(|(p, _)| places[*p].lost));
@@ -272,6 +279,7 @@ pub async fn run(
         held: HashMap::new(),
         spare: HashMap::new(),
         queue: queue.into(),
+        sweep_stranded: false,
         records: Vec::with_capacity(jobs),
         failures: 0,
         max_failures: options.max_failures,

@@ -3,7 +3,8 @@
 //! has arrived in one transaction at a time, so finished work is on disk within milliseconds and
 //! the executor never waits for SQLite.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -478,12 +479,16 @@ pub type AfterCommit = Box<dyn FnMut(&Store, bool) -> Option<Duration> + Send>;
 pub struct StoreWriter {
     sender: mpsc::Sender<Message>,
     thread: JoinHandle<Result<Store, StoreError>>,
+    /// Set with an unpark where what was sent must not wait for the batch to fill.
+    urgent: Arc<AtomicBool>,
 }
 
 impl StoreWriter {
     /// Starts the writer for run `run`; `after_commit` (if any) runs after every commit.
     pub fn spawn(mut store: Store, run: i64, mut after_commit: Option<AfterCommit>) -> Self {
         let (sender, receiver) = mpsc::channel::<Message>();
+        let urgent = Arc::new(AtomicBool::new(false));
+        let urgent_here = Arc::clone(&urgent);
         let thread = std::thread::Builder::new()
             .name("gridrun-store".into())
             .spawn(move || {
@@ -512,13 +517,15 @@ impl StoreWriter {
                     let ending = matches!(first, Message::Finish(_));
                     pending.push(first);
                     if !ending {
+                        // Parked rather than waiting on the channel, so each event of the burst
+                        // costs its sender no wake-up; the run's end and a call unpark it.
                         let until = Instant::now() + BATCH_WAIT;
-                        while let Ok(more) = receiver.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                            let ends = matches!(more, Message::Finish(_));
-                            pending.push(more);
-                            if ends {
+                        while !urgent_here.swap(false, Ordering::AcqRel) {
+                            let left = until.saturating_duration_since(Instant::now());
+                            if left.is_zero() {
                                 break;
                             }
+                            std::thread::park_timeout(left);
                         }
                     }
                     pending.extend(receiver.try_iter());
@@ -563,7 +570,7 @@ impl StoreWriter {
                 }
             })
             .expect("spawn the store writer thread");
-        Self { sender, thread }
+        Self { sender, thread, urgent }
     }
 
     /// Queues an event to be written (one the store keeps nothing of is not sent at all: each
@@ -580,11 +587,19 @@ impl StoreWriter {
     /// (or could not be: a full disk); the run's JSON for `[[finally]]` is read this way.
     pub fn call(&self, work: Box<dyn FnOnce(&Store) + Send>) {
         let _ = self.sender.send(Message::Call(work));
+        self.hurry();
+    }
+
+    /// Has the writer write what it has now.
+    fn hurry(&self) {
+        self.urgent.store(true, Ordering::Release);
+        self.thread.thread().unpark();
     }
 
     /// Records the run's outcome, waits for everything to be written, and returns the store.
     pub fn finish(self, status: RunStatus) -> Result<Store, StoreError> {
         let _ = self.sender.send(Message::Finish(status));
+        self.hurry();
         self.thread.join().expect("store writer thread")
     }
 }
