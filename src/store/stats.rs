@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use indexmap::IndexMap;
 use rusqlite::params;
 use serde::Serialize;
@@ -154,15 +156,23 @@ impl Store {
         // JOIN, so a run none of whose jobs reached a verdict still counts.
         let verdicts = verdicts();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0)
+            "SELECT r.project, substr(r.started_at, 1, 10), COUNT(j.id), COALESCE(SUM(j.status = ?3), 0), r.id
              FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.status IN {verdicts}
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
         ))?;
+        // Each run's project and day (its index in the project's days), for the sums below.
+        let mut run_days: FxHashMap<i64, (String, usize)> = FxHashMap::default();
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
-            let p = entry(&mut projects, r.get_ref(0)?.as_str()?);
+            let name = r.get_ref(0)?.as_str()?;
+            let p = entry(&mut projects, name);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
+            let index = match p.per_day.last() {
+                Some(d) if d.day == day => p.per_day.len() - 1,
+                _ => p.per_day.len(),
+            };
+            run_days.insert(r.get(4)?, (name.to_string(), index));
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -194,17 +204,20 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.project, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
                     CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END,
-                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable, substr(r.started_at, 1, 10),
+                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable, r.id,
                     json_extract(j.coverage, '$.lines_covered'), json_extract(j.coverage, '$.lines_total')
              FROM runs r JOIN jobs j ON j.run_id = r.id
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
-        let mut cells: BTreeMap<String, HashMap<String, CellSums>> = BTreeMap::new();
-        let mut kinds: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
+        // Keyed by the row's own text, hashed once per job: FxHash, as nothing here is an
+        // attacker's choosing and SipHash was a twentieth of the pass.
+        let mut cells: BTreeMap<String, FxHashMap<String, CellSums>> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, FxHashMap<String, i64>> = BTreeMap::new();
         let mut ccache: BTreeMap<String, CcacheSums> = BTreeMap::new();
-        // Per project and day: job time, coverage and ccache sums (read here, where every verdict
-        // job's row is read anyway; the per-run pass above reads only an index).
-        let mut daily: HashMap<String, HashMap<String, [i64; 5]>> = HashMap::new();
+        // Per run, folded into its day below: job time, coverage and ccache sums (read here,
+        // where every verdict job's row is read anyway; the per-run pass above reads only an
+        // index).
+        let mut per_run: FxHashMap<i64, [i64; 5]> = FxHashMap::default();
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let (project, slug, hash) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
@@ -225,21 +238,12 @@ impl Store {
                 };
                 *of_project.entry(kind.to_string()).or_default() += 1;
             }
-            let day = r.get_ref(10)?.as_str()?;
             let (covered, total): (Option<i64>, Option<i64>) = (r.get(11)?, r.get(12)?);
-            let (hits, cacheable): (Option<i64>, Option<i64>) = (r.get(7)?, r.get(9)?);
-            let of_project = match daily.get_mut(project) {
-                Some(found) => found,
-                None => daily.entry(project.to_string()).or_default(),
-            };
-            let sums_of_day = match of_project.get_mut(day) {
-                Some(found) => found,
-                None => of_project.entry(day.to_string()).or_default(),
-            };
-            for (slot, value) in sums_of_day.iter_mut().zip([duration, covered, total, hits, cacheable]) {
+            let counts: [Option<i64>; 3] = [r.get(7)?, r.get(8)?, r.get(9)?];
+            let sums_of_run = per_run.entry(r.get(10)?).or_default();
+            for (slot, value) in sums_of_run.iter_mut().zip([duration, covered, total, counts[0], counts[2]]) {
                 *slot += value.unwrap_or(0);
             }
-            let counts: [Option<i64>; 3] = [r.get(7)?, r.get(8)?, r.get(9)?];
             if let [Some(hits), Some(misses), Some(cacheable)] =
                 counts.map(|c| c.map(|n| u64::try_from(n).unwrap_or(0)))
             {
@@ -251,16 +255,14 @@ impl Store {
             }
         }
         drop(rows);
-        for (name, days) in daily {
-            let p = entry(&mut projects, &name);
-            for (day, [job_ms, lines_covered, lines_total, ccache_hits, ccache_cacheable]) in days {
-                if let Some(d) = p.per_day.iter_mut().find(|d| d.day == day) {
-                    d.job_ms = job_ms;
-                    d.lines_covered = lines_covered;
-                    d.lines_total = lines_total;
-                    d.ccache_hits = ccache_hits;
-                    d.ccache_cacheable = ccache_cacheable;
-                }
+        for (run, [job_ms, lines_covered, lines_total, ccache_hits, ccache_cacheable]) in per_run {
+            let Some((name, index)) = run_days.get(&run) else { continue };
+            if let Some(d) = projects.get_mut(name).and_then(|p| p.per_day.get_mut(*index)) {
+                d.job_ms += job_ms;
+                d.lines_covered += lines_covered;
+                d.lines_total += lines_total;
+                d.ccache_hits += ccache_hits;
+                d.ccache_cacheable += ccache_cacheable;
             }
         }
         for (name, mut sums) in ccache {
@@ -338,7 +340,7 @@ struct CellSums {
     failed: i64,
     flaky: i64,
     /// Per config hash: whether it passed, whether it failed.
-    hashes: HashMap<String, (bool, bool)>,
+    hashes: FxHashMap<String, (bool, bool)>,
     /// Passed and failed at one config hash.
     unstable: bool,
 }
