@@ -173,7 +173,7 @@ fn run(cache: &Path, args: &[&str]) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(crate::text::one_line(String::from_utf8_lossy(&out.stderr).trim()).to_string())
+        Err(crate::text::said(&out.stderr))
     }
 }
 

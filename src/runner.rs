@@ -349,15 +349,11 @@ impl Runner {
         let interrupted = |o: &Outcome| {
             o.internal_error.is_some() || matches!(o.cancelled, Some(CancelReason::Interrupt | CancelReason::Kill))
         };
+        let run_here = |queue: Vec<Queued>, observer: &mut RunObserver| {
+            runtime.block_on(scheduler::run(queue, vec![local_place()], Arc::clone(&ctx), &local_options, observer))
+        };
         if !setup_queue.is_empty() {
-            let ran = runtime.block_on(scheduler::run(
-                setup_queue,
-                vec![local_place()],
-                Arc::clone(&ctx),
-                &local_options,
-                &mut observer,
-            ));
-            outcome.absorb(ran);
+            outcome.absorb(run_here(setup_queue, &mut observer));
         }
         let passed: HashSet<String> =
             outcome.records.iter().filter(|r| r.status.is_pass()).map(|r| r.slug.clone()).collect();
@@ -397,14 +393,7 @@ impl Runner {
                 Ok(Err(e)) => crate::note!("cannot write {}: {e}", run_json.display()),
                 Err(_) => crate::note!("cannot write {}: the store writer stopped", run_json.display()),
             }
-            let ran = runtime.block_on(scheduler::run(
-                finally_queue,
-                vec![local_place()],
-                Arc::clone(&ctx),
-                &local_options,
-                &mut observer,
-            ));
-            outcome.absorb(ran);
+            outcome.absorb(run_here(finally_queue, &mut observer));
         }
         if !options.keep_workspaces {
             for &i in &setups {
@@ -446,11 +435,7 @@ impl Runner {
         reaper.dismiss();
         let store = self.store.insert(store);
         if let Some(path) = junit {
-            let report = store.report(&store.run(&run_id.to_string())?)?;
-            let bytes = crate::report::junit::Junit
-                .serialize(&report, None)
-                .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
-            crate::outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+            write_junit(store, run_id, path)?;
         }
         if let Some(message) = &outcome.internal_error {
             crate::note!("the run was stopped by an internal error: {message}");
@@ -525,11 +510,7 @@ impl Runner {
             store.fold(run_id, &[], &[], Some(RunStatus::Failed))?;
         }
         if let Some(path) = junit {
-            let report = store.report(&store.run(&run_id.to_string())?)?;
-            let bytes = crate::report::junit::Junit
-                .serialize(&report, None)
-                .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
-            crate::outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))?;
+            write_junit(store, run_id, path)?;
         }
         let ran_nothing = to_run.is_empty() && reused.is_empty();
         Ok(Ran::Run(RunResult { run: run_id, status, internal_error: None, unrunnable, ran_nothing }))
@@ -663,6 +644,15 @@ fn new_pipeline_job(pipeline: &PipelineJob, position: usize) -> NewJob {
             PipelineKind::Finally => JobKind::Finally,
         },
     }
+}
+
+/// The run's JUnit XML, to `path` (`run --junit`).
+fn write_junit(store: &Store, run_id: i64, path: &Path) -> Result<()> {
+    let report = store.report(&store.run(&run_id.to_string())?)?;
+    let bytes = crate::report::junit::Junit
+        .serialize(&report, None)
+        .map_err(|e| Error::Usage(format!("cannot write the report: {e}")))?;
+    crate::outfile::write_path(path, &bytes).map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
 /// The run's JSON document (`show RUN --json`, as it stands) at `path`, for `[[finally]]`.

@@ -136,6 +136,11 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// What a command said on stderr, in one line.
+pub fn said(stderr: &[u8]) -> String {
+    one_line(String::from_utf8_lossy(stderr).trim()).into_owned()
+}
+
 /// Bytes as lowercase hexadecimal, two digits each: how digests are written.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;

@@ -14,7 +14,7 @@ mod spec;
 pub(crate) use capability::platform_os;
 pub use capability::{resolve_cell, Availability, ResolvedToolchain};
 pub use detect::{Compiler, Host, Llvm, Remote, RunProbe};
-pub use probe::{Listing, SCRIPT as PROBE_SCRIPT};
+pub use probe::{feed, Listing, SCRIPT as PROBE_SCRIPT};
 pub use spec::{CompilerSpec, Family, Standard};
 
 /// A tool of an installed LLVM (`llvm-symbolizer`, `llvm-cov`): `major`'s where that LLVM is

@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::error::SourceFile;
@@ -31,18 +31,22 @@ use super::{ConfigError, SizeValue};
 /// Where a host's jobs go when its table does not say.
 pub const DEFAULT_WORK_DIR: &str = "/tmp/gridrun-work";
 
-/// A build host, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A build host, validated; as `gridrun hosts --json` lists it (without its SSH identity and
+/// options).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HostConfig {
     /// Its name: a word, as `[hosts.NAME]` wrote it.
     pub name: String,
     /// `[user@]host`, never starting with `-`.
+    #[serde(rename = "ssh")]
     pub target: String,
     /// The SSH port, where not the default.
     pub port: Option<u16>,
     /// The identity file (`-i`), `~` expanded.
+    #[serde(skip)]
     pub identity: Option<PathBuf>,
     /// More `-o Key=Value` options.
+    #[serde(skip)]
     pub options: Vec<String>,
     /// The platform it serves, where the table says (else probed).
     pub platform: Option<String>,

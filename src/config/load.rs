@@ -253,6 +253,20 @@ impl Validator<'_> {
         Ok(Text { value: s.into_inner(), span })
     }
 
+    /// An environment variable's name (a letter or `_`, then letters, digits and `_`), for `key`.
+    pub(super) fn env_name(&self, name: Spanned<String>, key: &str) -> Result<String, ConfigError> {
+        let text = name.get_ref();
+        let valid = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(self.file.error(
+                name.span(),
+                format!("{key}: `{}` is not an environment variable's name", crate::text::one_line(text)),
+            ));
+        }
+        Ok(name.into_inner())
+    }
+
     /// `secrets = ["NAME", …]`: names of environment variables, never given a value in the file.
     fn secrets(
         &self,
@@ -262,26 +276,19 @@ impl Validator<'_> {
     ) -> Result<Vec<String>, ConfigError> {
         let mut names: Vec<String> = Vec::new();
         for name in raw.unwrap_or_default() {
-            let text = name.get_ref();
-            let valid = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                return Err(self.file.error(
-                    name.span(),
-                    format!("secrets: `{}` is not an environment variable's name", crate::text::one_line(text)),
-                ));
+            let span = name.span();
+            let text = self.env_name(name, "secrets")?;
+            if names.contains(&text) {
+                return Err(self.file.error(span, format!("secrets: `{text}` is listed twice")));
             }
-            if names.contains(text) {
-                return Err(self.file.error(name.span(), format!("secrets: `{text}` is listed twice")));
-            }
-            let set_in_file = env.iter().chain(steps.iter().flat_map(|s| &s.env)).any(|(k, _)| k == text);
+            let set_in_file = env.iter().chain(steps.iter().flat_map(|s| &s.env)).any(|(k, _)| *k == text);
             if set_in_file {
                 return Err(self.file.error(
-                    name.span(),
+                    span,
                     format!("secrets: `{text}` is also given a value in this file; a secret's value comes from the environment gridrun runs in"),
                 ));
             }
-            names.push(name.into_inner());
+            names.push(text);
         }
         Ok(names)
     }

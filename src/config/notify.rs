@@ -451,20 +451,6 @@ impl Validator<'_> {
         Ok(Webhook { url })
     }
 
-    /// An environment variable's name, as `secrets` takes them.
-    fn env_name(&self, name: Spanned<String>, key: &str) -> Result<String, ConfigError> {
-        let text = name.get_ref();
-        let valid = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(self.file.error(
-                name.span(),
-                format!("{key}: `{}` is not an environment variable's name", crate::text::one_line(text)),
-            ));
-        }
-        Ok(name.into_inner())
-    }
-
     /// A template over the run: its syntax, and that it names only the run's variables.
     fn notify_template(&self, text: &Text, key: &str) -> Result<(), ConfigError> {
         let located = |err: &minijinja::Error, what: &str| -> ConfigError {

@@ -63,8 +63,11 @@ pub trait Executor: Send + Sync {
     /// Runs one step attempt to its end (see the module's contract).
     fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepEnd>>;
 
-    /// Makes `path`, written by the job where it ran, readable here, and returns where.
-    fn fetch<'a>(&'a self, job: &'a RenderedJob, path: &'a Path) -> BoxFuture<'a, io::Result<PathBuf>>;
+    /// Makes `path`, written by the job where it ran, readable here, and returns where: the path
+    /// itself, for a job that ran on this host's file system.
+    fn fetch<'a>(&'a self, _job: &'a RenderedJob, path: &'a Path) -> BoxFuture<'a, io::Result<PathBuf>> {
+        Box::pin(async move { Ok(path.to_path_buf()) })
+    }
 
     /// Makes the files of the job's workspace that `patterns` (absolute globs, as rendered for
     /// where the job ran) match readable here, and returns where its workspace can be read here:
@@ -78,7 +81,16 @@ pub trait Executor: Send + Sync {
     }
 
     /// Cleans up after the job: its workspace goes unless `keep`; returns where a kept one is.
-    fn finish<'a>(&'a self, job: &'a RenderedJob, keep: bool) -> BoxFuture<'a, Option<PathBuf>>;
+    /// The workspace is `job.work_dir` on this host's file system unless the executor says.
+    fn finish<'a>(&'a self, job: &'a RenderedJob, keep: bool) -> BoxFuture<'a, Option<PathBuf>> {
+        Box::pin(async move {
+            if !keep {
+                super::workspace::remove(&job.work_dir);
+                return None;
+            }
+            job.work_dir.exists().then(|| job.work_dir.clone())
+        })
+    }
 }
 
 /// The kind of error an executor returns where the place it runs jobs was lost (a build host

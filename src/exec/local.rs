@@ -46,18 +46,4 @@ impl Executor for LocalExecutor {
     fn run_step<'a>(&'a self, step: StepSpec<'a>) -> BoxFuture<'a, io::Result<StepEnd>> {
         Box::pin(supervisor::run_step(step))
     }
-
-    fn fetch<'a>(&'a self, _job: &'a RenderedJob, path: &'a Path) -> BoxFuture<'a, io::Result<PathBuf>> {
-        Box::pin(async move { Ok(path.to_path_buf()) })
-    }
-
-    fn finish<'a>(&'a self, job: &'a RenderedJob, keep: bool) -> BoxFuture<'a, Option<PathBuf>> {
-        Box::pin(async move {
-            if !keep {
-                workspace::remove(&job.work_dir);
-                return None;
-            }
-            job.work_dir.exists().then(|| job.work_dir.clone())
-        })
-    }
 }

@@ -134,9 +134,7 @@ impl Inner {
                 .run()
             }
         };
-        let said = |out: &std::process::Output| {
-            crate::text::one_line(String::from_utf8_lossy(&out.stderr).trim()).into_owned()
-        };
+        let said = |out: &std::process::Output| crate::text::said(&out.stderr);
         match sent {
             Ok(out) if out.status.success() => Ok(()),
             // ssh's own failure: the connection, not the files.
@@ -287,7 +285,7 @@ impl Executor for SshExecutor {
                 return Err(io::Error::other(format!(
                     "cannot bring files back from {}: {}",
                     self.name(),
-                    crate::text::one_line(String::from_utf8_lossy(&out.stderr).trim())
+                    crate::text::said(&out.stderr)
                 )));
             }
             Ok(here)

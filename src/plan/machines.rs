@@ -179,29 +179,13 @@ fn reach(config: &HostConfig, env: &[(&str, &str)], cache: Option<PathBuf>) -> R
 /// How the probe script reaches a host's `sh`: on its stdin, with the arguments given.
 const PROBE_SCRIPT_RUNNER: &str = r#"exec sh -s "$@""#;
 
-/// What `gridrun hosts` says of a build host: its table, and where it was probed what it said.
+/// What `gridrun hosts` says of a build host: its table, with what its probe found (platform,
+/// architecture, CPUs and memory where the table left them out) where it was probed.
 #[derive(Debug, serde::Serialize)]
 pub struct HostListing {
-    /// Its name.
-    pub name: String,
-    /// `[user@]host`.
-    pub ssh: String,
-    /// The SSH port, where not the default.
-    pub port: Option<u16>,
-    /// The file and line that declared it.
-    pub declared: String,
-    /// The platform it serves.
-    pub platform: Option<String>,
-    /// The architecture it serves.
-    pub arch: Option<String>,
-    /// CPU slots.
-    pub cpus: Option<u32>,
-    /// Memory to share out, bytes.
-    pub memory: Option<u64>,
-    /// Jobs at once at most.
-    pub jobs: Option<u32>,
-    /// Where its jobs go.
-    pub work_dir: String,
+    /// The host as declared, completed by its probe.
+    #[serde(flatten)]
+    pub host: HostConfig,
     /// What the probe found, where it was probed.
     #[serde(flatten)]
     pub probed: Option<Probed>,
@@ -259,27 +243,15 @@ pub fn list_hosts(hosts: &Hosts, probe: bool) -> Vec<HostListing> {
         .iter()
         .enumerate()
         .map(|(i, config)| {
-            let mut row = HostListing {
-                name: config.name.clone(),
-                ssh: config.target.clone(),
-                port: config.port,
-                declared: config.declared.clone(),
-                platform: config.platform.clone(),
-                arch: config.arch.clone(),
-                cpus: config.cpus,
-                memory: config.memory,
-                jobs: config.jobs,
-                work_dir: config.work_dir.clone(),
-                probed: None,
-            };
+            let mut row = HostListing { host: config.clone(), probed: None };
             match machines.as_ref().map(|m| &m.hosts[i].state) {
                 None => {}
                 Some(Ok(reached)) => {
                     let machine = &reached.host;
-                    row.platform = Some(machine.platform.clone());
-                    row.arch = Some(machine.arch.clone());
-                    row.cpus = Some(config.cpus.unwrap_or(reached.cpus));
-                    row.memory = Some(config.memory.unwrap_or(reached.memory));
+                    row.host.platform = Some(machine.platform.clone());
+                    row.host.arch = Some(machine.arch.clone());
+                    row.host.cpus = Some(config.cpus.unwrap_or(reached.cpus));
+                    row.host.memory = Some(config.memory.unwrap_or(reached.memory));
                     row.probed = Some(Probed {
                         answered: true,
                         compilers: Some(

@@ -5,6 +5,7 @@
 use std::io;
 
 use crate::config::Engine;
+use crate::text::said;
 
 /// The engine a run uses: the file's, else podman where installed, else docker; `Err` says why
 /// there is none.
@@ -58,21 +59,11 @@ pub fn run_script(engine: Engine, image: &str, script: &str, args: &[String]) ->
     let mut all: Vec<String> =
         ["run", "--rm", "-i", "--network=none", "--entrypoint", "sh", "--", image, "-s"].map(String::from).to_vec();
     all.extend(args.iter().cloned());
-    let out = duct::cmd(engine.program(), &all)
-        .stdin_bytes(script.as_bytes().to_vec())
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
+    let out = crate::toolchain::feed(engine.program(), &all, script)?;
     if !out.status.success() && out.stdout.is_empty() {
         return Err(io::Error::other(format!("{} run {image}: {}", engine.program(), hint(&said(&out.stderr)))));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// What the engine said, on one line.
-pub fn said(stderr: &[u8]) -> String {
-    crate::text::one_line(String::from_utf8_lossy(stderr).trim()).into_owned()
 }
 
 /// `message`, with the way out where it is a known trouble: runc on some virtual machines may

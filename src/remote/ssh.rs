@@ -116,10 +116,10 @@ impl Connection {
         };
         let out = expression.run()?;
         if out.status.code() == Some(255) {
-            return Err(io::Error::new(LOST, format!("{}: {}", self.name(), one_line(&out.stderr))));
+            return Err(io::Error::new(LOST, format!("{}: {}", self.name(), crate::text::said(&out.stderr))));
         }
         if !out.status.success() {
-            return Err(io::Error::other(format!("{}: {}", self.name(), one_line(&out.stderr))));
+            return Err(io::Error::other(format!("{}: {}", self.name(), crate::text::said(&out.stderr))));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -201,10 +201,6 @@ pub fn sh_command(script: &str, args: &[String]) -> String {
 /// `text` in single quotes for a POSIX shell (a `'` written as `'\''`).
 pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-fn one_line(bytes: &[u8]) -> String {
-    crate::text::one_line(String::from_utf8_lossy(bytes).trim()).into_owned()
 }
 
 #[cfg(test)]

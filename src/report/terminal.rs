@@ -849,15 +849,16 @@ pub fn hosts(style: Style, rows: &[crate::plan::HostListing], local: bool, probe
     }
     table.set_header(header.into_iter().map(cell));
     for row in rows {
+        let host = &row.host;
         let mut line = vec![
-            cell(&row.name),
-            cell(&row.ssh),
-            cell(or_dash(row.platform.clone())),
-            cell(or_dash(row.arch.clone())),
-            cell(or_dash(row.cpus.map(|c| c.to_string()))),
-            cell(row.memory.map_or_else(|| "-".into(), |m| mib(Some(m / 1024)))),
-            cell(or_dash(row.jobs.map(|j| j.to_string()))),
-            cell(&row.work_dir),
+            cell(&host.name),
+            cell(&host.target),
+            cell(or_dash(host.platform.clone())),
+            cell(or_dash(host.arch.clone())),
+            cell(or_dash(host.cpus.map(|c| c.to_string()))),
+            cell(host.memory.map_or_else(|| "-".into(), |m| mib(Some(m / 1024)))),
+            cell(or_dash(host.jobs.map(|j| j.to_string()))),
+            cell(&host.work_dir),
         ];
         if let Some(probe) = row.probed.as_ref().filter(|_| probed) {
             let answered = match &probe.error {

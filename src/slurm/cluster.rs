@@ -5,6 +5,8 @@
 
 use std::io;
 
+use crate::text::said;
+
 /// The cluster as `scontrol show config` describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
@@ -222,20 +224,11 @@ pub fn srun_script(options: &[String], script: &str, args: &[String]) -> io::Res
     all.extend(options.iter().cloned());
     all.extend(["sh".into(), "-s".into()]);
     all.extend(args.iter().cloned());
-    let out = duct::cmd("srun", &all)
-        .stdin_bytes(script.as_bytes().to_vec())
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
+    let out = crate::toolchain::feed("srun", &all, script)?;
     if !out.status.success() && out.stdout.is_empty() {
         return Err(io::Error::other(format!("srun: {}", said(&out.stderr))));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn said(stderr: &[u8]) -> String {
-    crate::text::one_line(String::from_utf8_lossy(stderr).trim()).into_owned()
 }
 
 #[cfg(test)]

@@ -128,10 +128,10 @@ impl Store {
     fn run_stats(&self, run: i64) -> Result<RunStats, StoreError> {
         (|| {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT status, COUNT(*), SUM(flaky), SUM(allow_failure) FROM jobs WHERE run_id = ?1 AND kind = 'cell'
+                "SELECT status, COUNT(*), SUM(flaky), SUM(allow_failure) FROM jobs WHERE run_id = ?1 AND kind = ?2
                  GROUP BY status ORDER BY status",
             )?;
-            let rows = stmt.query_map([run], |r| {
+            let rows = stmt.query_map(rusqlite::params![run, crate::outcome::JobKind::Cell], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
             })?;
             let mut totals = RunStats::default();

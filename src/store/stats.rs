@@ -314,9 +314,10 @@ impl Store {
             let mut stmt = self.conn.prepare(
                 "SELECT slug, cell FROM jobs WHERE id IN (
                      SELECT MAX(j.id) FROM runs r JOIN jobs j ON j.run_id = r.id
-                     WHERE r.project = ?1 AND r.started_at >= ?2 AND j.kind = 'cell' GROUP BY j.slug)",
+                     WHERE r.project = ?1 AND r.started_at >= ?2 AND j.kind = ?3 GROUP BY j.slug)",
             )?;
-            let rows = stmt.query_map(params![p.project, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt
+                .query_map(params![p.project, since, crate::outcome::JobKind::Cell], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<HashMap<String, String>>>()?
         };
         let jobs: Vec<crate::outcome::JobRecord> = p

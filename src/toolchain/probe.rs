@@ -174,6 +174,13 @@ impl Listing {
     }
 }
 
+/// Runs `program ARGS…`, a command that ends in `sh -s …` somewhere else (a Slurm node, a
+/// container image), with `script` on its stdin and both its outputs captured, its exit status
+/// left to the caller.
+pub fn feed(program: &str, args: &[String], script: &str) -> std::io::Result<std::process::Output> {
+    duct::cmd(program, args).stdin_bytes(script.as_bytes().to_vec()).stdout_capture().stderr_capture().unchecked().run()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
