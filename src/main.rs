@@ -5,11 +5,6 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
-/// mimalloc: a run of two thousand quick jobs spent a tenth of gridrun's own time in glibc's
-/// malloc and free.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     gridrun::error::install_panic_hook();
     let cli = match gridrun::cli::Cli::try_parse() {
