@@ -240,6 +240,60 @@ fn a_lost_host_moves_its_job_and_a_silent_host_is_skipped() {
     );
 }
 
+/// A host lost with jobs still queued that only it serves: the job it was running and the queued
+/// ones end `failed` as host-lost, each saying why, and the run ends rather than waiting for a
+/// place that will never come back.
+#[test]
+fn jobs_only_a_lost_host_could_run_end_as_host_lost() {
+    need_sshd();
+    let t = Test::new().matrix(
+        "[project]\nname = \"stranded\"\n[matrix]\nn = [1, 2, 3]\n[[steps]]\nname = \"work\"\n\
+         run = \"echo working; sleep 30\"\n",
+    );
+    let hosts = Sshd::start(t.path(), 1, None);
+    let w = t.path().display().to_string();
+    let file = format!("local = false\n{}", hosts.table("only", "h1", &format!("work_dir = \"{w}/only\"\njobs = 1")));
+    let t = t.file("hosts.toml", &file);
+    let mut child = t
+        .process()
+        .args(["--hosts", "hosts.toml", "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runs = t.state_dir().join("runs/1");
+    wait_for("a job to start working on the host", Duration::from_secs(30), || {
+        ["1", "2", "3"].iter().any(|n| {
+            std::fs::read_to_string(runs.join(format!("{n}/work.log"))).is_ok_and(|l| l.starts_with("working"))
+        })
+    });
+    hosts.kill("h1");
+    // Bounded: a dispatcher that waits for the lost host would otherwise hang the suite.
+    let ended = eventually(Duration::from_secs(60), || child.try_wait().unwrap().is_some());
+    if !ended {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(ended, "gridrun still waited a minute after its only host was lost: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("only was lost"), "{stderr}");
+    let jobs = t.show("latest").jobs;
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    for job in &jobs {
+        assert_eq!((job.status.as_str(), job.failure_kind.as_deref()), ("failed", Some("host_lost")), "{job:?}");
+    }
+    let stranded: Vec<_> = jobs
+        .iter()
+        .filter(|j| {
+            j.log_tail
+                .as_deref()
+                .is_some_and(|t| t.contains("only was lost, and no other place that could run it is left"))
+        })
+        .collect();
+    assert_eq!(stranded.len(), 2, "the two queued jobs say why: {jobs:?}");
+}
+
 /// Mistakes in a hosts file are located errors, exit 2, and nothing is recorded.
 #[test]
 fn bad_hosts_files_are_located_errors() {
