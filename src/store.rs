@@ -2,6 +2,14 @@
 //! the run goes so a crash loses nothing that finished. Versioned with migrations; safe for
 //! several gridrun processes at once.
 
+/// The SQL expression of a job's build facts (JSON) in a query over `jobs`: the shared row of
+/// `builds` it names, or for a job recorded before there was that table, its own column.
+macro_rules! build_facts {
+    () => {
+        "COALESCE((SELECT facts FROM builds WHERE builds.id = jobs.build_id), jobs.build)"
+    };
+}
+
 mod gc;
 mod liveness;
 mod merge;

@@ -32,6 +32,10 @@ const INHERITED: [&str; 8] = [
 #[derive(Debug)]
 struct WouldBlock;
 
+/// Variables that name the job and its run rather than build anything: the document names both
+/// itself, and without them the jobs of one toolchain share their facts (one row in the store).
+const IDENTIFIERS: [&str; 2] = ["GRIDRUN_JOB", "GRIDRUN_RUN"];
+
 /// Where a job ran, as far as what its run can see of its tools goes.
 #[derive(Clone, Debug)]
 pub enum Place {
@@ -138,7 +142,8 @@ fn capture_with(
         Place::Host(_) | Place::Here => {}
     }
     let mask = |text: &str| masker.map_or_else(|| text.to_string(), |m| m.mask(text).into_owned());
-    let mut env: Vec<(String, String)> = job.env.iter().map(|(k, v)| (k.clone(), mask(v))).collect();
+    let mut env: Vec<(String, String)> =
+        job.env.iter().filter(|(k, _)| !IDENTIFIERS.contains(&k.as_str())).map(|(k, v)| (k.clone(), mask(v))).collect();
     if here {
         for name in INHERITED {
             if env.iter().all(|(k, _)| k != name) {

@@ -277,13 +277,14 @@ fn copy_group(
     for run in group {
         let snapshot = &snapshots[run.source];
         let src = &snapshot.store.conn;
-        let mut job_stmt = src.prepare(
+        let mut job_stmt = src.prepare(concat!(
             "SELECT id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at,
                     finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, log_tail,
-                    allow_failure, host, image, image_digest, kind, build, coverage, ccache_hits, ccache_misses,
-                    ccache_cacheable
-             FROM jobs WHERE run_id = ?1 ORDER BY position",
-        )?;
+                    allow_failure, host, image, image_digest, kind, ",
+            build_facts!(),
+            ", coverage, ccache_hits, ccache_misses, ccache_cacheable
+             FROM jobs WHERE run_id = ?1 ORDER BY position"
+        ))?;
         let mut rows = job_stmt.query([run.row.id])?;
         while let Some(r) = rows.next()? {
             let old_id: i64 = r.get(0)?;
@@ -295,7 +296,7 @@ fn copy_group(
                 "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, reason, failure_kind, exit_code,
                                    signal, started_at, finished_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler,
                                    compiler_version, log_tail, allow_failure, host, image, image_digest, kind,
-                                   build, coverage, ccache_hits, ccache_misses, ccache_cacheable)
+                                   build_id, coverage, ccache_hits, ccache_misses, ccache_cacheable)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
                          ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
             )?
@@ -325,7 +326,7 @@ fn copy_group(
                 r.get::<_, Option<String>>(21)?,
                 r.get::<_, Option<String>>(22)?,
                 r.get::<_, crate::outcome::JobKind>(23)?,
-                r.get::<_, Option<String>>(24)?,
+                r.get::<_, Option<String>>(24)?.map(|facts| super::write::build_id(tx, &facts)).transpose()?,
                 r.get::<_, Option<String>>(25)?,
                 r.get::<_, Option<i64>>(26)?,
                 r.get::<_, Option<i64>>(27)?,

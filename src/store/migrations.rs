@@ -178,6 +178,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE jobs ADD COLUMN ccache_misses INTEGER;
     ALTER TABLE jobs ADD COLUMN ccache_cacheable INTEGER;
     ",
+    // 14: what built a job, one row per distinct set of facts (a toolchain's jobs share theirs)
+    // instead of half a kilobyte in every job's row, which grew each row as its job ended; and
+    // the config-hash index without the status, which every status change of every job moved.
+    // A job recorded before keeps its facts in `jobs.build`.
+    r"
+    CREATE TABLE builds (
+        id     INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        facts  TEXT NOT NULL
+    );
+    ALTER TABLE jobs ADD COLUMN build_id INTEGER REFERENCES builds(id);
+    DROP INDEX jobs_by_hash;
+    CREATE INDEX jobs_by_hash ON jobs(config_hash);
+    ",
 ];
 
 /// The schema version this gridrun writes.

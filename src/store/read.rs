@@ -16,7 +16,13 @@ pub(super) const RUN_COLUMNS: &str =
     "id, project, matrix_path, status, commit_sha, dirty, started_at, finished_at, duration_ms, branch, revision, config_key";
 /// How many columns [`RUN_COLUMNS`] names: a query may select more after them.
 pub(super) const RUN_COLUMN_COUNT: usize = 12;
-const JOB_COLUMNS: &str = "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, image_digest, kind, build, coverage, ccache_hits, ccache_misses, ccache_cacheable";
+const JOB_COLUMNS: &str = concat!(
+    "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, ",
+    "peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, ",
+    "image_digest, kind, ",
+    build_facts!(),
+    ", coverage, ccache_hits, ccache_misses, ccache_cacheable"
+);
 
 impl Store {
     /// The newest runs first.

@@ -423,11 +423,15 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
             now()
         ])?;
     }
+    let build = match job.build.as_ref().and_then(|b| serde_json::to_string(b).ok()) {
+        Some(facts) => Some(build_id(tx, &facts)?),
+        None => None,
+    };
     tx.prepare_cached(
         "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
              cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
              host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7),
-             reason = COALESCE(?17, reason), build = COALESCE(?18, build), coverage = ?19,
+             reason = COALESCE(?17, reason), build_id = COALESCE(?18, build_id), coverage = ?19,
              ccache_hits = ?20, ccache_misses = ?21, ccache_cacheable = ?22
          WHERE run_id = ?1 AND slug = ?2",
     )?
@@ -449,13 +453,23 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         job.image,
         job.image_digest,
         job.reason,
-        job.build.as_ref().and_then(|b| serde_json::to_string(b).ok()),
+        build,
         job.coverage.as_ref().and_then(|c| serde_json::to_string(c).ok()),
         job.ccache.map(|c| i64::try_from(c.hits).unwrap_or(i64::MAX)),
         job.ccache.map(|c| i64::try_from(c.misses).unwrap_or(i64::MAX)),
         job.ccache.map(|c| i64::try_from(c.cacheable).unwrap_or(i64::MAX)),
     ])?;
     Ok(())
+}
+
+/// The row of `builds` that holds `facts` (a job's build facts as JSON), added where no job
+/// had them before: the jobs of a toolchain share one.
+pub(super) fn build_id(tx: &Transaction<'_>, facts: &str) -> rusqlite::Result<i64> {
+    use sha2::Digest;
+    let digest = crate::text::hex(&sha2::Sha256::digest(facts.as_bytes()));
+    tx.prepare_cached("INSERT INTO builds (digest, facts) VALUES (?1, ?2) ON CONFLICT (digest) DO NOTHING")?
+        .execute(params![digest, facts])?;
+    tx.prepare_cached("SELECT id FROM builds WHERE digest = ?1")?.query_row([digest], |r| r.get(0))
 }
 
 /// How long the writer waits after an event for more to write in the same transaction.
