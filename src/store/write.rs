@@ -641,3 +641,62 @@ fn is_disk_full(err: &rusqlite::Error) -> bool {
 pub(super) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::BuildFacts;
+
+    #[test]
+    fn jobs_share_their_build_facts_and_older_rows_keep_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO runs (id, project, matrix_path, status, started_at, pid, token)
+                 VALUES (1, 'p', 'gridrun.toml', 'running', '2030-01-01T00:00:00.000Z', 1, 't')",
+                [],
+            )
+            .unwrap();
+        for (position, slug) in ["a", "b", "c", "old"].iter().enumerate() {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status) VALUES (1, ?1, ?2, '{}', 'h', 'queued')",
+                    params![i64::try_from(position).unwrap(), slug],
+                )
+                .unwrap();
+        }
+        let facts = |cxx: &str| BuildFacts {
+            repository: Some("https://example.com/p.git".into()),
+            tools: Vec::new(),
+            env: vec![("CXX".into(), cxx.into())],
+        };
+        let tx = store.conn.transaction().unwrap();
+        for (slug, cxx) in [("a", "g++-12"), ("b", "g++-12"), ("c", "clang++-19")] {
+            let mut job = JobRecord::new(slug.to_string());
+            job.status = JobStatus::Passed;
+            job.build = Some(facts(cxx));
+            update_job(&tx, 1, &job).unwrap();
+        }
+        tx.commit().unwrap();
+        // A job recorded before migration 14 holds its facts in its own row.
+        let legacy = serde_json::to_string(&facts("g++-11")).unwrap();
+        store.conn.execute("UPDATE jobs SET build = ?1 WHERE slug = 'old'", [legacy]).unwrap();
+
+        let shared: i64 = store.conn.query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0)).unwrap();
+        assert_eq!(shared, 2, "a and b share one row, c has its own");
+        let read: Vec<(String, Option<BuildFacts>)> =
+            store.jobs(1).unwrap().into_iter().map(|j| (j.slug, j.build)).collect();
+        assert_eq!(
+            read,
+            [
+                ("a".to_string(), Some(facts("g++-12"))),
+                ("b".to_string(), Some(facts("g++-12"))),
+                ("c".to_string(), Some(facts("clang++-19"))),
+                ("old".to_string(), Some(facts("g++-11"))),
+            ]
+        );
+    }
+}
