@@ -202,13 +202,7 @@ fn a_lost_host_moves_its_job_and_a_silent_host_is_skipped() {
         hosts.table("second", "h2", &format!("work_dir = \"{w}/second\"")),
     );
     let t = t.file("hosts.toml", &file);
-    let child = t
-        .process()
-        .args(["--hosts", "hosts.toml", "run"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_on_hosts(&t);
     let log = t.state_dir().join("runs/1/default/work.log");
     wait_for("the job to start working on the first host", Duration::from_secs(30), || {
         std::fs::read_to_string(&log).is_ok_and(|l| l.starts_with("working"))
@@ -254,13 +248,7 @@ fn jobs_only_a_lost_host_could_run_end_as_host_lost() {
     let w = t.path().display().to_string();
     let file = format!("local = false\n{}", hosts.table("only", "h1", &format!("work_dir = \"{w}/only\"\njobs = 1")));
     let t = t.file("hosts.toml", &file);
-    let mut child = t
-        .process()
-        .args(["--hosts", "hosts.toml", "run"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = run_on_hosts(&t);
     let runs = t.state_dir().join("runs/1");
     wait_for("a job to start working on the host", Duration::from_secs(30), || {
         ["1", "2", "3"].iter().any(|n| {
@@ -292,6 +280,11 @@ fn jobs_only_a_lost_host_could_run_end_as_host_lost() {
         })
         .collect();
     assert_eq!(stranded.len(), 2, "the two queued jobs say why: {jobs:?}");
+}
+
+/// `gridrun --hosts hosts.toml run`, started in the background with its output captured.
+fn run_on_hosts(t: &Test) -> std::process::Child {
+    t.process().args(["--hosts", "hosts.toml", "run"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 /// Mistakes in a hosts file are located errors, exit 2, and nothing is recorded.
