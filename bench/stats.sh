@@ -14,14 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
 
-cat > "$work/gridrun.toml" <<'TOML'
-[project]
-name = "tiny"
-[[steps]]
-name = "build"
-run = "true"
-TOML
-"$bin" --state-dir "$work/state" run "$work/gridrun.toml" > /dev/null 2>&1
+new_store "$work"
 python3 bench/synthetic_store.py --jobs "$jobs" --path "$work/state/gridrun.db"
 echo "store: $(du -h "$work/state/gridrun.db" | cut -f1)"
 
