@@ -202,60 +202,68 @@ fn sha256_of(path: &Path) -> Option<String> {
 
 /// `cmake --version`'s or `ninja --version`'s version, asked once per binary per process.
 fn build_tool_version(name: &str, path: &Path, may_block: bool) -> Result<Option<String>, WouldBlock> {
-    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(Mutex::default);
-    if let Some(known) = seen.lock().ok().and_then(|s| s.get(path).cloned()) {
-        return Ok(known);
-    }
-    if !may_block {
-        return Err(WouldBlock);
-    }
-    let output = std::process::Command::new(path)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    let version = output.and_then(|o| {
-        let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        let first = text.lines().next()?.trim().to_string();
-        // `cmake version 3.25.1`; `1.11.1`.
-        let word = if name == "cmake" { first.rsplit(' ').next()?.to_string() } else { first };
-        (!word.is_empty()).then_some(word)
-    });
-    if let Ok(mut s) = seen.lock() {
-        s.insert(path.to_path_buf(), version.clone());
-    }
-    Ok(version)
+    static SEEN: Remembered = OnceLock::new();
+    remembered(&SEEN, path, may_block, || {
+        let output = std::process::Command::new(path)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success());
+        output.and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            let first = text.lines().next()?.trim().to_string();
+            // `cmake version 3.25.1`; `1.11.1`.
+            let word = if name == "cmake" { first.rsplit(' ').next()?.to_string() } else { first };
+            (!word.is_empty()).then_some(word)
+        })
+    })
 }
 
 /// The `origin` remote of the git work tree at `dir`, asked once per folder per process.
 fn origin(dir: &Path, may_block: bool) -> Result<Option<String>, WouldBlock> {
-    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(Mutex::default);
-    if let Some(known) = seen.lock().ok().and_then(|s| s.get(dir).cloned()) {
+    static SEEN: Remembered = OnceLock::new();
+    remembered(&SEEN, dir, may_block, || {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["remote", "get-url", "origin"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|u| !u.is_empty())
+            .map(|u| without_credentials(&u))
+    })
+}
+
+/// What a question asked of a path (a tool's version, a folder's remote) answered, once per
+/// process.
+type Remembered = OnceLock<Mutex<HashMap<PathBuf, Option<String>>>>;
+
+/// The answer `cache` remembers for `key`, else `ask`'s (remembered), where the caller may wait
+/// for it.
+fn remembered(
+    cache: &'static Remembered,
+    key: &Path,
+    may_block: bool,
+    ask: impl FnOnce() -> Option<String>,
+) -> Result<Option<String>, WouldBlock> {
+    let seen = cache.get_or_init(Mutex::default);
+    if let Some(known) = seen.lock().ok().and_then(|s| s.get(key).cloned()) {
         return Ok(known);
     }
     if !may_block {
         return Err(WouldBlock);
     }
-    let url = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["remote", "get-url", "origin"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|u| !u.is_empty())
-        .map(|u| without_credentials(&u));
+    let answer = ask();
     if let Ok(mut s) = seen.lock() {
-        s.insert(dir.to_path_buf(), url.clone());
+        s.insert(key.to_path_buf(), answer.clone());
     }
-    Ok(url)
+    Ok(answer)
 }
 
 /// A repository URL without `user:password@`, which may hold a token.
