@@ -161,18 +161,23 @@ impl Store {
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2)
              GROUP BY r.id ORDER BY r.project, r.started_at"
         ))?;
-        // Each run's project and day (its index in the project's days), for the sums below.
-        let mut run_days: FxHashMap<i64, (String, usize)> = FxHashMap::default();
+        // The projects in the order their rows came (by name), and each run's project and day
+        // (indices into those and the project's days), for the per-job pass below.
+        let mut names: Vec<String> = Vec::new();
+        let mut run_days: FxHashMap<i64, (usize, usize)> = FxHashMap::default();
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
             let name = r.get_ref(0)?.as_str()?;
+            if names.last().is_none_or(|last| last != name) {
+                names.push(name.to_string());
+            }
             let p = entry(&mut projects, name);
             let (day, jobs, passed): (&str, i64, i64) = (r.get_ref(1)?.as_str()?, r.get(2)?, r.get(3)?);
             let index = match p.per_day.last() {
                 Some(d) if d.day == day => p.per_day.len() - 1,
                 _ => p.per_day.len(),
             };
-            run_days.insert(r.get(4)?, (name.to_string(), index));
+            run_days.insert(r.get(4)?, (names.len() - 1, index));
             p.runs += 1;
             p.jobs += jobs;
             match p.per_day.last_mut() {
@@ -201,80 +206,89 @@ impl Store {
         // Every verdict job of the window in one unsorted pass, summed per cell here: the exact
         // p90 needs each cell's durations, and sorting them per cell in Rust is cheaper than
         // SQLite sorting the whole window (window functions took 0.25 s over 100,000 jobs).
+        // A run's jobs come together, so its project and day are looked up once per run; the
+        // ccache and coverage columns, which most jobs leave empty, are read where one says so.
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.project, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
+            "SELECT r.id, j.slug, j.config_hash, j.status = ?3, j.flaky, j.duration_ms,
                     CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END,
-                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable, r.id,
+                    j.ccache_hits IS NOT NULL OR j.coverage IS NOT NULL,
+                    j.ccache_hits, j.ccache_misses, j.ccache_cacheable,
                     json_extract(j.coverage, '$.lines_covered'), json_extract(j.coverage, '$.lines_total')
              FROM runs r JOIN jobs j ON j.run_id = r.id
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
-        // Keyed by the row's own text, hashed once per job: FxHash, as nothing here is an
-        // attacker's choosing and SipHash was a twentieth of the pass.
-        let mut cells: BTreeMap<String, FxHashMap<String, CellSums>> = BTreeMap::new();
-        let mut kinds: BTreeMap<String, FxHashMap<String, i64>> = BTreeMap::new();
-        let mut ccache: BTreeMap<String, CcacheSums> = BTreeMap::new();
-        // Per run, folded into its day below: job time, coverage and ccache sums (read here,
-        // where every verdict job's row is read anyway; the per-run pass above reads only an
-        // index).
-        let mut per_run: FxHashMap<i64, [i64; 5]> = FxHashMap::default();
+        let mut sums: Vec<ProjectSums> = names
+            .iter()
+            .map(|name| ProjectSums { days: vec![[0; 5]; projects[name].per_day.len()], ..ProjectSums::default() })
+            .collect();
+        let mut current: Option<(i64, usize, usize)> = None;
         let mut rows = stmt.query(params![since, project, JobStatus::Passed])?;
         while let Some(r) = rows.next()? {
-            let (project, slug, hash) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+            let run: i64 = r.get(0)?;
+            let (of, day) = match current {
+                Some((id, of, day)) if id == run => (of, day),
+                _ => {
+                    let Some(&(of, day)) = run_days.get(&run) else { continue };
+                    current = Some((run, of, day));
+                    (of, day)
+                }
+            };
+            let of = &mut sums[of];
+            let (slug, hash) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
             let (passed, flaky, duration): (bool, bool, Option<i64>) = (r.get(3)?, r.get(4)?, r.get(5)?);
-            let of_project = match cells.get_mut(project) {
+            let cell = match of.cells.get_mut(slug) {
                 Some(found) => found,
-                None => cells.entry(project.to_string()).or_default(),
+                None => of.cells.entry(slug.to_string()).or_default(),
             };
-            let sums = match of_project.get_mut(slug) {
-                Some(found) => found,
-                None => of_project.entry(slug.to_string()).or_default(),
-            };
-            sums.add(hash, passed, flaky, duration);
+            cell.add(hash, passed, flaky, duration);
             if let Some(kind) = r.get_ref(6)?.as_str_or_null()? {
-                let of_project = match kinds.get_mut(project) {
-                    Some(found) => found,
-                    None => kinds.entry(project.to_string()).or_default(),
-                };
-                *of_project.entry(kind.to_string()).or_default() += 1;
+                match of.kinds.get_mut(kind) {
+                    Some(count) => *count += 1,
+                    None => {
+                        of.kinds.insert(kind.to_string(), 1);
+                    }
+                }
             }
+            let day_sums = &mut of.days[day];
+            day_sums[0] += duration.unwrap_or(0);
+            if !r.get::<_, bool>(7)? {
+                continue;
+            }
+            let counts: [Option<i64>; 3] = [r.get(8)?, r.get(9)?, r.get(10)?];
             let (covered, total): (Option<i64>, Option<i64>) = (r.get(11)?, r.get(12)?);
-            let counts: [Option<i64>; 3] = [r.get(7)?, r.get(8)?, r.get(9)?];
-            let sums_of_run = per_run.entry(r.get(10)?).or_default();
-            for (slot, value) in sums_of_run.iter_mut().zip([duration, covered, total, counts[0], counts[2]]) {
+            for (slot, value) in day_sums[1..].iter_mut().zip([covered, total, counts[0], counts[2]]) {
                 *slot += value.unwrap_or(0);
             }
             if let [Some(hits), Some(misses), Some(cacheable)] =
                 counts.map(|c| c.map(|n| u64::try_from(n).unwrap_or(0)))
             {
-                let sums = ccache.entry(project.to_string()).or_default();
-                sums.jobs += 1;
-                sums.hits += hits;
-                sums.misses += misses;
-                sums.cacheable += cacheable;
+                let ccache = of.ccache.get_or_insert_with(CcacheSums::default);
+                ccache.jobs += 1;
+                ccache.hits += hits;
+                ccache.misses += misses;
+                ccache.cacheable += cacheable;
             }
         }
         drop(rows);
-        for (run, [job_ms, lines_covered, lines_total, ccache_hits, ccache_cacheable]) in per_run {
-            let Some((name, index)) = run_days.get(&run) else { continue };
-            if let Some(d) = projects.get_mut(name).and_then(|p| p.per_day.get_mut(*index)) {
+
+        for (name, of) in names.iter().zip(sums) {
+            let p = entry(&mut projects, name);
+            for (d, [job_ms, lines_covered, lines_total, ccache_hits, ccache_cacheable]) in
+                p.per_day.iter_mut().zip(of.days)
+            {
                 d.job_ms += job_ms;
                 d.lines_covered += lines_covered;
                 d.lines_total += lines_total;
                 d.ccache_hits += ccache_hits;
                 d.ccache_cacheable += ccache_cacheable;
             }
-        }
-        for (name, mut sums) in ccache {
-            #[allow(clippy::cast_precision_loss, reason = "a rate")]
-            let hit_rate = (sums.cacheable > 0).then(|| sums.hits as f64 / sums.cacheable as f64);
-            sums.hit_rate = hit_rate;
-            entry(&mut projects, &name).ccache = Some(sums);
-        }
-
-        for (name, of_project) in cells {
-            let p = entry(&mut projects, &name);
-            let mut sorted: Vec<(String, CellSums)> = of_project.into_iter().collect();
+            p.ccache = of.ccache.map(|mut sums| {
+                #[allow(clippy::cast_precision_loss, reason = "a rate")]
+                let hit_rate = (sums.cacheable > 0).then(|| sums.hits as f64 / sums.cacheable as f64);
+                sums.hit_rate = hit_rate;
+                sums
+            });
+            let mut sorted: Vec<(String, CellSums)> = of.cells.into_iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));
             for (slug, mut sums) in sorted {
                 let cell = sums.finish(slug);
@@ -288,11 +302,9 @@ impl Store {
             slowest.sort_by(|a, b| b.mean_ms.cmp(&a.mean_ms).then(a.slug.cmp(&b.slug)));
             slowest.truncate(SLOWEST);
             p.slowest = slowest;
-        }
-        for (name, of_project) in kinds {
-            let mut sorted: Vec<(String, i64)> = of_project.into_iter().collect();
-            sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            entry(&mut projects, &name).failure_kinds = sorted.into_iter().collect();
+            let mut kinds: Vec<(String, i64)> = of.kinds.into_iter().collect();
+            kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            p.failure_kinds = kinds.into_iter().collect();
         }
         for p in projects.values_mut() {
             let passed: i64 = p.per_day.iter().map(|d| d.passed).sum();
@@ -331,6 +343,18 @@ impl Store {
             .collect();
         Ok(crate::outcome::patterns::explain(&jobs).map(|e| e.to_string()))
     }
+}
+
+/// One project's sums as the per-job pass goes.
+#[derive(Default)]
+struct ProjectSums {
+    cells: FxHashMap<String, CellSums>,
+    /// Failed jobs per failure kind.
+    kinds: FxHashMap<String, i64>,
+    ccache: Option<CcacheSums>,
+    /// Per day (as in the project's `per_day`): job time, lines covered and coverable, ccache
+    /// hits and cacheable calls.
+    days: Vec<[i64; 5]>,
 }
 
 /// One cell's verdicts as the scan goes.
@@ -453,5 +477,59 @@ mod tests {
         assert_eq!(mean_and_p90(&[110, 10, 100, 40, 20, 90, 30, 60, 50, 80, 70]), (60, 100));
         assert_eq!(mean_and_p90(&[42]), (42, 42));
         assert_eq!(mean_and_p90(&[5, 2]), (4, 5));
+    }
+
+    #[test]
+    fn coverage_and_ccache_sum_per_day_and_project_where_jobs_recorded_them() {
+        // Run, slug, duration, coverage, ccache's hits, misses and cacheable calls.
+        type Job<'a> = (i64, &'a str, i64, Option<&'a str>, Option<[i64; 3]>);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // Project `p`: two runs on one day, one the next; project `q`: one run, nothing extra.
+        for (run, project, day) in [(1, "p", "01"), (2, "q", "01"), (3, "p", "01"), (4, "p", "02")] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO runs (id, project, matrix_path, status, started_at, pid, token)
+                     VALUES (?1, ?2, 'gridrun.toml', 'passed', ?3, 1, 't')",
+                    params![run, project, format!("2030-01-{day}T00:00:00.000Z")],
+                )
+                .unwrap();
+        }
+        let jobs: [Job; 6] = [
+            (1, "a", 10, Some(r#"{"lines_covered": 3, "lines_total": 4}"#), Some([1, 1, 2])),
+            (1, "b", 20, None, None),
+            (2, "a", 40, None, None),
+            (3, "a", 100, None, Some([5, 0, 5])),
+            (4, "a", 1000, Some(r#"{"lines_covered": 7, "lines_total": 10}"#), None),
+            (4, "b", 2000, None, None),
+        ];
+        for (run, slug, ms, coverage, ccache) in jobs {
+            let [hits, misses, cacheable] = ccache.map_or([None; 3], |c| c.map(Some));
+            store
+                .conn
+                .execute(
+                    "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status, duration_ms, coverage,
+                                       ccache_hits, ccache_misses, ccache_cacheable)
+                     VALUES (?1, 0, ?2, '{}', 'h', 'passed', ?3, ?4, ?5, ?6, ?7)",
+                    params![run, slug, ms, coverage, hits, misses, cacheable],
+                )
+                .unwrap();
+        }
+        let stats = store.stats("2000-01-01T00:00:00.000Z", None).unwrap();
+        let days = |p: &ProjectStats| -> Vec<[i64; 5]> {
+            p.per_day
+                .iter()
+                .map(|d| [d.job_ms, d.lines_covered, d.lines_total, d.ccache_hits, d.ccache_cacheable])
+                .collect()
+        };
+        assert_eq!(stats[0].project, "p");
+        assert_eq!(days(&stats[0]), [[130, 3, 4, 6, 7], [3000, 7, 10, 0, 0]]);
+        let ccache = stats[0].ccache.unwrap();
+        assert_eq!((ccache.jobs, ccache.hits, ccache.misses, ccache.cacheable), (2, 6, 1, 7));
+        assert_eq!(stats[1].project, "q");
+        assert_eq!(days(&stats[1]), [[40, 0, 0, 0, 0]]);
+        assert!(stats[1].ccache.is_none());
+        assert_eq!(stats[0].cells.iter().map(|c| (c.slug.as_str(), c.runs)).collect::<Vec<_>>(), [("a", 3), ("b", 2)]);
     }
 }
