@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
-/// `git -C dir ARGS…`, its output captured, its stdin closed.
+/// `git -C dir ARGS…`, its output captured, its stdin closed. Without git's optional locks: these
+/// only read, and `git status` would otherwise refresh a stale index under `index.lock`, where the
+/// user's own git command of that moment would find it taken.
 fn git(dir: &Path, args: &[&str]) -> duct::Expression {
-    let mut all: Vec<std::ffi::OsString> = vec!["-C".into(), dir.into()];
+    let mut all: Vec<std::ffi::OsString> = vec!["--no-optional-locks".into(), "-C".into(), dir.into()];
     all.extend(args.iter().map(Into::into));
     duct::cmd("git", all).stdin_null().stdout_capture().stderr_null().unchecked()
 }

@@ -287,6 +287,25 @@ fn the_config_hash_covers_uncommitted_changes() {
     assert_eq!(run.jobs[0].config_hash, clean);
 }
 
+/// Asking git where the source stands writes nothing into the repository: `git status` would
+/// refresh a stale index under `index.lock`, where the user's own git command of that moment
+/// would find it taken.
+#[test]
+fn asking_git_leaves_the_index_alone() {
+    let t = Test::new().matrix("[[steps]]\nname = \"s\"\nrun = \"true\"\n");
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "gridrun.toml"]);
+    git(t.path(), &["commit", "-qm", "first"]);
+    // The file's time moves past what the index recorded: its entry is stale, not its content.
+    let file = std::fs::File::options().append(true).open(t.path().join("gridrun.toml")).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    let index = t.path().join(".git/index");
+    let before = std::fs::read(&index).unwrap();
+    t.ok(&["plan"]);
+    assert_eq!(ci(&t, &["run"]).0, 0);
+    assert!(std::fs::read(&index).unwrap() == before, "gridrun rewrote .git/index");
+}
+
 /// A standard the compiler knows only by its draft name makes the cell ready, and templates get
 /// the flag it takes.
 #[test]
