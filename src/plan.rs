@@ -215,7 +215,7 @@ pub fn nothing_selected(plans: &[Plan]) -> Option<String> {
 /// a folder of files, a file that does not is left out (its project has no such cells), and only
 /// a filter no file knows is an error.
 pub fn build_all(
-    files: Vec<MatrixFile>,
+    files: Vec<(MatrixFile, SourceState)>,
     machines: &mut Machines,
     filter: &CellFilter,
     state_dir: &Path,
@@ -223,8 +223,8 @@ pub fn build_all(
 ) -> Result<Vec<Plan>, PlanError> {
     let mut plans = Vec::with_capacity(files.len());
     let mut first_miss: Option<PlanError> = None;
-    for file in files {
-        match Plan::build(file, machines, filter, state_dir) {
+    for (file, source) in files {
+        match Plan::build(file, source, machines, filter, state_dir) {
             Ok(plan) => plans.push(plan),
             Err(e @ PlanError::Filter(_)) if folder => {
                 first_miss.get_or_insert(e);
@@ -256,34 +256,66 @@ fn config_key(matrix: &MatrixFile, branch: Option<&str>, jobs: &[Job]) -> String
     crate::text::hex(&digest.finalize()[..8])
 }
 
+/// Where a matrix file's source stands: what its jobs' config hashes and `--if-changed` key on.
+#[derive(Clone, Debug, Default)]
+pub struct SourceState {
+    /// The commit (a folder's checked-out one; a git source's `rev`, or `HEAD`).
+    pub commit: String,
+    /// A digest of a folder's uncommitted changes; `None` for a clean tree or a git source.
+    pub changes: Option<String>,
+    /// The branch built, where there is one.
+    pub branch: Option<String>,
+}
+
+impl SourceState {
+    /// Asks git where `matrix`'s source folder stands (one process for a clean tree; the changes
+    /// are read only where there are some), `state_dir` not counted; a git source's `rev` says
+    /// it without asking.
+    pub fn of(matrix: &MatrixFile, state_dir: &Path) -> Self {
+        match &matrix.project.source {
+            Source::Path(dir) => {
+                let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
+                let changes = state.dirty.then(|| crate::vcs::changes_digest(dir, Some(state_dir))).flatten();
+                Self { commit: state.commit, changes, branch: state.branch }
+            }
+            Source::Git { rev, .. } => Self {
+                commit: rev.clone().unwrap_or_else(|| "HEAD".into()),
+                changes: None,
+                branch: rev
+                    .as_deref()
+                    .filter(|r| !crate::vcs::is_commit_id(r) && *r != "HEAD")
+                    .map(|r| r.strip_prefix("refs/heads/").unwrap_or(r).to_string()),
+            },
+        }
+    }
+
+    /// Each of `files` with where its source stands, asked in turn.
+    pub fn of_each(files: Vec<MatrixFile>, state_dir: &Path) -> Vec<(MatrixFile, Self)> {
+        files
+            .into_iter()
+            .map(|file| {
+                let source = Self::of(&file, state_dir);
+                (file, source)
+            })
+            .collect()
+    }
+}
+
 impl Plan {
-    /// Expands `matrix`, resolves every cell on `host`, keeps the cells `filter` passes, and
-    /// renders every template of every kept job so a mistake shows now rather than mid-run.
+    /// Expands `matrix` (its `[branches]` rules applied for `source`'s branch), resolves every
+    /// cell on `host`, keeps the cells `filter` passes, and renders every template of every kept
+    /// job so a mistake shows now rather than mid-run.
     pub fn build(
         mut matrix: MatrixFile,
+        source: SourceState,
         machines: &mut Machines,
         filter: &CellFilter,
         state_dir: &Path,
     ) -> Result<Self, PlanError> {
-        let (commit, changes, branch) = match &matrix.project.source {
-            Source::Path(dir) => {
-                // One git process for a clean tree; the changes are read only where there are some.
-                let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
-                let changes = state.dirty.then(|| crate::vcs::changes_digest(dir, Some(state_dir))).flatten();
-                (state.commit, changes, state.branch)
-            }
-            Source::Git { rev, .. } => {
-                let branch = rev
-                    .as_deref()
-                    .filter(|r| !crate::vcs::is_commit_id(r) && *r != "HEAD")
-                    .map(|r| r.strip_prefix("refs/heads/").unwrap_or(r).to_string());
-                (rev.clone().unwrap_or_else(|| "HEAD".into()), None, branch)
-            }
-        };
-        if let Some(branch) = &branch {
+        if let Some(branch) = &source.branch {
             matrix.apply_branch(branch);
         }
-        Self::build_at(matrix, machines, filter, state_dir, commit, changes.as_deref(), branch)
+        Self::build_at(matrix, machines, filter, state_dir, source.commit, source.changes.as_deref(), source.branch)
     }
 
     /// As [`Plan::build`], with the source's commit and branch given rather than asked of git.

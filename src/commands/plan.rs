@@ -16,8 +16,8 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let filter = args.selection.filter().map_err(PlanError::from)?;
     let state_dir = ctx.state_dir(&path)?;
     let on_slurm = args.on.on.is_some();
-    let mut machines = ctx.machines(&files, &state_dir, &args.on, Vec::new())?;
     let folder = files.len() > 1 || path.is_dir();
+    let (mut machines, files) = ctx.machines_and_sources(files, &state_dir, &args.on, Vec::new())?;
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
         return Err(crate::error::Error::Empty(why));

@@ -33,8 +33,8 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let watchdog = crate::exec::reaper::Reaper::spawn(&token, std::time::Duration::from_secs(1));
     let env = vec![(crate::exec::reaper::TOKEN_VAR.to_string(), token)];
     let on_slurm = args.on.on.is_some();
-    let mut machines = ctx.machines(&files, &state_dir, &args.on, env)?;
     let folder = files.len() > 1 || path.is_dir();
+    let (mut machines, files) = ctx.machines_and_sources(files, &state_dir, &args.on, env)?;
     let mut plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if args.if_changed {
         plans = crate::moved::only_moved(plans, &state_dir, &mut unreadable)?;

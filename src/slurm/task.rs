@@ -34,7 +34,13 @@ pub fn run(spec_path: &Path, offset: usize) -> Result<ExitCode> {
     // The node's own toolchains, cached per node in the shared state folder.
     let cache = spec.state_dir.join("cache").join(format!("toolchains-{node}.json"));
     let mut machines = Machines::local(Host::detect(Some(cache)));
-    let plans = crate::plan::build_all(vec![file], &mut machines, &filter, &dir, false)?;
+    let plans = crate::plan::build_all(
+        crate::plan::SourceState::of_each(vec![file], &dir),
+        &mut machines,
+        &filter,
+        &dir,
+        false,
+    )?;
     let cpus = std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|c| c.parse::<u32>().ok());
     let run = spec.run;
     let results = dir.clone();

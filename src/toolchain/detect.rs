@@ -83,8 +83,17 @@ impl Host {
 
     /// As [`Host::detect`], over these folders instead of `PATH`.
     pub fn detect_in(dirs: &[PathBuf], cache_file: Option<PathBuf>) -> Self {
+        use std::os::unix::fs::MetadataExt;
         let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
+        // A folder on PATH twice, or through a link (`/bin` is `/usr/bin` on a merged-/usr
+        // system), is read once: what it holds was found the first time.
+        let mut read: Vec<(u64, u64)> = Vec::new();
         for dir in dirs {
+            let Ok(meta) = std::fs::metadata(dir) else { continue };
+            if read.contains(&(meta.dev(), meta.ino())) {
+                continue;
+            }
+            read.push((meta.dev(), meta.ino()));
             let Ok(entries) = std::fs::read_dir(dir) else { continue };
             for entry in entries.flatten() {
                 let name = entry.file_name();
