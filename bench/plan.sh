@@ -20,3 +20,14 @@ echo "== example grid, toolchain cache warm =="
 "$bin" --state-dir "$state" plan examples/gridrun.toml > /dev/null
 hyperfine --warmup 3 --runs 30 --style basic \
   "$bin --state-dir $state plan examples/gridrun.toml > /dev/null"
+if [ -n "$base" ]; then
+  echo "== against GRIDRUN_BASE ($base): interleaved rounds =="
+  mkdir "$state/base"
+  "$base" --state-dir "$state/base" plan examples/gridrun.toml > /dev/null
+  python3 bench/interleave.py 10 \
+    "plan-100k=$bin --state-dir $state plan bench/plan-100k.toml --format json > /dev/null" \
+    "base-plan-100k=$base --state-dir $state/base plan bench/plan-100k.toml --format json > /dev/null"
+  python3 bench/interleave.py 40 \
+    "example=$bin --state-dir $state plan examples/gridrun.toml > /dev/null" \
+    "base-example=$base --state-dir $state/base plan examples/gridrun.toml > /dev/null"
+fi

@@ -29,6 +29,18 @@ for r in json.load(open(sys.argv[1]))["results"]:
     target = " (target <= 1000 ms: " + ("ok" if r["mean"] <= 1.0 else "OVER") + ")" if r["command"] == "html" else ""
     print(f"{r['command']}: mean {r['mean'] * 1000:.0f} ms, max {r['max'] * 1000:.0f} ms{target}")
 PY
+if [ -n "$base" ]; then
+  echo "== against GRIDRUN_BASE ($base): 10 interleaved rounds =="
+  mkdir "$work/base"
+  new_store "$work/base" "$base"
+  base_run=$(python3 bench/synthetic-run.py --jobs "$jobs" --path "$work/base/state/gridrun.db")
+  args=()
+  for format in html md junit; do
+    args+=("$format=$bin $state report $run --format $format -o $work/this.$format"
+      "base-$format=$base --state-dir $work/base/state report $base_run --format $format -o $work/base.$format")
+  done
+  python3 bench/interleave.py 10 "${args[@]}"
+fi
 for f in report.html report.md report.xml; do
   echo "$f: $(du -h "$work/$f" | cut -f1) ($(wc -c < "$work/$f") bytes)"
 done

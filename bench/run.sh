@@ -25,14 +25,17 @@ echo "== 1. 2,000 no-op jobs, 2 at a time =="
 # The three commands run in turn, ten rounds after a warm-up one, and each round's ratio is taken:
 # a virtual machine's speed drifts over a minute more than the difference being measured, and
 # a pair run back to back sees the same machine.
-python3 - "$bin" "$work/noop-state" <<'PY'
+# With GRIDRUN_BASE, the earlier build runs the same jobs in each round (a state folder of its own).
+python3 - "$bin" "$work/noop-state" "$base" "$work/base-noop-state" <<'PY'
 import statistics, subprocess, sys, time
-gridrun, state = sys.argv[1], sys.argv[2]
+gridrun, state, base, base_state = sys.argv[1:5]
 commands = {
     "gridrun": f"{gridrun} --state-dir {state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1",
     "xargs": "seq 2000 | xargs -P2 -I{} sh -c true",
     "parallel": "seq 2000 | parallel -j2 sh -c true",
 }
+if base:
+    commands["base"] = f"{base} --state-dir {base_state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1"
 times = {name: [] for name in commands}
 for round_ in range(11):
     for name, command in commands.items():
@@ -47,6 +50,10 @@ print(f"median of 10 rounds: gridrun {med['gridrun']:.3f} s, xargs {med['xargs']
 print(f"gridrun / xargs, per round: median {statistics.median(xargs):.2f}x, from {min(xargs):.2f}x to "
       f"{max(xargs):.2f}x (target <= 1.15x)")
 print(f"parallel / gridrun, per round: median {statistics.median(parallel):.2f}x (target >= 3x)")
+if base:
+    of_base = [b / x for b, x in zip(times["base"], times["xargs"])]
+    print(f"GRIDRUN_BASE: median {med['base']:.3f} s; base / xargs, per round: median {statistics.median(of_base):.2f}x, "
+          f"from {min(of_base):.2f}x to {max(of_base):.2f}x")
 PY
 "$bin" --state-dir "$work/noop-state" status -n 1 2>/dev/null | tail -1 || true
 

@@ -28,3 +28,13 @@ for r in json.load(open(sys.argv[1]))["results"]:
     verdict = "ok" if r["mean"] <= 0.2 else "OVER"
     print(f"{r['command']}: mean {r['mean'] * 1000:.1f} ms, max {r['max'] * 1000:.1f} ms (target <= 200 ms: {verdict})")
 PY
+if [ -n "$base" ]; then
+  echo "== against GRIDRUN_BASE ($base): 15 interleaved rounds =="
+  mkdir "$work/base"
+  new_store "$work/base" "$base"
+  python3 bench/synthetic_store.py --jobs "$jobs" --path "$work/base/state/gridrun.db" > /dev/null
+  python3 bench/interleave.py 15 \
+    "text=$bin --state-dir $work/state stats > /dev/null" "base-text=$base --state-dir $work/base/state stats > /dev/null" \
+    "json=$bin --state-dir $work/state stats --json > /dev/null" \
+    "base-json=$base --state-dir $work/base/state stats --json > /dev/null"
+fi
