@@ -115,25 +115,6 @@ impl Context {
         Ok(files.iter().fold(base, |hosts, file| hosts.merged(&file.hosts)))
     }
 
-    /// The machines cells may go to (see [`Context::machines`]), and each of `files` with where
-    /// its source stands. Git is asked on a thread of its own while this host's compilers are
-    /// listed: the two take about as long.
-    fn machines_and_sources(
-        &self,
-        files: Vec<MatrixFile>,
-        state_dir: &Path,
-        on: &crate::cli::OnArgs,
-        env: Vec<(String, String)>,
-    ) -> Result<(crate::plan::Machines, Vec<(MatrixFile, crate::plan::SourceState)>)> {
-        let (sources, machines) = std::thread::scope(|scope| {
-            let sources = scope
-                .spawn(|| files.iter().map(|file| crate::plan::SourceState::of(file, state_dir)).collect::<Vec<_>>());
-            let machines = self.machines(&files, state_dir, on, env);
-            (sources.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), machines)
-        });
-        Ok((machines?, files.into_iter().zip(sources).collect()))
-    }
-
     /// The machines cells may go to: with `--on slurm` the cluster's nodes, else this host (its
     /// probe answers cached in the state folder) and the build hosts, each connected and probed.
     fn machines(

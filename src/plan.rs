@@ -289,15 +289,20 @@ impl SourceState {
         }
     }
 
-    /// Each of `files` with where its source stands, asked in turn.
-    pub fn of_each(files: Vec<MatrixFile>, state_dir: &Path) -> Vec<(MatrixFile, Self)> {
-        files
-            .into_iter()
-            .map(|file| {
-                let source = Self::of(&file, state_dir);
-                (file, source)
-            })
-            .collect()
+    /// Each of `files` with where its source stands, and what `meanwhile` returned: git is asked
+    /// on a thread of its own while `meanwhile` runs (listing this host's compilers, which takes
+    /// about as long).
+    pub fn of_each<T>(
+        files: Vec<MatrixFile>,
+        state_dir: &Path,
+        meanwhile: impl FnOnce(&[MatrixFile]) -> T,
+    ) -> (Vec<(MatrixFile, Self)>, T) {
+        let (sources, value) = std::thread::scope(|scope| {
+            let sources = scope.spawn(|| files.iter().map(|file| Self::of(file, state_dir)).collect::<Vec<_>>());
+            let value = meanwhile(&files);
+            (sources.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), value)
+        });
+        (files.into_iter().zip(sources).collect(), value)
     }
 }
 

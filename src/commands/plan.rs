@@ -8,7 +8,7 @@ use super::Context;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::{Error, Result};
 use crate::fanout::{Ci, FanOut};
-use crate::plan::PlanError;
+use crate::plan::{PlanError, SourceState};
 use crate::report::plan;
 
 pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
@@ -17,7 +17,9 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let state_dir = ctx.state_dir(&path)?;
     let on_slurm = args.on.on.is_some();
     let folder = files.len() > 1 || path.is_dir();
-    let (mut machines, files) = ctx.machines_and_sources(files, &state_dir, &args.on, Vec::new())?;
+    let (files, machines) =
+        SourceState::of_each(files, &state_dir, |files| ctx.machines(files, &state_dir, &args.on, Vec::new()));
+    let mut machines = machines?;
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {
         return Err(crate::error::Error::Empty(why));

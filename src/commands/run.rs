@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::Context;
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use crate::plan::PlanError;
+use crate::plan::{PlanError, SourceState};
 use crate::report::grid::{self, GridJob};
 use crate::runner::{self, Ran, Runner};
 use crate::store::Store;
@@ -34,7 +34,9 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let env = vec![(crate::exec::reaper::TOKEN_VAR.to_string(), token)];
     let on_slurm = args.on.on.is_some();
     let folder = files.len() > 1 || path.is_dir();
-    let (mut machines, files) = ctx.machines_and_sources(files, &state_dir, &args.on, env)?;
+    let (files, machines) =
+        SourceState::of_each(files, &state_dir, |files| ctx.machines(files, &state_dir, &args.on, env));
+    let mut machines = machines?;
     let mut plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if args.if_changed {
         plans = crate::moved::only_moved(plans, &state_dir, &mut unreadable)?;
