@@ -291,14 +291,20 @@ impl SourceState {
 
     /// Each of `files` with where its source stands, and what `meanwhile` returned: git is asked
     /// on a thread of its own while `meanwhile` runs (listing this host's compilers, which takes
-    /// about as long).
+    /// about as long). Without `ask_git`, a folder stands nowhere in particular (no commit, no
+    /// branch), for a caller that shows none of it.
     pub fn of_each<T>(
         files: Vec<MatrixFile>,
         state_dir: &Path,
+        ask_git: bool,
         meanwhile: impl FnOnce(&[MatrixFile]) -> T,
     ) -> (Vec<(MatrixFile, Self)>, T) {
+        let of = |file: &MatrixFile| match &file.project.source {
+            Source::Path(_) if !ask_git => Self::default(),
+            _ => Self::of(file, state_dir),
+        };
         let (sources, value) = std::thread::scope(|scope| {
-            let sources = scope.spawn(|| files.iter().map(|file| Self::of(file, state_dir)).collect::<Vec<_>>());
+            let sources = scope.spawn(|| files.iter().map(of).collect::<Vec<_>>());
             let value = meanwhile(&files);
             (sources.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), value)
         });

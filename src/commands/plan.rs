@@ -17,8 +17,11 @@ pub(super) fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode> {
     let state_dir = ctx.state_dir(&path)?;
     let on_slurm = args.on.on.is_some();
     let folder = files.len() > 1 || path.is_dir();
+    // The table shows nothing git says of a folder: git is asked where something shown depends
+    // on it (config hashes, fan-outs, Slurm scripts, `[branches]` rules).
+    let ask_git = args.format != PlanFormat::Table || on_slurm || files.iter().any(|f| !f.branches.is_empty());
     let (files, machines) =
-        SourceState::of_each(files, &state_dir, |files| ctx.machines(files, &state_dir, &args.on, Vec::new()));
+        SourceState::of_each(files, &state_dir, ask_git, |files| ctx.machines(files, &state_dir, &args.on, Vec::new()));
     let mut machines = machines?;
     let plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if let Some(why) = crate::plan::nothing_selected(&plans).filter(|_| !args.selection.allow_empty) {

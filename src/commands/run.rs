@@ -35,7 +35,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let on_slurm = args.on.on.is_some();
     let folder = files.len() > 1 || path.is_dir();
     let (files, machines) =
-        SourceState::of_each(files, &state_dir, |files| ctx.machines(files, &state_dir, &args.on, env));
+        SourceState::of_each(files, &state_dir, true, |files| ctx.machines(files, &state_dir, &args.on, env));
     let mut machines = machines?;
     let mut plans = crate::plan::build_all(files, &mut machines, &filter, &state_dir, folder)?;
     if args.if_changed {

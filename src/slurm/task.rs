@@ -35,7 +35,7 @@ pub fn run(spec_path: &Path, offset: usize) -> Result<ExitCode> {
     let cache = spec.state_dir.join("cache").join(format!("toolchains-{node}.json"));
     let mut machines = Machines::local(Host::detect(Some(cache)));
     let plans = crate::plan::build_all(
-        crate::plan::SourceState::of_each(vec![file], &dir, |_| ()).0,
+        crate::plan::SourceState::of_each(vec![file], &dir, true, |_| ()).0,
         &mut machines,
         &filter,
         &dir,
