@@ -33,14 +33,9 @@ pub fn run(spec_path: &Path, offset: usize) -> Result<ExitCode> {
     let filter = CellFilter::new(&[], &[], slugs).map_err(PlanError::from)?;
     // The node's own toolchains, cached per node in the shared state folder.
     let cache = spec.state_dir.join("cache").join(format!("toolchains-{node}.json"));
-    let mut machines = Machines::local(Host::detect(Some(cache)));
-    let plans = crate::plan::build_all(
-        crate::plan::SourceState::of_each(vec![file], &dir, true, |_| ()).0,
-        &mut machines,
-        &filter,
-        &dir,
-        false,
-    )?;
+    let (files, host) = crate::plan::SourceState::of_each(vec![file], &dir, true, |_| Host::detect(Some(cache)));
+    let mut machines = Machines::local(host);
+    let plans = crate::plan::build_all(files, &mut machines, &filter, &dir, false)?;
     let cpus = std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|c| c.parse::<u32>().ok());
     let run = spec.run;
     let results = dir.clone();
