@@ -169,15 +169,16 @@ pub struct Lines {
 
 impl Lines {
     fn event(&mut self, event: &Event) {
-        let now = chrono::Local::now().format("%H:%M:%S");
+        // The clock is read only for a line that is printed: steps print none.
+        let now = || chrono::Local::now().format("%H:%M:%S");
         let line = match event {
-            Event::JobStarted { slug, place: None } => format!("{now} start   {slug}"),
-            Event::JobStarted { slug, place: Some(place) } => format!("{now} start   {slug} on {place}"),
-            Event::JobMoved { slug, from, to } => format!("{now} moved   {slug}: {from} was lost, now on {to}"),
+            Event::JobStarted { slug, place: None } => format!("{} start   {slug}", now()),
+            Event::JobStarted { slug, place: Some(place) } => format!("{} start   {slug} on {place}", now()),
+            Event::JobMoved { slug, from, to } => format!("{} moved   {slug}: {from} was lost, now on {to}", now()),
             Event::JobFinished { record } => {
                 let what = record.mark();
                 let secs = record.duration.unwrap_or_default().as_secs_f64();
-                let mut line = format!("{now} {what:<7} {} ({secs:.1}s)", record.slug);
+                let mut line = format!("{} {what:<7} {} ({secs:.1}s)", now(), record.slug);
                 if record.status.is_failure() {
                     if let Some(step) = record.steps.last() {
                         let how = match (step.exit_code, step.signal) {
@@ -190,7 +191,7 @@ impl Lines {
                 }
                 line
             }
-            Event::Cancelling { reason } => format!("{now} {}", cancel_message(*reason)),
+            Event::Cancelling { reason } => format!("{} {}", now(), cancel_message(*reason)),
             Event::StepStarted { .. } | Event::StepFinished { .. } => return,
         };
         let _ = writeln!(self.out.lock(), "{line}");

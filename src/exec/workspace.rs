@@ -99,6 +99,11 @@ pub fn prepare_job(prepared: &PreparedSource, source: &Path, dirs: &[&Path]) -> 
 
 /// Removes a job's workspace.
 pub fn remove(work_dir: &Path) {
+    // A job that named no folder of its workspace had none made: one look instead of two
+    // failing removals, as a no-op job costs little more than its spawn.
+    if std::fs::symlink_metadata(work_dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return;
+    }
     let _ = std::fs::remove_dir_all(work_dir);
     // Drop the run's folder too once its last job is gone.
     if let Some(parent) = work_dir.parent() {
