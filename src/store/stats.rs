@@ -213,7 +213,8 @@ impl Store {
                     CASE WHEN j.status = ?3 THEN NULL ELSE COALESCE(j.failure_kind, 'unknown') END,
                     j.ccache_hits IS NOT NULL OR j.coverage IS NOT NULL,
                     j.ccache_hits, j.ccache_misses, j.ccache_cacheable,
-                    json_extract(j.coverage, '$.lines_covered'), json_extract(j.coverage, '$.lines_total')
+                    CASE WHEN j.coverage IS NOT NULL THEN json_extract(j.coverage, '$.lines_covered') END,
+                    CASE WHEN j.coverage IS NOT NULL THEN json_extract(j.coverage, '$.lines_total') END
              FROM runs r JOIN jobs j ON j.run_id = r.id
              WHERE r.started_at >= ?1 AND (?2 IS NULL OR r.project = ?2) AND j.status IN {verdicts}"
         ))?;
