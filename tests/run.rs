@@ -314,6 +314,37 @@ run = "echo CPUS=$GRIDRUN_CPUS CMAKE=$CMAKE_BUILD_PARALLEL_LEVEL MAKEFLAGS=$MAKE
     assert!(job.work_dir.is_none(), "a passing job's workspace is removed");
 }
 
+/// A passing job's workspace goes from disk, and the run's folder with the last of them; a
+/// failing job's stays, and the record says where.
+#[test]
+fn a_passing_jobs_workspace_is_removed_and_a_failing_ones_kept() {
+    let toml = r#"
+[matrix]
+n = [1, 2]
+[[steps]]
+name = "build"
+run = "echo built > {{ build_dir }}/out.txt && test {{ n }} = 1"
+"#;
+    let t = Test::new().matrix(toml);
+    t.command().arg("run").assert().code(1);
+    let run = t.show("latest");
+    let work = t.state_dir().join("work").join(run.id.to_string());
+    let passed = run.jobs.iter().find(|j| j.slug == "1").expect("cell 1 ran");
+    assert_eq!(passed.status, "passed");
+    assert!(passed.work_dir.is_none());
+    assert!(!work.join("1").exists(), "the passing job's workspace is gone");
+    let failed = run.jobs.iter().find(|j| j.slug == "2").expect("cell 2 ran");
+    assert_eq!(failed.status, "failed");
+    let kept = failed.work_dir.as_deref().expect("a failing job's workspace is kept");
+    assert_eq!(std::fs::read_to_string(Path::new(kept).join("build/out.txt")).unwrap(), "built\n");
+
+    // All passing: nothing of the run is left under work/.
+    let t = Test::new().matrix(&toml.replace("test {{ n }} = 1", "true"));
+    t.command().arg("run").assert().success();
+    let run = t.show("latest");
+    assert!(!t.state_dir().join("work").join(run.id.to_string()).exists(), "the run's folder goes with its last job");
+}
+
 /// A job that asks for more CPUs than the host grants runs alone, told the slots it really has;
 /// a value the file sets itself stands.
 #[test]
