@@ -25,13 +25,15 @@ echo "== 1. 2,000 no-op jobs, 2 at a time =="
 echo "state folders on: $(findmnt -n -o FSTYPE,OPTIONS -T "$work" 2>/dev/null | cut -c1-60)"
 # One state folder for every iteration: runs accumulate in the store as they do in use. (Deleting
 # 2,000 log folders right before each run makes ext4 hunt for inodes and times the deletion.)
-# The three commands run in turn, ten rounds after a warm-up one, and each round's ratio is taken:
+# The three commands run in turn, ten rounds after a warm-up one (ROUNDS=30 for more), and each
+# round's ratio is taken:
 # a virtual machine's speed drifts over a minute more than the difference being measured, and
 # a pair run back to back sees the same machine.
 # With GRIDRUN_BASE, the earlier build runs the same jobs in each round (a state folder of its own).
-python3 - "$bin" "$work/noop-state" "$base" "$work/base-noop-state" <<'PY'
+python3 - "$bin" "$work/noop-state" "$base" "$work/base-noop-state" "${ROUNDS:-10}" <<'PY'
 import statistics, subprocess, sys, time
 gridrun, state, base, base_state = sys.argv[1:5]
+rounds = int(sys.argv[5])
 commands = {
     "gridrun": f"{gridrun} --state-dir {state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1",
     "xargs": "seq 2000 | xargs -P2 -I{} sh -c true",
@@ -40,7 +42,7 @@ commands = {
 if base:
     commands["base"] = f"{base} --state-dir {base_state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1"
 times = {name: [] for name in commands}
-for round_ in range(11):
+for round_ in range(rounds + 1):
     for name, command in commands.items():
         start = time.perf_counter()
         subprocess.run(command, shell=True, check=False)
@@ -49,14 +51,16 @@ for round_ in range(11):
 med = {name: statistics.median(t) for name, t in times.items()}
 xargs = [g / x for g, x in zip(times["gridrun"], times["xargs"])]
 parallel = [p / g for g, p in zip(times["gridrun"], times["parallel"])]
-print(f"median of 10 rounds: gridrun {med['gridrun']:.3f} s, xargs {med['xargs']:.3f} s, parallel {med['parallel']:.3f} s")
-print(f"gridrun / xargs, per round: median {statistics.median(xargs):.2f}x, from {min(xargs):.2f}x to "
-      f"{max(xargs):.2f}x (target <= 1.15x)")
+print(f"median of {rounds} rounds: gridrun {med['gridrun']:.3f} s, xargs {med['xargs']:.3f} s, parallel {med['parallel']:.3f} s")
+quartiles = statistics.quantiles(xargs, n=4)
+print(f"gridrun / xargs, per round: median {statistics.median(xargs):.2f}x, quartiles {quartiles[0]:.2f}x-"
+      f"{quartiles[2]:.2f}x, from {min(xargs):.2f}x to {max(xargs):.2f}x (target <= 1.15x)")
 print(f"parallel / gridrun, per round: median {statistics.median(parallel):.2f}x (target >= 3x)")
 if base:
     of_base = [b / x for b, x in zip(times["base"], times["xargs"])]
+    quartiles = statistics.quantiles(of_base, n=4)
     print(f"GRIDRUN_BASE: median {med['base']:.3f} s; base / xargs, per round: median {statistics.median(of_base):.2f}x, "
-          f"from {min(of_base):.2f}x to {max(of_base):.2f}x")
+          f"quartiles {quartiles[0]:.2f}x-{quartiles[2]:.2f}x, from {min(of_base):.2f}x to {max(of_base):.2f}x")
 PY
 "$bin" --state-dir "$work/noop-state" status -n 1 2>/dev/null | tail -1 || true
 
