@@ -31,7 +31,10 @@ echo "state folders on: $(findmnt -n -o FSTYPE,OPTIONS -T "$work" 2>/dev/null | 
 # a pair run back to back sees the same machine.
 # With GRIDRUN_BASE, the earlier build runs the same jobs in each round (a state folder of its own).
 python3 - "$bin" "$work/noop-state" "$base" "$work/base-noop-state" "${ROUNDS:-10}" <<'PY'
-import statistics, subprocess, sys, time
+import statistics, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "bench")
+from interleave import spread, time_rounds
 gridrun, state, base, base_state = sys.argv[1:5]
 rounds = int(sys.argv[5])
 commands = {
@@ -41,26 +44,16 @@ commands = {
 }
 if base:
     commands["base"] = f"{base} --state-dir {base_state} run bench/noop-2000.toml -j 2 --cpus 2 > /dev/null 2>&1"
-times = {name: [] for name in commands}
-for round_ in range(rounds + 1):
-    for name, command in commands.items():
-        start = time.perf_counter()
-        subprocess.run(command, shell=True, check=False)
-        if round_:
-            times[name].append(time.perf_counter() - start)
+times = time_rounds(commands, rounds, check=False)
 med = {name: statistics.median(t) for name, t in times.items()}
 xargs = [g / x for g, x in zip(times["gridrun"], times["xargs"])]
 parallel = [p / g for g, p in zip(times["gridrun"], times["parallel"])]
 print(f"median of {rounds} rounds: gridrun {med['gridrun']:.3f} s, xargs {med['xargs']:.3f} s, parallel {med['parallel']:.3f} s")
-quartiles = statistics.quantiles(xargs, n=4)
-print(f"gridrun / xargs, per round: median {statistics.median(xargs):.2f}x, quartiles {quartiles[0]:.2f}x-"
-      f"{quartiles[2]:.2f}x, from {min(xargs):.2f}x to {max(xargs):.2f}x (target <= 1.15x)")
+print(f"gridrun / xargs, per round: {spread(xargs)} (target <= 1.15x)")
 print(f"parallel / gridrun, per round: median {statistics.median(parallel):.2f}x (target >= 3x)")
 if base:
     of_base = [b / x for b, x in zip(times["base"], times["xargs"])]
-    quartiles = statistics.quantiles(of_base, n=4)
-    print(f"GRIDRUN_BASE: median {med['base']:.3f} s; base / xargs, per round: median {statistics.median(of_base):.2f}x, "
-          f"quartiles {quartiles[0]:.2f}x-{quartiles[2]:.2f}x, from {min(of_base):.2f}x to {max(of_base):.2f}x")
+    print(f"GRIDRUN_BASE: median {med['base']:.3f} s; base / xargs, per round: {spread(of_base)}")
 PY
 "$bin" --state-dir "$work/noop-state" status -n 1 2>/dev/null | tail -1 || true
 
@@ -76,25 +69,23 @@ TOML
 # Interleaved like the no-op jobs: one warm-up round, then five, each timing gridrun and the
 # redirect one after the other (the file and the state folder removed beforehand, untimed).
 python3 - "$bin" "$work" "$flood" <<'PY'
-import shutil, statistics, subprocess, sys, time
+import os, shutil, statistics, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "bench")
+from interleave import spread, time_rounds
 gridrun, work, flood = sys.argv[1:4]
 commands = {
     "gridrun": f"{gridrun} --state-dir {work}/flood-state run {work}/flood.toml > /dev/null 2>&1",
     "redirect": f"sh -c \"{flood}\" > {work}/flood.out",
 }
-times = {name: [] for name in commands}
-for round_ in range(6):
-    for name, command in commands.items():
-        shutil.rmtree(f"{work}/flood-state", ignore_errors=True)
-        subprocess.run(["rm", "-f", f"{work}/flood.out"], check=True)
-        start = time.perf_counter()
-        subprocess.run(command, shell=True, check=False)
-        if round_:
-            times[name].append(time.perf_counter() - start)
+def clean():
+    shutil.rmtree(f"{work}/flood-state", ignore_errors=True)
+    if os.path.exists(f"{work}/flood.out"):
+        os.remove(f"{work}/flood.out")
+times = time_rounds(commands, 5, check=False, before=clean)
 ratios = [g / r for g, r in zip(times["gridrun"], times["redirect"])]
 print(f"median of 5 rounds: gridrun {statistics.median(times['gridrun']):.3f} s, redirect "
-      f"{statistics.median(times['redirect']):.3f} s; gridrun / redirect, per round: median "
-      f"{statistics.median(ratios):.2f}x, from {min(ratios):.2f}x to {max(ratios):.2f}x (target <= 1.2x)")
+      f"{statistics.median(times['redirect']):.3f} s; gridrun / redirect, per round: {spread(ratios)} (target <= 1.2x)")
 PY
 rm -rf "$work/flood-state" "$work/flood.out"
 /usr/bin/time -f "%M" -o "$work/flood.rss" "$bin" --state-dir "$work/flood-state" run "$work/flood.toml" > /dev/null 2>&1
