@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use gridrun::matrix::CellFilter;
-use gridrun::plan::Plan;
+use gridrun::plan::{Plan, SourceState};
 use gridrun::toolchain::Host;
 
 /// A matrix file's text: loaded, validated, planned on a host with no compilers, and every job's
@@ -15,10 +15,8 @@ pub(crate) fn matrix(data: &[u8]) {
     let Ok(matrix) = gridrun::config::load_text(Path::new("fuzz.toml"), text.to_string()) else { return };
     let mut machines = gridrun::plan::Machines::local(Host::detect_in(&[], None));
     let state = Path::new("/nonexistent/gridrun-fuzz");
-    let Ok(plan) = Plan::build_at(matrix, &mut machines, &CellFilter::default(), state, "0123abcd".into(), None, None)
-    else {
-        return;
-    };
+    let source = SourceState { commit: "0123abcd".into(), ..SourceState::default() };
+    let Ok(plan) = Plan::build(matrix, source, &mut machines, &CellFilter::default(), state) else { return };
     for job in plan.jobs.iter().take(64) {
         let _ = plan.render(job, 1, "0123abcd");
     }

@@ -64,6 +64,8 @@ pub struct Plan {
     /// The source's commit (empty where the source is not a git checkout); for a git source, its
     /// `rev` until the run fetches it.
     pub commit: String,
+    /// Whether a path source had uncommitted changes when it was planned.
+    pub dirty: bool,
     /// The branch the run builds: a path source's checked-out branch, a git source's `rev`;
     /// `[branches."GLOB"]` settings for it are applied to `matrix`.
     pub branch: Option<String>,
@@ -263,6 +265,9 @@ pub struct SourceState {
     pub commit: String,
     /// A digest of a folder's uncommitted changes; `None` for a clean tree or a git source.
     pub changes: Option<String>,
+    /// Whether git said the folder has uncommitted changes (`changes` may still be `None`: a
+    /// digest git could not make).
+    pub dirty: bool,
     /// The branch built, where there is one.
     pub branch: Option<String>,
 }
@@ -276,11 +281,12 @@ impl SourceState {
             Source::Path(dir) => {
                 let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
                 let changes = state.dirty.then(|| crate::vcs::changes_digest(dir, Some(state_dir))).flatten();
-                Self { commit: state.commit, changes, branch: state.branch }
+                Self { commit: state.commit, changes, dirty: state.dirty, branch: state.branch }
             }
             Source::Git { rev, .. } => Self {
                 commit: rev.clone().unwrap_or_else(|| "HEAD".into()),
                 changes: None,
+                dirty: false,
                 branch: rev
                     .as_deref()
                     .filter(|r| !crate::vcs::is_commit_id(r) && *r != "HEAD")
@@ -326,19 +332,18 @@ impl Plan {
         if let Some(branch) = &source.branch {
             matrix.apply_branch(branch);
         }
-        Self::build_at(matrix, machines, filter, state_dir, source.commit, source.changes.as_deref(), source.branch)
+        Self::build_at(matrix, machines, filter, state_dir, source)
     }
 
-    /// As [`Plan::build`], with the source's commit and branch given rather than asked of git.
-    pub fn build_at(
+    /// As [`Plan::build`], with the branch's settings already applied to `matrix`.
+    fn build_at(
         matrix: MatrixFile,
         machines: &mut Machines,
         filter: &CellFilter,
         state_dir: &Path,
-        commit: String,
-        changes: Option<&str>,
-        branch: Option<String>,
+        source: SourceState,
     ) -> Result<Self, PlanError> {
+        let SourceState { commit, changes, dirty, branch } = source;
         check_reserved_names(&matrix)?;
         let mut cells = expand(&matrix.axes, &matrix.exclude, &matrix.include);
         // The switch is the cell's setting, not one of its values (checked a boolean at load).
@@ -393,7 +398,7 @@ impl Plan {
         }
 
         let templates = Templates::compile(&matrix, template_sites(&matrix))?;
-        let hasher = hash::ConfigHasher::new(&matrix, &commit, changes);
+        let hasher = hash::ConfigHasher::new(&matrix, &commit, changes.as_deref());
         // Cells that share platform, compiler, standard, LLVM and image share a routing.
         let mut resolved: FxHashMap<[Option<&str>; 7], Routing> = FxHashMap::default();
         let resolutions: Vec<Routing> = picked
@@ -443,7 +448,7 @@ impl Plan {
             }
         }
         let pipeline_templates = pipeline::compile(&matrix)?;
-        let revision = match changes {
+        let revision = match &changes {
             Some(changes) => format!("{commit}+{changes}"),
             None => commit.clone(),
         };
@@ -453,6 +458,7 @@ impl Plan {
             matrix,
             state_dir: state_dir.to_path_buf(),
             commit,
+            dirty,
             branch,
             revision,
             config_key,

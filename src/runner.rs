@@ -226,7 +226,7 @@ impl Runner {
             Ok(jobs) => jobs,
             Err(nothing) => return Ok(nothing),
         };
-        let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir);
+        let source = workspace::prepare_source(plan);
         // A Ctrl-C while the source was fetched (it reaches git too) stops here, before the run is
         // recorded.
         if self.stopped() {
@@ -457,7 +457,7 @@ impl Runner {
             Ok(jobs) => jobs,
             Err(nothing) => return Ok(nothing),
         };
-        let source = workspace::prepare_source(&plan.matrix.project.source, &plan.state_dir)
+        let source = workspace::prepare_source(plan)
             .map_err(|e| Error::Usage(format!("{}: {e}", plan.matrix.file.path.display())))?;
         let reused = self.reused(&jobs, &source)?;
         let unrunnable = self.unrunnable(&jobs);

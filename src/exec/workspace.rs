@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::config::Source;
+use crate::plan::Plan;
 
 /// The source of a run, prepared.
 #[derive(Clone, Debug)]
@@ -29,11 +30,12 @@ pub struct WorkspaceError {
     detail: String,
 }
 
-/// Readies the source once per run: records a path's commit and dirtiness (gridrun's own state
-/// folder, `state_dir`, does not count), or fetches a git source's revision into the cache.
-pub fn prepare_source(source: &Source, state_dir: &Path) -> Result<PreparedSource, WorkspaceError> {
-    let cache_dir = state_dir.join("cache");
-    match source {
+/// Readies `plan`'s source once per run: a path keeps the commit and dirtiness git gave the
+/// plan (which its config hashes were made from), a git source's revision is fetched into the
+/// cache.
+pub fn prepare_source(plan: &Plan) -> Result<PreparedSource, WorkspaceError> {
+    let cache_dir = plan.state_dir.join("cache");
+    match &plan.matrix.project.source {
         Source::Path(dir) => {
             if !dir.is_dir() {
                 return Err(WorkspaceError {
@@ -41,8 +43,7 @@ pub fn prepare_source(source: &Source, state_dir: &Path) -> Result<PreparedSourc
                     detail: "no such folder".into(),
                 });
             }
-            let state = crate::vcs::state(dir, Some(state_dir)).unwrap_or_default();
-            Ok(PreparedSource { commit: state.commit, dirty: state.dirty, cache_repo: None, submodules: false })
+            Ok(PreparedSource { commit: plan.commit.clone(), dirty: plan.dirty, cache_repo: None, submodules: false })
         }
         Source::Git { url, rev, depth, submodules } => {
             let digest = Sha256::digest(url.as_bytes());
