@@ -171,7 +171,7 @@ impl Lines {
     fn event(&mut self, event: &Event) {
         // The clock is read only for a line that is printed: steps print none.
         let now = || chrono::Local::now().format("%H:%M:%S");
-        let line = match event {
+        let mut line = match event {
             Event::JobStarted { slug, place: None } => format!("{} start   {slug}", now()),
             Event::JobStarted { slug, place: Some(place) } => format!("{} start   {slug} on {place}", now()),
             Event::JobMoved { slug, from, to } => format!("{} moved   {slug}: {from} was lost, now on {to}", now()),
@@ -194,7 +194,10 @@ impl Lines {
             Event::Cancelling { reason } => format!("{} {}", now(), cancel_message(*reason)),
             Event::StepStarted { .. } | Event::StepFinished { .. } => return,
         };
-        let _ = writeln!(self.out.lock(), "{line}");
+        // One write per line: stderr is unbuffered, and a line written in pieces can be split by
+        // another process writing to the same CI log.
+        line.push('\n');
+        let _ = self.out.lock().write_all(line.as_bytes());
     }
 }
 

@@ -99,7 +99,8 @@ pub fn cell(value: impl std::fmt::Display) -> comfy_table::Cell {
 /// a stderr that was closed (`2>&1 | head -1`) must not turn a note into a crash.
 pub fn note(message: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "gridrun: {message}");
+    // Formatted first, then written at once: a line in pieces can be split by another writer.
+    let _ = std::io::stderr().lock().write_all(format!("gridrun: {message}\n").as_bytes());
 }
 
 /// Writes `text` to stderr as it is, ignoring a stderr that went away.
