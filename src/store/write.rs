@@ -12,7 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now, ProcessIdentity, Store, StoreError};
 use crate::exec::events::Event;
-use crate::outcome::{millis, JobRecord, JobStatus, RunStatus, StepRecord};
+use crate::outcome::{millis, BuildFacts, JobRecord, JobStatus, RunStatus, StepRecord};
 
 /// A run about to start.
 #[derive(Clone, Debug)]
@@ -277,11 +277,12 @@ impl Store {
         let err = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         (|| {
+            let mut builds = Builds::default();
             for job in jobs {
                 for step in &job.steps {
                     insert_step(&tx, run, &job.slug, step)?;
                 }
-                update_job(&tx, run, job)?;
+                update_job(&tx, run, job, &mut builds)?;
             }
             for (task, state) in tasks {
                 tx.prepare_cached("INSERT OR REPLACE INTO slurm_tasks (run_id, task, state) VALUES (?1, ?2, ?3)")?
@@ -346,14 +347,16 @@ fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Res
     Ok(())
 }
 
-fn record(tx: &Transaction<'_>, run: i64, event: &Event) -> rusqlite::Result<()> {
+fn record(tx: &Transaction<'_>, run: i64, event: &Event, batch: &mut Batch<'_>) -> rusqlite::Result<()> {
     match event {
+        // Its end, later in this transaction, writes the same: its start is not written first.
+        Event::JobStarted { slug, .. } if batch.finished.contains(slug.as_str()) => {}
         Event::JobStarted { slug, .. } => {
             tx.prepare_cached("UPDATE jobs SET status = ?4, started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
                 .execute(params![run, slug, now(), JobStatus::Running])?;
         }
         Event::StepFinished { slug, record } => insert_step(tx, run, slug, record)?,
-        Event::JobFinished { record } => update_job(tx, run, record)?,
+        Event::JobFinished { record } => update_job(tx, run, record, &mut batch.builds)?,
         Event::StepStarted { .. } | Event::Cancelling { .. } | Event::JobMoved { .. } => {}
     }
     Ok(())
@@ -383,7 +386,7 @@ fn insert_step(tx: &Transaction<'_>, run: i64, slug: &str, step: &StepRecord) ->
     Ok(())
 }
 
-fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Result<()> {
+fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord, builds: &mut Builds) -> rusqlite::Result<()> {
     let job_id: i64 = tx
         .prepare_cached("SELECT id FROM jobs WHERE run_id = ?1 AND slug = ?2")?
         .query_row(params![run, job.slug], |r| r.get(0))?;
@@ -423,8 +426,8 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
             now()
         ])?;
     }
-    let build = match job.build.as_ref().and_then(|b| serde_json::to_string(b).ok()) {
-        Some(facts) => Some(build_id(tx, &facts)?),
+    let build = match &job.build {
+        Some(facts) => builds.id(tx, facts)?,
         None => None,
     };
     tx.prepare_cached(
@@ -460,6 +463,31 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord) -> rusqlite::Resu
         job.ccache.map(|c| i64::try_from(c.cacheable).unwrap_or(i64::MAX)),
     ])?;
     Ok(())
+}
+
+/// The `builds` rows one transaction has found or added, with their facts. A grid's jobs share a
+/// few, so each is serialized, hashed and looked up once per transaction rather than per job;
+/// the memo ends with the transaction, whose rollback could take a row it added.
+#[derive(Default)]
+struct Builds(Vec<(BuildFacts, i64)>);
+
+impl Builds {
+    /// The row holding `facts`; `None` for facts that cannot be serialized.
+    fn id(&mut self, tx: &Transaction<'_>, facts: &BuildFacts) -> rusqlite::Result<Option<i64>> {
+        if let Some((_, id)) = self.0.iter().find(|(known, _)| known == facts) {
+            return Ok(Some(*id));
+        }
+        let Ok(json) = serde_json::to_string(facts) else { return Ok(None) };
+        let id = build_id(tx, &json)?;
+        self.0.push((facts.clone(), id));
+        Ok(Some(id))
+    }
+}
+
+/// What one transaction of events shares: the jobs that finish in it, and its builds.
+struct Batch<'m> {
+    finished: std::collections::HashSet<&'m str>,
+    builds: Builds,
 }
 
 /// The row of `builds` that holds `facts` (a job's build facts as JSON), added where no job
@@ -621,10 +649,13 @@ impl StoreWriter {
 /// Writes `messages` (and the run's end, where it has come) in one transaction.
 fn commit(store: &mut Store, run: i64, messages: &[Message], finish: Option<RunStatus>) -> rusqlite::Result<()> {
     let tx = store.conn.transaction()?;
-    for message in messages {
-        if let Message::Event(event) = message {
-            record(&tx, run, event)?;
-        }
+    let events = || messages.iter().filter_map(|m| if let Message::Event(event) = m { Some(&**event) } else { None });
+    let finished = events()
+        .filter_map(|e| if let Event::JobFinished { record } = e { Some(record.slug.as_str()) } else { None })
+        .collect();
+    let mut batch = Batch { finished, builds: Builds::default() };
+    for event in events() {
+        record(&tx, run, event, &mut batch)?;
     }
     if let Some(status) = finish {
         close_run(&tx, run, status)?;
@@ -673,14 +704,18 @@ mod tests {
             tools: Vec::new(),
             env: vec![("CXX".into(), cxx.into())],
         };
-        let tx = store.conn.transaction().unwrap();
-        for (slug, cxx) in [("a", "g++-12"), ("b", "g++-12"), ("c", "clang++-19")] {
-            let mut job = JobRecord::new(slug.to_string());
-            job.status = JobStatus::Passed;
-            job.build = Some(facts(cxx));
-            update_job(&tx, 1, &job).unwrap();
+        // a and b in one transaction (its memo), c in the next (a lookup by digest).
+        for batch in [&[("a", "g++-12"), ("b", "g++-12"), ("c", "clang++-19")][..2], &[("c", "clang++-19")]] {
+            let tx = store.conn.transaction().unwrap();
+            let mut builds = Builds::default();
+            for (slug, cxx) in batch {
+                let mut job = JobRecord::new((*slug).to_string());
+                job.status = JobStatus::Passed;
+                job.build = Some(facts(cxx));
+                update_job(&tx, 1, &job, &mut builds).unwrap();
+            }
+            tx.commit().unwrap();
         }
-        tx.commit().unwrap();
         // A job recorded before migration 14 holds its facts in its own row.
         let legacy = serde_json::to_string(&facts("g++-11")).unwrap();
         store.conn.execute("UPDATE jobs SET build = ?1 WHERE slug = 'old'", [legacy]).unwrap();
@@ -698,5 +733,46 @@ mod tests {
                 ("old".to_string(), Some(facts("g++-11"))),
             ]
         );
+    }
+
+    #[test]
+    fn a_job_that_starts_and_ends_in_one_batch_is_written_once_and_others_show_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO runs (id, project, matrix_path, status, started_at, pid, token)
+                 VALUES (1, 'p', 'gridrun.toml', 'running', '2030-01-01T00:00:00.000Z', 1, 't')",
+                [],
+            )
+            .unwrap();
+        for (position, slug) in ["quick", "long"].iter().enumerate() {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status) VALUES (1, ?1, ?2, '{}', 'h', 'queued')",
+                    params![i64::try_from(position).unwrap(), slug],
+                )
+                .unwrap();
+        }
+        let started = |slug: &str| Message::Event(Box::new(Event::JobStarted { slug: slug.into(), place: None }));
+        let mut quick = JobRecord::new("quick".to_string());
+        quick.status = JobStatus::Passed;
+        let batch = [
+            started("quick"),
+            started("long"),
+            Message::Event(Box::new(Event::JobFinished { record: Box::new(quick) })),
+        ];
+        commit(&mut store, 1, &batch, None).unwrap();
+        let rows: Vec<(String, String, bool)> = store
+            .conn
+            .prepare("SELECT slug, status, started_at IS NOT NULL FROM jobs ORDER BY position")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("quick".into(), "passed".into(), true), ("long".into(), "running".into(), true)]);
     }
 }
