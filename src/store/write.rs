@@ -678,10 +678,10 @@ mod tests {
     use super::*;
     use crate::outcome::BuildFacts;
 
-    #[test]
-    fn jobs_share_their_build_facts_and_older_rows_keep_their_own() {
+    /// A store holding run 1, running, with `slugs` queued in that order.
+    fn run_of(slugs: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path()).unwrap();
         store
             .conn
             .execute(
@@ -690,7 +690,7 @@ mod tests {
                 [],
             )
             .unwrap();
-        for (position, slug) in ["a", "b", "c", "old"].iter().enumerate() {
+        for (position, slug) in slugs.iter().enumerate() {
             store
                 .conn
                 .execute(
@@ -699,6 +699,12 @@ mod tests {
                 )
                 .unwrap();
         }
+        (dir, store)
+    }
+
+    #[test]
+    fn jobs_share_their_build_facts_and_older_rows_keep_their_own() {
+        let (_dir, mut store) = run_of(&["a", "b", "c", "old"]);
         let facts = |cxx: &str| BuildFacts {
             repository: Some("https://example.com/p.git".into()),
             tools: Vec::new(),
@@ -737,25 +743,7 @@ mod tests {
 
     #[test]
     fn a_job_that_starts_and_ends_in_one_batch_is_written_once_and_others_show_running() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        store
-            .conn
-            .execute(
-                "INSERT INTO runs (id, project, matrix_path, status, started_at, pid, token)
-                 VALUES (1, 'p', 'gridrun.toml', 'running', '2030-01-01T00:00:00.000Z', 1, 't')",
-                [],
-            )
-            .unwrap();
-        for (position, slug) in ["quick", "long"].iter().enumerate() {
-            store
-                .conn
-                .execute(
-                    "INSERT INTO jobs (run_id, position, slug, cell, config_hash, status) VALUES (1, ?1, ?2, '{}', 'h', 'queued')",
-                    params![i64::try_from(position).unwrap(), slug],
-                )
-                .unwrap();
-        }
+        let (_dir, mut store) = run_of(&["quick", "long"]);
         let started = |slug: &str| Message::Event(Box::new(Event::JobStarted { slug: slug.into(), place: None }));
         let mut quick = JobRecord::new("quick".to_string());
         quick.status = JobStatus::Passed;
