@@ -121,3 +121,46 @@ fn show_prints_a_run_and_a_job() {
         )
         .status(0);
 }
+
+/// Each line gridrun writes to stderr, progress or note, is one `write(2)`: a CI log that other
+/// processes write to as well never gets a line split between them. A datagram socket as stderr
+/// keeps every write a message of its own, so the test sees where each write began and ended.
+#[test]
+fn each_stderr_line_is_one_write() {
+    use std::os::unix::net::UnixDatagram;
+
+    let t = Test::new()
+        .matrix("[project]\nname = \"lines\"\n[matrix]\nn = [1, 2]\n[[steps]]\nname = \"s\"\nrun = \"true\"\n")
+        // Outside a git checkout this reuses nothing and says so in a note, then runs both jobs.
+        .args(["run", "--skip-passed"]);
+    let (ours, theirs) = UnixDatagram::pair().expect("a socket pair");
+    let sentinel = theirs.try_clone().expect("a second handle");
+    // The queue holds few datagrams: they are read while gridrun runs, up to the empty one
+    // sent once it has exited.
+    let reader = std::thread::spawn(move || {
+        let mut writes = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = ours.recv(&mut buf).expect("a datagram");
+            if n == 0 {
+                return writes;
+            }
+            writes.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    });
+    let status = t
+        .process()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::os::fd::OwnedFd::from(theirs))
+        .status()
+        .expect("gridrun runs");
+    assert!(status.success());
+    sentinel.send(b"").expect("the end marker");
+    let writes = reader.join().expect("the reader");
+
+    assert!(writes.iter().any(|w| w.starts_with("gridrun: --skip-passed")), "a note: {writes:?}");
+    assert_eq!(writes.iter().filter(|w| w.contains(" start ") || w.contains(" pass ")).count(), 4, "{writes:?}");
+    for write in &writes {
+        assert!(write.ends_with('\n') && write.matches('\n').count() == 1, "a write that is not one line: {write:?}");
+    }
+}
