@@ -282,7 +282,7 @@ impl Store {
                 for step in &job.steps {
                     insert_step(&tx, run, &job.slug, step)?;
                 }
-                update_job(&tx, run, job, &mut builds)?;
+                update_job(&tx, run, job, &mut builds, false)?;
             }
             for (task, state) in tasks {
                 tx.prepare_cached("INSERT OR REPLACE INTO slurm_tasks (run_id, task, state) VALUES (?1, ?2, ?3)")?
@@ -349,14 +349,17 @@ fn close_run(tx: &Transaction<'_>, run: i64, status: RunStatus) -> rusqlite::Res
 
 fn record(tx: &Transaction<'_>, run: i64, event: &Event, batch: &mut Batch<'_>) -> rusqlite::Result<()> {
     match event {
-        // Its end, later in this transaction, writes the same: its start is not written first.
+        // Its end, later in this transaction, writes its start too.
         Event::JobStarted { slug, .. } if batch.finished.contains(slug.as_str()) => {}
         Event::JobStarted { slug, .. } => {
             tx.prepare_cached("UPDATE jobs SET status = ?4, started_at = ?3 WHERE run_id = ?1 AND slug = ?2")?
                 .execute(params![run, slug, now(), JobStatus::Running])?;
         }
         Event::StepFinished { slug, record } => insert_step(tx, run, slug, record)?,
-        Event::JobFinished { record } => update_job(tx, run, record, &mut batch.builds)?,
+        Event::JobFinished { record } => {
+            let started_here = batch.started.contains(record.slug.as_str());
+            update_job(tx, run, record, &mut batch.builds, started_here)?;
+        }
         Event::StepStarted { .. } | Event::Cancelling { .. } | Event::JobMoved { .. } => {}
     }
     Ok(())
@@ -386,7 +389,15 @@ fn insert_step(tx: &Transaction<'_>, run: i64, slug: &str, step: &StepRecord) ->
     Ok(())
 }
 
-fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord, builds: &mut Builds) -> rusqlite::Result<()> {
+/// Writes a job's end. `started_here`: it (re)started in this same transaction, whose start was
+/// not written, so its start time is now; otherwise an earlier start stands.
+fn update_job(
+    tx: &Transaction<'_>,
+    run: i64,
+    job: &JobRecord,
+    builds: &mut Builds,
+    started_here: bool,
+) -> rusqlite::Result<()> {
     let job_id: i64 = tx
         .prepare_cached("SELECT id FROM jobs WHERE run_id = ?1 AND slug = ?2")?
         .query_row(params![run, job.slug], |r| r.get(0))?;
@@ -433,7 +444,7 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord, builds: &mut Buil
     tx.prepare_cached(
         "UPDATE jobs SET status = ?3, failure_kind = ?4, exit_code = ?5, signal = ?6, finished_at = ?7, duration_ms = ?8,
              cpu_ms = ?9, peak_rss_kb = ?10, flaky = ?11, work_dir = ?12, log_tail = ?13,
-             host = ?14, image = ?15, image_digest = ?16, started_at = COALESCE(started_at, ?7),
+             host = ?14, image = ?15, image_digest = ?16, started_at = IIF(?23, ?7, COALESCE(started_at, ?7)),
              reason = COALESCE(?17, reason), build_id = COALESCE(?18, build_id), coverage = ?19,
              ccache_hits = ?20, ccache_misses = ?21, ccache_cacheable = ?22
          WHERE run_id = ?1 AND slug = ?2",
@@ -461,6 +472,7 @@ fn update_job(tx: &Transaction<'_>, run: i64, job: &JobRecord, builds: &mut Buil
         job.ccache.map(|c| i64::try_from(c.hits).unwrap_or(i64::MAX)),
         job.ccache.map(|c| i64::try_from(c.misses).unwrap_or(i64::MAX)),
         job.ccache.map(|c| i64::try_from(c.cacheable).unwrap_or(i64::MAX)),
+        started_here,
     ])?;
     Ok(())
 }
@@ -484,8 +496,10 @@ impl Builds {
     }
 }
 
-/// What one transaction of events shares: the jobs that finish in it, and its builds.
+/// What one transaction of events shares: the jobs that start and that finish in it, and its
+/// builds.
 struct Batch<'m> {
+    started: std::collections::HashSet<&'m str>,
     finished: std::collections::HashSet<&'m str>,
     builds: Builds,
 }
@@ -650,10 +664,11 @@ impl StoreWriter {
 fn commit(store: &mut Store, run: i64, messages: &[Message], finish: Option<RunStatus>) -> rusqlite::Result<()> {
     let tx = store.conn.transaction()?;
     let events = || messages.iter().filter_map(|m| if let Message::Event(event) = m { Some(&**event) } else { None });
-    let finished = events()
-        .filter_map(|e| if let Event::JobFinished { record } = e { Some(record.slug.as_str()) } else { None })
-        .collect();
-    let mut batch = Batch { finished, builds: Builds::default() };
+    let started =
+        events().filter_map(|e| if let Event::JobStarted { slug, .. } = e { Some(slug.as_str()) } else { None });
+    let finished =
+        events().filter_map(|e| if let Event::JobFinished { record } = e { Some(record.slug.as_str()) } else { None });
+    let mut batch = Batch { started: started.collect(), finished: finished.collect(), builds: Builds::default() };
     for event in events() {
         record(&tx, run, event, &mut batch)?;
     }
@@ -718,7 +733,7 @@ mod tests {
                 let mut job = JobRecord::new((*slug).to_string());
                 job.status = JobStatus::Passed;
                 job.build = Some(facts(cxx));
-                update_job(&tx, 1, &job, &mut builds).unwrap();
+                update_job(&tx, 1, &job, &mut builds, false).unwrap();
             }
             tx.commit().unwrap();
         }
@@ -762,5 +777,30 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows, [("quick".into(), "passed".into(), true), ("long".into(), "running".into(), true)]);
+    }
+
+    #[test]
+    fn a_job_started_again_in_a_later_batch_takes_that_start() {
+        // A job whose build host was lost starts again elsewhere: its row says when it did, as
+        // it did when each start was written.
+        let (_dir, mut store) = run_of(&["moved"]);
+        let started = || Message::Event(Box::new(Event::JobStarted { slug: "moved".into(), place: None }));
+        let started_at = |store: &Store| -> String {
+            store.conn.query_row("SELECT started_at FROM jobs WHERE slug = 'moved'", [], |r| r.get(0)).unwrap()
+        };
+        commit(&mut store, 1, &[started()], None).unwrap();
+        let first = started_at(&store);
+        // The times are to the millisecond.
+        std::thread::sleep(Duration::from_millis(20));
+        let mut moved = JobRecord::new("moved".to_string());
+        moved.status = JobStatus::Passed;
+        commit(
+            &mut store,
+            1,
+            &[started(), Message::Event(Box::new(Event::JobFinished { record: Box::new(moved) }))],
+            None,
+        )
+        .unwrap();
+        assert!(started_at(&store) > first, "{} is not after {first}", started_at(&store));
     }
 }
