@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::outcome::{JobRecord, RunRecord};
+use crate::outcome::{BuildFacts, JobRecord, RunRecord};
 
 /// The file each job's document is written to, beside its logs.
 pub const FILE_NAME: &str = "sbom.cdx.json";
@@ -59,7 +59,8 @@ pub fn cyclonedx(run: &RunRecord, job: &JobRecord) -> Value {
     if let Some(host) = &job.host {
         props.push(prop("gridrun:host", host.clone()));
     }
-    let facts = job.build.clone().unwrap_or_default();
+    let unknown = BuildFacts::default();
+    let facts = job.build.as_deref().unwrap_or(&unknown);
     props.extend(facts.env.iter().map(|(k, v)| prop(&format!("gridrun:env:{k}"), v.clone())));
     let mut metadata = json!({
         "timestamp": finished_at(run, job),

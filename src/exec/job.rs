@@ -88,8 +88,8 @@ pub async fn run(job: RenderedJob, executor: Arc<dyn Executor>, ctx: Arc<RunCont
         Err(err) => infra(&mut record, format!("gridrun: cannot prepare the workspace: {err}")),
         Ok(()) => {
             record.build = match facts {
-                Facts::Known(facts) => Some(*facts),
-                Facts::Coming(handle) => handle.await.ok(),
+                Facts::Known(facts) => Some(Arc::from(facts)),
+                Facts::Coming(handle) => handle.await.ok().map(Arc::new),
             };
             run_steps(&job, executor.as_ref(), &ctx, &lent, started, &mut record).await;
             if let (Some((summary, min_line)), JobStatus::Passed) = (&job.coverage, record.status) {

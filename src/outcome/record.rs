@@ -4,6 +4,7 @@
 //! fields may be added, never renamed).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -276,8 +277,9 @@ pub struct JobRecord {
     /// The files its artifact patterns collected.
     pub artifacts: Vec<Artifact>,
     /// What built it, as its run found it: its bill of materials' toolchain and environment
-    /// (`None` for a job that did not run, or one recorded before these were kept).
-    pub build: Option<BuildFacts>,
+    /// (`None` for a job that did not run, or one recorded before these were kept). A run's jobs
+    /// mostly share theirs, and read back they share one copy.
+    pub build: Option<Arc<BuildFacts>>,
     /// A coverage cell's figures, as gcovr summarised them.
     pub coverage: Option<Coverage>,
     /// What ccache did for its compiles, where `[cache] ccache = true`.

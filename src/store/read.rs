@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
 use crate::outcome::{
-    from_millis, Artifact, Diagnostic, JobRecord, JobStatus, RunRecord, RunReport, RunStats, RunStatus, StepRecord,
-    TestCase,
+    from_millis, Artifact, BuildFacts, Diagnostic, JobRecord, JobStatus, RunRecord, RunReport, RunStats, RunStatus,
+    StepRecord, TestCase,
 };
 
 pub(super) const RUN_COLUMNS: &str =
@@ -19,9 +20,7 @@ pub(super) const RUN_COLUMN_COUNT: usize = 12;
 const JOB_COLUMNS: &str = concat!(
     "id, slug, cell, config_hash, status, reason, failure_kind, exit_code, signal, started_at, duration_ms, cpu_ms, ",
     "peak_rss_kb, flaky, compiler, compiler_version, work_dir, log_tail, reused_from, allow_failure, host, image, ",
-    "image_digest, kind, ",
-    build_facts!(),
-    ", coverage, ccache_hits, ccache_misses, ccache_cacheable"
+    "image_digest, kind, build_id, build, coverage, ccache_hits, ccache_misses, ccache_cacheable"
 );
 
 impl Store {
@@ -95,7 +94,8 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 ORDER BY position"))?;
-            let rows = stmt.query_map([run], job_row)?;
+            let mut facts = SharedFacts::new(&self.conn);
+            let rows = stmt.query_map([run], |r| job_row(r, &mut facts))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })()
         .map_err(|e| self.err(e))
@@ -106,7 +106,8 @@ impl Store {
         (|| {
             let mut stmt =
                 self.conn.prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?1 AND slug = ?2"))?;
-            let mut rows = stmt.query_map(rusqlite::params![run, slug], job_row)?;
+            let mut facts = SharedFacts::new(&self.conn);
+            let mut rows = stmt.query_map(rusqlite::params![run, slug], |r| job_row(r, &mut facts))?;
             rows.next().transpose()
         })()
         .map_err(|e| self.err(e))
@@ -180,7 +181,7 @@ pub(super) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
     })
 }
 
-fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
+fn job_row(r: &Row<'_>, facts: &mut SharedFacts<'_>) -> rusqlite::Result<JobRecord> {
     let cell: String = r.get(2)?;
     let unsigned = |v: Option<i64>| v.map(|n| u64::try_from(n).unwrap_or(0));
     Ok(JobRecord {
@@ -208,9 +209,9 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         image: r.get(21)?,
         image_digest: r.get(22)?,
         kind: r.get(23)?,
-        build: r.get::<_, Option<String>>(24)?.and_then(|text| serde_json::from_str(&text).ok()),
-        coverage: r.get::<_, Option<String>>(25)?.and_then(|text| serde_json::from_str(&text).ok()),
-        ccache: match (unsigned(r.get(26)?), unsigned(r.get(27)?), unsigned(r.get(28)?)) {
+        build: facts.of(r.get(24)?, r.get_ref(25)?.as_str_or_null()?)?,
+        coverage: r.get::<_, Option<String>>(26)?.and_then(|text| serde_json::from_str(&text).ok()),
+        ccache: match (unsigned(r.get(27)?), unsigned(r.get(28)?), unsigned(r.get(29)?)) {
             (Some(hits), Some(misses), Some(cacheable)) => {
                 Some(crate::outcome::CcacheStats { hits, misses, cacheable })
             }
@@ -221,6 +222,42 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         tests: Vec::new(),
         artifacts: Vec::new(),
     })
+}
+
+/// The build facts of the jobs one query reads, each `builds` row parsed once: a run's jobs
+/// mostly share a few, and share one copy of each.
+struct SharedFacts<'c> {
+    conn: &'c Connection,
+    parsed: HashMap<i64, Option<Arc<BuildFacts>>>,
+}
+
+impl<'c> SharedFacts<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self { conn, parsed: HashMap::new() }
+    }
+
+    /// A job's facts: its `builds` row's, or where it has none (recorded before migration 14),
+    /// those its own row holds.
+    fn of(&mut self, build_id: Option<i64>, own: Option<&str>) -> rusqlite::Result<Option<Arc<BuildFacts>>> {
+        let parse = |text: &str| serde_json::from_str::<BuildFacts>(text).ok().map(Arc::new);
+        let shared = match build_id {
+            Some(id) => match self.parsed.get(&id) {
+                Some(known) => known.clone(),
+                None => {
+                    let text: Option<String> = self
+                        .conn
+                        .prepare_cached("SELECT facts FROM builds WHERE id = ?1")?
+                        .query_row([id], |r| r.get(0))
+                        .optional()?;
+                    let facts = text.as_deref().and_then(parse);
+                    self.parsed.insert(id, facts.clone());
+                    facts
+                }
+            },
+            None => None,
+        };
+        Ok(shared.or_else(|| own.and_then(parse)))
+    }
 }
 
 /// The steps, diagnostics, tests and artifacts of a run's (or one job's) jobs, by job id.

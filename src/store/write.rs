@@ -481,17 +481,17 @@ fn update_job(
 /// few, so each is serialized, hashed and looked up once per transaction rather than per job;
 /// the memo ends with the transaction, whose rollback could take a row it added.
 #[derive(Default)]
-struct Builds(Vec<(BuildFacts, i64)>);
+struct Builds(Vec<(Arc<BuildFacts>, i64)>);
 
 impl Builds {
     /// The row holding `facts`; `None` for facts that cannot be serialized.
-    fn id(&mut self, tx: &Transaction<'_>, facts: &BuildFacts) -> rusqlite::Result<Option<i64>> {
-        if let Some((_, id)) = self.0.iter().find(|(known, _)| known == facts) {
+    fn id(&mut self, tx: &Transaction<'_>, facts: &Arc<BuildFacts>) -> rusqlite::Result<Option<i64>> {
+        if let Some((_, id)) = self.0.iter().find(|(known, _)| Arc::ptr_eq(known, facts) || known == facts) {
             return Ok(Some(*id));
         }
         let Ok(json) = serde_json::to_string(facts) else { return Ok(None) };
         let id = build_id(tx, &json)?;
-        self.0.push((facts.clone(), id));
+        self.0.push((Arc::clone(facts), id));
         Ok(Some(id))
     }
 }
@@ -732,7 +732,7 @@ mod tests {
             for (slug, cxx) in batch {
                 let mut job = JobRecord::new((*slug).to_string());
                 job.status = JobStatus::Passed;
-                job.build = Some(facts(cxx));
+                job.build = Some(Arc::new(facts(cxx)));
                 update_job(&tx, 1, &job, &mut builds, false).unwrap();
             }
             tx.commit().unwrap();
@@ -743,8 +743,11 @@ mod tests {
 
         let shared: i64 = store.conn.query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0)).unwrap();
         assert_eq!(shared, 2, "a and b share one row, c has its own");
+        let jobs = store.jobs(1).unwrap();
+        let (a, b) = (jobs[0].build.as_ref().unwrap(), jobs[1].build.as_ref().unwrap());
+        assert!(Arc::ptr_eq(a, b), "read back, jobs of one build share one copy of its facts");
         let read: Vec<(String, Option<BuildFacts>)> =
-            store.jobs(1).unwrap().into_iter().map(|j| (j.slug, j.build)).collect();
+            jobs.into_iter().map(|j| (j.slug, j.build.map(Arc::unwrap_or_clone))).collect();
         assert_eq!(
             read,
             [
