@@ -411,6 +411,9 @@ impl Runner {
             host.clean_up(&kept);
         }
         drop(remote);
+        // The run's folder under work/ goes once it is empty: its jobs took their workspaces
+        // with them, or needed none.
+        let _ = std::fs::remove_dir(plan.state_dir.join("work").join(run_id.to_string()));
         drop(runtime);
         observer.progress.finish();
 

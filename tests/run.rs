@@ -343,6 +343,12 @@ run = "echo built > {{ build_dir }}/out.txt && test {{ n }} = 1"
     t.command().arg("run").assert().success();
     let run = t.show("latest");
     assert!(!t.state_dir().join("work").join(run.id.to_string()).exists(), "the run's folder goes with its last job");
+
+    // Jobs that named no folder had no workspace made; the run's folder goes all the same.
+    let t = Test::new().matrix("[matrix]\nn = [1, 2]\n[[steps]]\nname = \"noop\"\nrun = \"true\"\n");
+    t.command().arg("run").assert().success();
+    let run = t.show("latest");
+    assert!(!t.state_dir().join("work").join(run.id.to_string()).exists(), "no empty folder is left under work/");
 }
 
 /// A job that asks for more CPUs than the host grants runs alone, told the slots it really has;
