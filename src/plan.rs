@@ -605,11 +605,9 @@ impl Plan {
         });
         // Only the folders some template names are made: a job that never mentions build_dir
         // costs no mkdir (metadata operations dominate tiny jobs on slow disks).
-        let names =
-            |var: &str| (0..self.templates.sites().len()).any(|i| self.templates.variables(i).iter().any(|v| v == var));
         let mut make_dirs: Vec<PathBuf> = [("build_dir", &build_dir), ("results_dir", &results_dir)]
             .into_iter()
-            .filter(|(var, _)| names(var))
+            .filter(|(var, _)| self.templates.any_reads(var))
             .map(|(_, dir)| dir.clone())
             .collect();
         // ccache appends to its statistics log but makes no folder for it.
@@ -655,7 +653,7 @@ impl Plan {
         }
         let per_job = ["source", "build_dir", "results_dir", "cache_dir", "cpus", "job", "run", "commit"];
         let reads: Vec<Vec<String>> = (0..self.templates.sites().len())
-            .map(|i| self.templates.variables(i).into_iter().filter(|v| !per_job.contains(&v.as_str())).collect())
+            .map(|i| self.templates.variables(i).iter().filter(|v| !per_job.contains(&v.as_str())).cloned().collect())
             .collect();
         let mut seen: FxHashSet<(usize, Vec<Read<'_>>)> = FxHashSet::default();
         for job in &self.jobs {

@@ -63,6 +63,10 @@ pub enum SiteKind {
 pub struct Templates {
     env: Environment<'static>,
     sites: Vec<TemplateSite>,
+    /// Each template's name in `env`: its index.
+    names: Vec<String>,
+    /// The top-level variables each template reads, sorted: asked of every job a run renders.
+    variables: Vec<Vec<String>>,
 }
 
 impl Templates {
@@ -81,7 +85,17 @@ impl Templates {
                 )
             })?;
         }
-        Ok(Self { env, sites })
+        let names: Vec<String> = (0..sites.len()).map(|i| i.to_string()).collect();
+        let variables = names
+            .iter()
+            .map(|name| {
+                let template = env.get_template(name).expect("added above");
+                let mut read: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+                read.sort();
+                read
+            })
+            .collect();
+        Ok(Self { env, sites, names, variables })
     }
 
     /// The sites, in the order they were compiled; `render` takes an index into them.
@@ -90,11 +104,13 @@ impl Templates {
     }
 
     /// The top-level variables template `index` reads.
-    pub fn variables(&self, index: usize) -> Vec<String> {
-        let template = self.env.get_template(&index.to_string()).expect("compiled above");
-        let mut names: Vec<String> = template.undeclared_variables(false).into_iter().collect();
-        names.sort();
-        names
+    pub fn variables(&self, index: usize) -> &[String] {
+        &self.variables[index]
+    }
+
+    /// Whether any template reads the variable `name`.
+    pub fn any_reads(&self, name: &str) -> bool {
+        self.variables.iter().any(|read| read.iter().any(|v| v == name))
     }
 
     /// Renders template `index` for a job, or says which variable the file got wrong.
@@ -106,7 +122,7 @@ impl Templates {
         slug: &str,
     ) -> Result<String, ConfigError> {
         let site = &self.sites[index];
-        let template = self.env.get_template(&index.to_string()).expect("compiled above");
+        let template = self.env.get_template(&self.names[index]).expect("compiled above");
         template.render(context).map_err(|err| render_error(matrix, site, &err, context, slug))
     }
 }
