@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 
 use std::process::{Command, Stdio};
@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use super::cgroup::MemoryCgroup;
 use super::events::CancelReason;
 use super::executor::{StepEnd, StepSpec};
-use super::process::{own_peak_rss_kb, signal_group, wait4, Exit, Signal};
+use super::process::{own_peak_rss_kb, signal_group, spawn_shell, wait4, Exit, Signal};
 use super::resources::tree_rss_kb;
 use crate::outcome::{StepRecord, StepStatus};
 
@@ -34,6 +34,37 @@ const MASK_DRAIN: Duration = Duration::from_secs(2);
 /// How often a step's processes have their memory measured (for the peak, and the cap).
 const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
 
+/// Starts the step's shell in `cgroup`: the child joins it before exec, so nothing the step runs
+/// is ever outside. A hook before exec needs std's fork path.
+fn spawn_in(
+    cgroup: &MemoryCgroup,
+    spec: &StepSpec<'_>,
+    stdout: BorrowedFd<'_>,
+    stderr: BorrowedFd<'_>,
+) -> io::Result<i32> {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(spec.command)
+        .current_dir(spec.cwd)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(stdout.try_clone_to_owned()?)
+        .stderr(stderr.try_clone_to_owned()?)
+        // Its own process group, so a signal reaches the step's whole tree and a Ctrl-C at the
+        // terminal reaches gridrun alone, which decides what the jobs get.
+        .process_group(0);
+    let joiner = cgroup.joiner()?;
+    // SAFETY: the hook runs in the forked child before exec and only makes one write(2) to a
+    // descriptor opened beforehand: no allocation, no lock, async-signal-safe.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(move || joiner.enter());
+    }
+    let child = command.spawn()?;
+    Ok(i32::try_from(child.id()).expect("pids fit in i32"))
+}
+
 /// Runs one step to its end.
 pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepEnd> {
     let started = Instant::now();
@@ -42,10 +73,10 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepEnd> {
     // a third handle to measure the log and read its end afterwards.
     let log_after = log.try_clone()?;
     // With secrets, the output passes through a masking thread on its way to the log.
-    let (stdout, stderr, masking) = match spec.masker {
+    let (stdout, stderr, masking): (OwnedFd, OwnedFd, _) = match spec.masker {
         None => {
             let log_for_stderr = log.try_clone()?;
-            (Stdio::from(log), Stdio::from(log_for_stderr), None)
+            (log.into(), log_for_stderr.into(), None)
         }
         Some(masker) => {
             let (reader, writer) = std::io::pipe()?;
@@ -55,41 +86,21 @@ pub async fn run_step(mut spec: StepSpec<'_>) -> io::Result<StepEnd> {
             std::thread::Builder::new().name("gridrun-mask".into()).spawn(move || {
                 let _ = done_tx.send(masker.stream(reader, log));
             })?;
-            (Stdio::from(writer), Stdio::from(writer_for_stderr), Some(done_rx))
+            (writer.into(), writer_for_stderr.into(), Some(done_rx))
         }
     };
-    let mut command = Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(spec.command)
-        .current_dir(spec.cwd)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        // Its own process group, so a signal reaches the step's whole tree and a Ctrl-C at the
-        // terminal reaches gridrun alone, which decides what the jobs get.
-        .process_group(0);
-    // The kernel holds the step to its cap where gridrun can give it a cgroup; the child joins it
-    // before exec, so nothing the step runs is ever outside.
+    // The kernel holds the step to its cap where gridrun can give it a cgroup.
     let cgroup = spec.memory_limit.and_then(|limit| MemoryCgroup::create(spec.token, limit));
-    if let Some(cgroup) = &cgroup {
-        let joiner = cgroup.joiner()?;
-        // SAFETY: the hook runs in the forked child before exec and only makes one write(2) to a
-        // descriptor opened beforehand: no allocation, no lock, async-signal-safe.
-        #[allow(unsafe_code)]
-        unsafe {
-            command.pre_exec(move || joiner.enter());
-        }
-    }
-    let child = command.spawn()?;
+    let pid = match &cgroup {
+        None => spawn_shell(spec.command, spec.cwd, spec.env, stdout.as_fd(), stderr.as_fd())?,
+        Some(cgroup) => spawn_in(cgroup, &spec, stdout.as_fd(), stderr.as_fd())?,
+    };
     // A forked child's ru_maxrss starts at gridrun's resident size when it forked; below that it
     // says nothing. Read after the fork (spawn returns once the child has exec'd), as another
     // thread may have grown gridrun since any earlier reading.
     let own_peak_kb = own_peak_rss_kb();
-    // The Command holds the parent's copies of the log descriptors; close them now.
-    drop(command);
-    let pid = i32::try_from(child.id()).expect("pids fit in i32");
+    // gridrun's copies of the step's output descriptors close now.
+    drop((stdout, stderr));
     let group = pid;
     spec.suspension.register(group);
     let mut paused = spec.suspension.watch();
