@@ -284,6 +284,11 @@ impl Runner {
         let mut queue = Vec::with_capacity(to_run.len());
         // Each cell's slot in the queue, by slug, for the setups it waits on.
         let mut waits: Vec<&[usize]> = Vec::with_capacity(to_run.len());
+        let repository = match &plan.matrix.project.source {
+            crate::config::Source::Git { url, .. } => Some(url.clone()),
+            crate::config::Source::Path(_) => None,
+        };
+        let mut learning = None;
         for job in &to_run {
             let mut at = Vec::with_capacity(job.places.len());
             for &place in &job.places {
@@ -291,6 +296,11 @@ impl Runner {
                 let mut rendered = plan.render_in(job, run_number, &source.commit, &roots)?;
                 if let Some(retries) = options.retries {
                     rendered.steps.iter_mut().for_each(|step| step.retries = retries);
+                }
+                // While the other jobs are rendered, the first local one's build facts are
+                // learned: its first jobs need not wait for its compilers to be hashed.
+                if learning.is_none() && matches!(plan.places[place], PlaceSpec::Local) {
+                    learning = Some(crate::exec::facts::learn_ahead(rendered.clone(), repository.clone()));
                 }
                 at.push((index, rendered));
             }
@@ -315,10 +325,7 @@ impl Runner {
             state_dir: plan.state_dir.clone(),
             artifacts_dir: options.artifacts_dir.clone().unwrap_or_else(|| plan.state_dir.join("artifacts")),
             masker: masker(&plan.matrix.secrets),
-            repository: match &plan.matrix.project.source {
-                crate::config::Source::Git { url, .. } => Some(url.clone()),
-                crate::config::Source::Path(_) => None,
-            },
+            repository,
         });
 
         let reaper = Reaper::spawn(&token, plan.matrix.limits.kill_grace);
@@ -411,6 +418,7 @@ impl Runner {
             host.clean_up(&kept);
         }
         drop(remote);
+        drop(learning);
         // The run's folder under work/ goes once it is empty: its jobs took their workspaces
         // with them, or needed none.
         let _ = std::fs::remove_dir(plan.state_dir.join("work").join(run_id.to_string()));

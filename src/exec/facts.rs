@@ -65,6 +65,28 @@ pub fn capture(job: &RenderedJob, place: &Place, repository: Option<&str>, maske
     capture_with(job, place, repository, masker, true).expect("a capture that may block always ends")
 }
 
+/// Learns ahead what capturing `job`'s facts on this host needs (its compilers hashed, its
+/// source's remote asked), on a thread of its own, so the first jobs of a run find it known
+/// rather than wait for it as they start. `repository` is the source's URL where it is a git one.
+/// Dropping the value waits for the thread, so nothing it started outlives the run.
+pub fn learn_ahead(job: RenderedJob, repository: Option<String>) -> LearningAhead {
+    let thread = std::thread::Builder::new().name("gridrun-facts".into()).spawn(move || {
+        capture(&job, &Place::Here, repository.as_deref(), None);
+    });
+    LearningAhead(thread.ok())
+}
+
+/// The thread [`learn_ahead`] started.
+pub struct LearningAhead(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for LearningAhead {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Captures what built `job` where earlier jobs have already learned all it needs (no binary to
 /// hash, no tool or git to ask): the common case, cheap enough for the runtime's thread. `None`
 /// where [`capture`] must do it, off that thread.
