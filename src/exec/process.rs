@@ -125,15 +125,12 @@ fn inherited_env() -> &'static [(OsString, CString)] {
 /// gridrun handles is in the set; one it handled only later is reset by glibc all the same.
 #[allow(unsafe_code)]
 fn signals_to_reset() -> &'static libc::sigset_t {
-    struct Set(libc::sigset_t);
-    // SAFETY: a sigset_t is plain data, only read once made.
-    unsafe impl Sync for Set {}
-    static SET: OnceLock<Set> = OnceLock::new();
-    &SET.get_or_init(|| {
+    static SET: OnceLock<libc::sigset_t> = OnceLock::new();
+    SET.get_or_init(|| {
         let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-        // SAFETY: sigemptyset initialises the set; sigaction with no new action only writes
-        // the present one into `present`, and fails harmlessly for the signals glibc keeps
-        // to itself (sigaddset refuses those too).
+        // SAFETY: sigemptyset initialises the set; sigaction with no new action only writes the
+        // present one into `present`, and fails harmlessly for the signals glibc keeps to itself
+        // (sigaddset refuses those too).
         unsafe {
             libc::sigemptyset(set.as_mut_ptr());
             let mut set = set.assume_init();
@@ -145,10 +142,9 @@ fn signals_to_reset() -> &'static libc::sigset_t {
                     libc::sigaddset(&raw mut set, signal);
                 }
             }
-            Set(set)
+            set
         }
     })
-    .0
 }
 
 /// Sends `signal` to process `pid`; a process that is already gone is fine.
